@@ -1,0 +1,1 @@
+"""Classification: the taxonomy's result type, the local classifier, the LLM, the cascade."""

@@ -1,0 +1,75 @@
+"""One settings object for every entry point, read from TRACKER_* variables and .env."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ClassifierMode = Literal["local", "llm", "cascade"]
+LLMProvider = Literal["ollama", "openai"]
+
+
+class Settings(BaseSettings):
+    """Task Tracker configuration; every field maps to TRACKER_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".tracker")
+    database_url: str | None = None
+    """External PostgreSQL (postgresql+psycopg://...); unset = embedded server in data_dir."""
+    nats_url: str | None = None
+    """External NATS with JetStream (nats://...); unset = embedded server in data_dir."""
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_key: SecretStr | None = None
+    """Bearer key for the API; `tracker up` generates one into data_dir when unset."""
+    max_text_bytes: int = 16 * 1024
+    max_batch: int = 1000
+
+    llm_provider: LLMProvider = "ollama"
+    ollama_url: str = "http://localhost:11434"
+    llm_base_url: str | None = None
+    """OpenAI-compatible endpoint (…/v1) used when llm_provider=openai."""
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "qwen2.5:3b"
+    llm_output_mode: Literal["auto", "native", "tool", "prompted"] = "auto"
+    llm_timeout: float = 60.0
+    llm_retries: int = 2
+
+    classifier: ClassifierMode = "cascade"
+    cascade_threshold: float = 0.85
+    llm_batch_size: int = 20
+
+    queue_name: str = "tracker"
+    task_ack_wait: float = 120.0
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+
+    dashboard_port: int = 8501
+    dashboard_password: SecretStr | None = None
+
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_chats: list[int] = Field(default_factory=list)
+    telegram_api_url: str | None = None
+    """Custom Bot API server base URL (tests use a local stand-in)."""
+    telegram_notify_critical: bool = False
+
+    @cached_property
+    def runtime_dir(self) -> Path:
+        return self.data_dir.resolve()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, with explicit overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,268 @@
+"""SQLModel tables: messages, issues (classification results), tasks, exports and friends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class Kind(StrEnum):
+    bug = "bug"
+    feature = "feature"
+    question = "question"
+    task = "task"
+    noise = "noise"
+
+
+ACTIONABLE_KINDS = (Kind.bug, Kind.feature, Kind.question, Kind.task)
+
+
+class Priority(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class TaskStatus(StrEnum):
+    new = "new"
+    accepted = "accepted"
+    in_progress = "in_progress"
+    done = "done"
+    rejected = "rejected"
+
+
+class MessageStatus(StrEnum):
+    pending = "pending"
+    classified = "classified"
+    failed = "failed"
+    skipped = "skipped"
+    """Service messages and the like: stored, never classified."""
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("source", "chat_id", "external_id", name="uq_messages_source_chat_ext"),
+        Index("ix_messages_chat_sent", "chat_id", "sent_at"),
+        Index("ix_messages_status_next", "status", "next_attempt_at"),
+        Index("ix_messages_reply_key", "source", "chat_id", "reply_to_external_id"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    source: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    chat_title: str | None = Field(default=None, max_length=256)
+    external_id: str = Field(max_length=128)
+    author_id: str | None = Field(default=None, max_length=128)
+    author: str | None = Field(default=None, max_length=256)
+    text: str = Field(sa_type=Text)
+    sent_at: datetime | None = _ts(index=True)
+    edited_at: datetime | None = _ts()
+    reply_to_external_id: str | None = Field(default=None, max_length=128)
+    reply_to_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="messages.id", index=True)
+    thread_id: str | None = Field(default=None, max_length=128)
+    thread_title: str | None = Field(default=None, max_length=256)
+    media_kind: str | None = Field(default=None, max_length=32)
+    forwarded_from: str | None = Field(default=None, max_length=256)
+    revision: int = 1
+    """Bumped on every edit; a classification belongs to one revision."""
+    status: MessageStatus = Field(default=MessageStatus.pending, sa_type=String(16))
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts()
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Issue(SQLModel, table=True):
+    """The AI classification result of one message revision; one current per message."""
+
+    __tablename__ = "issues"
+    __table_args__ = (
+        Index(
+            "uq_issues_current_message",
+            "message_id",
+            unique=True,
+            postgresql_where="is_current",
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    message_id: int = Field(sa_type=BigInteger, foreign_key="messages.id", index=True)
+    revision: int = 1
+    is_current: bool = True
+    kind: Kind | None = Field(default=None, sa_type=String(16))
+    priority: Priority | None = Field(default=None, sa_type=String(16))
+    title: str | None = Field(default=None, max_length=200)
+    confidence: float | None = None
+    classifier: str = Field(max_length=32)
+    classifier_version: str | None = Field(default=None, max_length=64)
+    model: str | None = Field(default=None, max_length=128)
+    prompt_version: str | None = Field(default=None, max_length=64)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    llm_calls: int = 0
+    latency_ms: float = 0.0
+    needs_review: bool = False
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_status_priority_created", "status", "priority_rank", "created_at"),
+        Index("ix_tasks_chat", "chat_id"),
+        Index("ix_tasks_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    title: str = Field(max_length=200)
+    description: str | None = Field(default=None, sa_type=Text)
+    kind: Kind = Field(default=Kind.task, sa_type=String(16))
+    priority: Priority = Field(default=Priority.medium, sa_type=String(16))
+    priority_rank: int = 2
+    """0 = critical … 3 = low: sorts critical first with a plain index."""
+    status: TaskStatus = Field(default=TaskStatus.new, sa_type=String(16))
+    assignee: str | None = Field(default=None, max_length=128)
+    chat_id: str | None = Field(default=None, max_length=128)
+    confidence: float | None = None
+    needs_review: bool = False
+    merged_into_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="tasks.id")
+    version: int = 1
+    """Optimistic lock: an update names the version it saw."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class TaskMessage(SQLModel, table=True):
+    """Which messages a task came from; `source` messages open at most one task each."""
+
+    __tablename__ = "task_messages"
+    __table_args__ = (
+        Index(
+            "uq_task_messages_source_message",
+            "message_id",
+            unique=True,
+            postgresql_where="role = 'source'",
+        ),
+    )
+
+    task_id: int = Field(sa_type=BigInteger, foreign_key="tasks.id", primary_key=True)
+    message_id: int = Field(sa_type=BigInteger, foreign_key="messages.id", primary_key=True)
+    role: str = Field(default="source", max_length=16)
+    """source | duplicate (a "+1" reply or a merged task's message)."""
+
+
+class TaskExport(SQLModel, table=True):
+    __tablename__ = "task_exports"
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    task_id: int = Field(sa_type=BigInteger, foreign_key="tasks.id", index=True)
+    target: str = Field(max_length=64)
+    external_id: str | None = Field(default=None, max_length=256)
+    url: str | None = Field(default=None, max_length=1024)
+    status: str = Field(default="pending", max_length=16)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Label(SQLModel, table=True):
+    """A human decision about a message: the best training and evaluation data there is."""
+
+    __tablename__ = "labels"
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    message_id: int = Field(sa_type=BigInteger, foreign_key="messages.id", index=True)
+    task_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="tasks.id")
+    kind: Kind = Field(sa_type=String(16))
+    priority: Priority | None = Field(default=None, sa_type=String(16))
+    title: str | None = Field(default=None, max_length=200)
+    action: str = Field(max_length=32)
+    """accept | reject | correct | merge | track | ignore …"""
+    origin: str = Field(max_length=32)
+    """dashboard | bot | api"""
+    author: str | None = Field(default=None, max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Event(SQLModel, table=True):
+    """Outbox of live events; `seq` orders them for WebSocket catch-up (?since=SEQ)."""
+
+    __tablename__ = "events"
+
+    seq: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    type: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Prompt(SQLModel, table=True):
+    __tablename__ = "prompts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=64, unique=True)
+    text: str = Field(sa_type=Text)
+    model: str | None = Field(default=None, max_length=128)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+    active: bool = False
+    notes: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class LocalModel(SQLModel, table=True):
+    """A trained local classifier: its version, training data hash and metrics."""
+
+    __tablename__ = "local_models"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=64, unique=True)
+    data_hash: str = Field(max_length=64)
+    path: str = Field(max_length=1024)
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+    n_examples: int = 0
+    active: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class EvalRun(SQLModel, table=True):
+    __tablename__ = "eval_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset: str = Field(max_length=512)
+    classifier: str = Field(max_length=32)
+    classifier_version: str | None = Field(default=None, max_length=64)
+    prompt_version: str | None = Field(default=None, max_length=64)
+    model: str | None = Field(default=None, max_length=128)
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+    predictions: list[Any] = Field(default_factory=list, sa_column=Column(JSONType))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class LLMCacheEntry(SQLModel, table=True):
+    """Cached LLM results keyed by hash(text, context, prompt version, model)."""
+
+    __tablename__ = "llm_cache"
+
+    key: str = Field(max_length=64, primary_key=True)
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+PRIORITY_RANK = {Priority.critical: 0, Priority.high: 1, Priority.medium: 2, Priority.low: 3}

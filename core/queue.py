@@ -1,0 +1,53 @@
+"""The work queue: TaskIQ on NATS JetStream (work-queue retention, one durable consumer)."""
+
+from __future__ import annotations
+
+from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
+from taskiq import AsyncBroker
+from taskiq.kicker import AsyncKicker
+from taskiq_nats import PullBasedJetStreamBroker
+
+from core.config import Settings
+
+CLASSIFY_TASK = "tracker.classify_messages"
+
+
+def stream_name(settings: Settings) -> str:
+    return f"{settings.queue_name}_tasks".replace(".", "_")
+
+
+def events_subject(settings: Settings) -> str:
+    return f"{settings.queue_name}.events"
+
+
+def make_broker(settings: Settings, nats_url: str | None = None) -> AsyncBroker:
+    """The JetStream broker every process uses to enqueue (API) or consume (worker)."""
+    subject = f"{settings.queue_name}.tasks"
+    durable = f"{settings.queue_name}_worker".replace(".", "_")
+    return PullBasedJetStreamBroker(
+        servers=nats_url or settings.nats_url or "nats://127.0.0.1:4222",
+        subject=subject,
+        stream_name=stream_name(settings),
+        durable=durable,
+        stream_config=StreamConfig(
+            name=stream_name(settings),
+            subjects=[subject],
+            retention=RetentionPolicy.WORK_QUEUE,
+        ),
+        consumer_config=ConsumerConfig(
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=settings.task_ack_wait,
+            max_ack_pending=1000,
+        ),
+        pull_consume_batch=10,
+        pull_consume_timeout=1.0,
+        max_reconnect_attempts=-1,
+    )
+
+
+async def enqueue_classification(broker: AsyncBroker, message_ids: list[int]) -> None:
+    """Queue classification of these messages (in chunks the worker handles in one go)."""
+    kicker: AsyncKicker[..., None] = AsyncKicker(CLASSIFY_TASK, broker, {})
+    for start in range(0, len(message_ids), 50):
+        await kicker.kiq(message_ids[start : start + 50])

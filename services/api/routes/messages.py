@@ -1,0 +1,77 @@
+"""POST and GET /api/messages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
+
+from core.db import session_scope
+from core.ingestion import Ingested, InvalidMessage
+from core.messages import MessageFilter, get_message, list_messages
+from core.models import MessageStatus
+from core.schemas import MessageBatchIn, MessageIn, MessagePublic, Page
+from services.api.deps import Authorized, StateDep, field_error
+from services.api.state import AppState
+
+router = APIRouter(prefix="/api/messages", tags=["messages"], dependencies=[Authorized])
+
+
+async def _receive(state: AppState, items: list[MessageIn], batch: bool) -> list[Ingested]:
+    try:
+        return await state.services.receive(items)
+    except InvalidMessage as exc:
+        field = f"messages.{exc.index}.{exc.field}" if batch else exc.field
+        raise field_error(field, exc.reason) from exc
+
+
+@router.post("", response_model=MessagePublic, status_code=201)
+async def post_message(item: MessageIn, state: StateDep, response: Response) -> MessagePublic:
+    """Store one message (201), or return the stored one for a known id (200)."""
+    [result] = await _receive(state, [item], batch=False)
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return MessagePublic.model_validate(result.message)
+
+
+@router.post("/batch", status_code=201)
+async def post_batch(body: MessageBatchIn, state: StateDep) -> dict[str, object]:
+    """Store up to TRACKER_MAX_BATCH messages at once; known ones are not stored again."""
+    if len(body.messages) > state.settings.max_batch:
+        raise field_error("messages", f"at most {state.settings.max_batch} messages per batch")
+    result = await _receive(state, body.messages, batch=True)
+    return {
+        "created": sum(r.created for r in result),
+        "existing": sum(not r.created for r in result),
+        "items": [{"id": r.message.id, "created": r.created, "status": r.message.status} for r in result],
+    }
+
+
+@router.get("", response_model=Page[MessagePublic])
+def get_messages(
+    state: StateDep,
+    chat_id: str | None = None,
+    status_: Annotated[MessageStatus | None, Query(alias="status")] = None,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    thread_of: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[MessagePublic]:
+    """Stored messages, newest first, each with its current classification."""
+    flt = MessageFilter(chat_id=chat_id, status=status_, search=search, thread_of=thread_of)
+    with session_scope(state.services.engine) as session:
+        items, total = list_messages(session, flt, limit=limit, offset=offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{message_id}", response_model=MessagePublic)
+async def get_one(message_id: int, state: StateDep) -> MessagePublic:
+    def read() -> MessagePublic | None:
+        with session_scope(state.services.engine) as session:
+            return get_message(session, message_id)
+
+    found = await run_in_threadpool(read)
+    if found is None:
+        raise HTTPException(404, f"message {message_id} not found")
+    return found

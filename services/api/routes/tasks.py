@@ -1,0 +1,87 @@
+"""/api/tasks: list, read, create and change tasks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
+
+from core.db import session_scope
+from core.models import Kind, Priority, Task, TaskStatus
+from core.schemas import Page, TaskCreate, TaskPublic, TaskUpdate
+from core.tasks import (
+    InvalidTaskChange,
+    SortKey,
+    TaskConflict,
+    TaskFilter,
+    TaskNotFound,
+    create_task,
+    get_task,
+    list_tasks,
+    task_message_ids,
+    update_task,
+)
+from services.api.deps import Authorized, StateDep, field_error
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"], dependencies=[Authorized])
+
+
+def _public(task: Task, message_ids: list[int]) -> TaskPublic:
+    public = TaskPublic.model_validate(task)
+    public.message_ids = message_ids
+    return public
+
+
+@router.get("", response_model=Page[TaskPublic])
+def get_tasks(
+    state: StateDep,
+    status: Annotated[list[TaskStatus] | None, Query()] = None,
+    kind: Annotated[list[Kind] | None, Query()] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    chat_id: str | None = None,
+    assignee: str | None = None,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    sort: SortKey = "triage",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[TaskPublic]:
+    """Tasks, critical and newest first by default, with filters and paging."""
+    flt = TaskFilter(status, kind, priority, chat_id, assignee, search)
+    with session_scope(state.services.engine) as session:
+        tasks, total = list_tasks(session, flt, limit=limit, offset=offset, sort=sort)
+        links = task_message_ids(session, [t.id or 0 for t in tasks])
+    items = [_public(t, links[t.id or 0]) for t in tasks]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{task_id}", response_model=TaskPublic)
+def get_one(task_id: int, state: StateDep) -> TaskPublic:
+    with session_scope(state.services.engine) as session:
+        try:
+            task = get_task(session, task_id)
+        except TaskNotFound:
+            raise HTTPException(404, f"task {task_id} not found") from None
+        return _public(task, task_message_ids(session, [task_id])[task_id])
+
+
+@router.post("", response_model=TaskPublic, status_code=201)
+async def post_task(body: TaskCreate, state: StateDep) -> TaskPublic:
+    """A manual task, optionally from stored messages."""
+    try:
+        task = await state.services.run(lambda s: create_task(s, body))
+    except InvalidTaskChange as exc:
+        raise field_error(exc.field, exc.reason) from exc
+    return _public(task, list(dict.fromkeys(body.message_ids)))
+
+
+@router.patch("/{task_id}", response_model=TaskPublic)
+async def patch_task(task_id: int, body: TaskUpdate, state: StateDep) -> TaskPublic:
+    """Change status, kind, priority, title or assignee; the change is a human label."""
+    try:
+        task = await state.services.run(lambda s: update_task(s, task_id, body))
+    except TaskNotFound:
+        raise HTTPException(404, f"task {task_id} not found") from None
+    except TaskConflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return await run_in_threadpool(get_one, task.id or task_id, state)

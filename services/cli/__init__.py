@@ -1,0 +1,20 @@
+"""The `tracker` command: one Typer app; each module registers its own commands."""
+
+from __future__ import annotations
+
+import typer
+
+from services.cli import classify_cmds, server_cmds, telegram_cmds
+
+app = typer.Typer(
+    name="tracker",
+    help="Task Tracker: turns team chat messages into tracked tasks.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+for module in (server_cmds, classify_cmds, telegram_cmds):
+    module.register(app)
+
+
+def main() -> None:
+    app()

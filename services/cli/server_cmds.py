@@ -1,0 +1,200 @@
+"""`tracker up | demo | api | worker`: run the system on embedded or configured servers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+
+from core.config import Settings
+from core.db import migrate
+from core.runtime import Servers, child_env, resolved_settings, start_servers
+from core.secrets import with_secrets
+
+console = Console(stderr=True)
+DEMO_MESSAGES = Path(__file__).with_name("demo_messages.jsonl")
+
+
+def _prepared() -> tuple[Settings, Servers]:
+    settings = with_secrets(Settings())
+    settings.runtime_dir.mkdir(parents=True, exist_ok=True)
+    with console.status("starting PostgreSQL and NATS…"):
+        running = start_servers(settings)
+        try:
+            migrate(running.database_url)
+        except BaseException:
+            running.stop()
+            raise
+    return resolved_settings(settings, running), running
+
+
+def _children(settings: Settings) -> dict[str, list[str]]:
+    """The processes `tracker up` supervises, by name."""
+    python = sys.executable
+    parts = {
+        "api": [python, "-m", "services.api"],
+        "worker": [python, "-m", "services.worker"],
+    }
+    parts.update(_optional_children(settings, python))
+    return parts
+
+
+def _optional_children(settings: Settings, python: str) -> dict[str, list[str]]:
+    """The dashboard and the bot, where their modules are installed and configured."""
+    extra: dict[str, list[str]] = {}
+    dashboard = Path(__file__).parents[2] / "apps" / "dashboard.py"
+    if dashboard.exists():
+        extra["dashboard"] = [
+            python, "-m", "streamlit", "run", str(dashboard), "--server.headless=true",
+            f"--server.port={settings.dashboard_port}", "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+        ]  # fmt: skip
+    if settings.telegram_bot_token and (Path(__file__).parents[1] / "bot" / "__main__.py").exists():
+        extra["bot"] = [python, "-m", "services.bot"]
+    return extra
+
+
+def _wait_healthy(settings: Settings, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{settings.api_url}/api/health", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def _supervise(settings: Settings, running: Servers, after_start: object = None) -> int:
+    """Run the children until one exits or a signal comes; then stop everything."""
+    stop = {"signal": 0}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop["signal"] = signum
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    env = child_env(settings)
+    procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in _children(settings).items()}
+    code = 0
+    try:
+        if _wait_healthy(settings):
+            _announce(settings, list(procs))
+            if callable(after_start):
+                after_start(settings)
+        else:
+            console.print("[red]the API did not become healthy; see the output above[/red]")
+            code = 1
+        while code == 0 and not stop["signal"]:
+            exited = [(n, p.returncode) for n, p in procs.items() if p.poll() is not None]
+            if exited:
+                console.print(f"[red]{exited[0][0]} exited with {exited[0][1]}; stopping[/red]")
+                code = exited[0][1] or 1
+            time.sleep(0.2)
+    finally:
+        _stop_children(procs)
+        running.stop()
+        console.print("stopped")
+    return code
+
+
+def _stop_children(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for proc in procs.values():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _announce(settings: Settings, parts: list[str]) -> None:
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    console.print(f"[bold green]Task Tracker is up[/bold green] ({', '.join(parts)})")
+    console.print(f"  API:        {settings.api_url}  (docs: {settings.api_url}/docs)")
+    console.print(f"  API key:    {key}")
+    if "dashboard" in parts:
+        password = settings.dashboard_password.get_secret_value() if settings.dashboard_password else ""
+        console.print(f"  Dashboard:  http://127.0.0.1:{settings.dashboard_port}  (password: {password})")
+    console.print(f"  Data:       {settings.runtime_dir}")
+    console.print("  Ctrl-C stops everything.")
+
+
+def up() -> None:
+    """Start PostgreSQL, NATS, the API, the worker (and dashboard, bot) in the foreground."""
+    settings, running = _prepared()
+    raise typer.Exit(_supervise(settings, running))
+
+
+def demo() -> None:
+    """`up`, then send a demo chat through the real pipeline."""
+    settings, running = _prepared()
+    raise typer.Exit(_supervise(settings, running, after_start=send_demo))
+
+
+def send_demo(settings: Settings) -> None:
+    """Post the bundled demo messages to the running API."""
+    import json
+
+    lines = DEMO_MESSAGES.read_text(encoding="utf-8").splitlines()
+    messages = [json.loads(line) for line in lines if line.strip()]
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    response = httpx.post(
+        f"{settings.api_url}/api/messages/batch",
+        json={"messages": messages},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=60,
+    )
+    response.raise_for_status()
+    console.print(f"  Demo:       {response.json()['created']} new demo messages sent")
+
+
+def api(
+    port: Annotated[int | None, typer.Option(help="Port (default TRACKER_API_PORT)")] = None,
+) -> None:
+    """Run one API process (several may run at once on different ports)."""
+    from services.api.server import serve
+
+    settings, running = _one_part()
+    if port:
+        settings = settings.model_copy(update={"api_port": port})
+    try:
+        serve(settings)
+    finally:
+        running.stop()
+
+
+def worker() -> None:
+    """Run one worker process (several may run at once)."""
+    from services.worker.main import run_worker
+
+    settings, running = _one_part()
+    try:
+        asyncio.run(run_worker(settings))
+    finally:
+        running.stop()
+
+
+def _one_part() -> tuple[Settings, Servers]:
+    settings, running = _prepared()
+    os.environ.update(child_env(settings))
+    return settings, running
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `tracker` app."""
+    for command in (up, demo, api, worker):
+        app.command()(command)

@@ -1,0 +1,78 @@
+"""The worker: TaskIQ on NATS JetStream runs classification; a sweeper retries due messages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+
+from core.classification.factory import build_classifier
+from taskiq.api import run_receiver_task
+
+from core.bootstrap import Services, connect
+from core.classification.types import Classifier
+from core.config import Settings
+from core.db import session_scope
+from core.pipeline import claim_due, classify_messages
+from core.queue import CLASSIFY_TASK
+
+log = logging.getLogger("tracker.worker")
+
+
+def register_tasks(services: Services, classifier: Classifier) -> None:
+    """Bind the queue's task names to core's use cases."""
+
+    async def classify(message_ids: list[int]) -> None:
+        await classify_messages(
+            message_ids,
+            engine=services.engine,
+            settings=services.settings,
+            classifier=classifier,
+            publish=services.publish,
+        )
+
+    services.broker.register_task(classify, task_name=CLASSIFY_TASK)
+
+
+async def sweep(services: Services, interval: float = 1.0) -> None:
+    """Re-queue messages whose retry time has come (LLM was down, or a crash lost them)."""
+    lease = services.settings.task_ack_wait
+    while True:
+        try:
+            due = await asyncio.to_thread(_claim, services, lease)
+            await services.enqueue(list(due))
+        except Exception:
+            log.exception("sweep failed; trying again")
+        await asyncio.sleep(interval)
+
+
+async def run_worker(
+    settings: Settings, classifier: Classifier | None = None, stop: asyncio.Event | None = None
+) -> None:
+    """Consume classification tasks until `stop` is set (or SIGINT/SIGTERM arrives)."""
+    stop = stop or _stop_on_signals()
+    services = await connect(settings, worker=True)
+    register_tasks(services, classifier or build_classifier(settings))
+    receiver = asyncio.create_task(run_receiver_task(services.broker, max_async_tasks=4, max_prefetch=0))
+    sweeper = asyncio.create_task(sweep(services))
+    log.info("worker ready (classifier=%s)", settings.classifier)
+    await stop.wait()
+    for task in (sweeper, receiver):
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+    await services.close()
+
+
+def _claim(services: Services, lease: float) -> list[int]:
+    with session_scope(services.engine) as session:
+        return claim_due(session, lease)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
