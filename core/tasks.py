@@ -67,7 +67,7 @@ def task_payload(task: Task | None, message_ids: list[int] | None = None) -> dic
     """The event payload describing a task."""
     if task is None:
         return {}
-    data = task.model_dump(mode="json", exclude={"priority_rank", "description"})
+    data = task.model_dump(mode="json", exclude={"priority_rank", "description"}, warnings=False)
     if message_ids is not None:
         data["message_ids"] = message_ids
     return data

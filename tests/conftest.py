@@ -89,3 +89,13 @@ def settings(database_url: str, nats_url: str, queue_name: str, tmp_path: Path) 
         retry_base_seconds=0.5,
         retry_max_seconds=2.0,
     )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failing test."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("CI") and skipped and exitstatus == 0:
+        session.exitstatus = 1
+        if reporter:
+            reporter.write_line(f"CI: {len(skipped)} test(s) skipped; a skipped test fails CI", red=True)

@@ -12,6 +12,8 @@ from core.config import Settings
 from tests.conftest import API_KEY
 from tests.support.processes import api_process
 
+pytestmark = pytest.mark.backbone
+
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
@@ -69,7 +71,9 @@ def test_batch_twice_adds_nothing(client: httpx.Client, engine: Engine) -> None:
 
 def test_reply_is_linked_to_parent(client: httpx.Client) -> None:
     parent = client.post("/api/messages", json=message("p1")).json()
-    reply = client.post("/api/messages", json=message("r1", text="у мене теж", reply_to_external_id="p1")).json()
+    reply = client.post(
+        "/api/messages", json=message("r1", text="у мене теж", reply_to_external_id="p1")
+    ).json()
     assert reply["reply_to_id"] == parent["id"]
     listed = client.get("/api/messages", params={"thread_of": parent["id"]}).json()
     assert {m["id"] for m in listed["items"]} == {parent["id"], reply["id"]}
