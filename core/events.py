@@ -9,7 +9,7 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from core.models import Event
 
@@ -18,13 +18,15 @@ MESSAGE_CLASSIFIED = "message.classified"
 TASK_CREATED = "task.created"
 TASK_UPDATED = "task.updated"
 
+_COLUMNS = (col(Event.seq), col(Event.type), col(Event.payload), col(Event.created_at))
+
 
 def record_events(session: Session, items: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Add events to the outbox (in the caller's transaction); returns them with their seq."""
     if not items:
         return []
     rows = session.execute(
-        insert(Event).returning(Event.seq, Event.type, Event.payload, Event.created_at),
+        insert(Event).returning(*_COLUMNS),
         [{"type": kind, "payload": payload} for kind, payload in items],
     ).all()
     return [_as_dict(row) for row in rows]
@@ -37,10 +39,7 @@ def record_event(session: Session, kind: str, payload: dict[str, Any]) -> dict[s
 def events_since(session: Session, seq: int, limit: int = 10_000) -> list[dict[str, Any]]:
     """Events after `seq`, oldest first (a reconnecting client's catch-up)."""
     rows = session.execute(
-        select(Event.seq, Event.type, Event.payload, Event.created_at)
-        .where(Event.seq > seq)  # type: ignore[operator]
-        .order_by(Event.seq)  # type: ignore[arg-type]
-        .limit(limit)
+        select(*_COLUMNS).where(col(Event.seq) > seq).order_by(col(Event.seq)).limit(limit)
     ).all()
     return [_as_dict(row) for row in rows]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from core.models import Issue, Message, MessageStatus
@@ -37,20 +37,20 @@ def list_messages(
 ) -> tuple[list[MessagePublic], int]:
     """One page of messages, newest first, and how many match in all."""
     query = _with_issue()
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if flt.chat_id:
-        conditions.append(Message.chat_id == flt.chat_id)
+        conditions.append(col(Message.chat_id) == flt.chat_id)
     if flt.status:
-        conditions.append(Message.status == flt.status)
+        conditions.append(col(Message.status) == flt.status)
     if flt.search:
         conditions.append(col(Message.text).ilike(f"%{flt.search}%"))
     if flt.thread_of is not None:
         parent = select(Message.reply_to_id).where(Message.id == flt.thread_of).scalar_subquery()
         conditions.append(
             or_(
-                Message.id == flt.thread_of,
-                Message.reply_to_id == flt.thread_of,
-                Message.id == parent,
+                col(Message.id) == flt.thread_of,
+                col(Message.reply_to_id) == flt.thread_of,
+                col(Message.id) == parent,
             )
         )
     query = query.where(*conditions)  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ from core.models import (
     Kind,
     Message,
     MessageStatus,
+    Priority,
     Task,
     TaskMessage,
     TaskStatus,
@@ -194,13 +195,13 @@ def _sync_task(session: Session, message: Message, issue: Issue) -> list[tuple[s
 
 
 def _open_task(session: Session, message: Message, issue: Issue) -> Task:
-    priority = issue.priority or "medium"
+    priority = Priority(issue.priority or Priority.medium)
     task = Task(
         title=issue.title or message.text[:80],
         description=message.text,
         kind=issue.kind or Kind.task,
         priority=priority,
-        priority_rank=PRIORITY_RANK[priority],  # type: ignore[index]
+        priority_rank=PRIORITY_RANK[priority],
         chat_id=message.chat_id,
         confidence=issue.confidence,
         needs_review=issue.needs_review,
@@ -237,7 +238,7 @@ def _link_duplicate(session: Session, message: Message) -> list[tuple[str, dict[
     parent = session.exec(
         select(TaskMessage).where(TaskMessage.message_id == message.reply_to_id, TaskMessage.role == "source")
     ).first()
-    if parent is None or session.get(TaskMessage, (parent.task_id, message.id)):
+    if parent is None or session.get(TaskMessage, (parent.task_id, message.id)) is not None:
         return []
     session.add(TaskMessage(task_id=parent.task_id, message_id=message.id or 0, role="duplicate"))
     session.flush()

