@@ -1,0 +1,111 @@
+"""The cascade: noise rules, then the local model, then the LLM only for uncertain messages.
+
+The local result stands when its confidence is at or above the threshold. When the LLM is
+unreachable the local result is kept with needs_review=True (the pipeline asks the LLM again
+later); when the LLM answers but its output stays invalid, the local result is kept as is and
+the LLM's error and spend are recorded in `extra`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+from core.classification.noise import noise_classification
+from core.classification.types import (
+    Classification,
+    Classifier,
+    LLMUnavailable,
+    MessageInput,
+    Outcome,
+)
+
+
+class NoiseFilter(Protocol):
+    """A rule that recognises trivially non-actionable text."""
+
+    def __call__(self, text: str, /) -> Classification | None: ...
+
+
+class CascadeClassifier:
+    """Routes each message to the cheapest stage that is sure enough; see the module docstring."""
+
+    name = "cascade"
+
+    def __init__(
+        self,
+        local: Classifier,
+        llm: Classifier,
+        *,
+        threshold: float,
+        noise: NoiseFilter = noise_classification,
+    ) -> None:
+        self.local = local
+        self.llm = llm
+        self.threshold = threshold
+        self.noise = noise
+
+    async def classify(self, messages: list[MessageInput]) -> list[Outcome]:
+        """One outcome per message, in order; never raises LLMUnavailable."""
+        outcomes: list[Outcome | None] = [self._noise(m) for m in messages]
+        rest = [i for i, o in enumerate(outcomes) if o is None]
+        local = await self.local.classify([messages[i] for i in rest]) if rest else []
+        for i, outcome in zip(rest, local, strict=True):
+            outcomes[i] = _via(outcome)
+        unsure = [i for i in rest if not self._sure(outcomes[i])]
+        if unsure:
+            decided = await self._ask_llm([messages[i] for i in unsure], [outcomes[i] for i in unsure])
+            for i, outcome in zip(unsure, decided, strict=True):
+                outcomes[i] = outcome
+        return [o for o in outcomes if o is not None]
+
+    def _noise(self, message: MessageInput) -> Outcome | None:
+        result = self.noise(message.text)
+        return None if result is None else Outcome(result, "noise", extra={"via": self.name})
+
+    def _sure(self, outcome: Outcome | None) -> bool:
+        return bool(outcome and outcome.result and outcome.result.confidence >= self.threshold)
+
+    async def _ask_llm(self, messages: list[MessageInput], local: list[Outcome | None]) -> list[Outcome]:
+        """The LLM's outcomes, or the local ones flagged for review while it is away."""
+        kept = [o or Outcome(None, "local") for o in local]
+        try:
+            answers = await self.llm.classify(messages)
+        except LLMUnavailable as exc:
+            return [_flagged(o, str(exc)) for o in kept]
+        return [_merge(own, answer) for own, answer in zip(kept, answers, strict=True)]
+
+
+def _via(outcome: Outcome) -> Outcome:
+    return replace(outcome, extra={**outcome.extra, "via": "cascade"})
+
+
+def _flagged(local: Outcome, reason: str) -> Outcome:
+    """The local result, to be re-classified by the LLM when it is back."""
+    extra = {**local.extra, "llm": "unavailable", "llm_error": reason}
+    return replace(local, needs_review=True, extra=extra)
+
+
+def _merge(local: Outcome, answer: Outcome) -> Outcome:
+    """The LLM's result when it has one, else the local one; the LLM's spend is kept either way."""
+    context = {"via": "cascade", "local_kind": _kind(local), "local_confidence": _conf(local)}
+    latency = local.latency_ms + answer.latency_ms
+    if answer.result is not None:
+        return replace(answer, latency_ms=latency, extra={**answer.extra, **context})
+    return replace(
+        local,
+        input_tokens=answer.input_tokens,
+        output_tokens=answer.output_tokens,
+        llm_calls=answer.llm_calls,
+        latency_ms=latency,
+        error=local.error if local.result else answer.error,
+        extra={**local.extra, "llm": "failed", "llm_error": answer.error},
+    )
+
+
+def _kind(outcome: Outcome) -> str | None:
+    return outcome.result.kind.value if outcome.result else None
+
+
+def _conf(outcome: Outcome) -> float | None:
+    return outcome.result.confidence if outcome.result else None
