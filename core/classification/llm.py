@@ -9,6 +9,7 @@ retries becomes a failed outcome with its error; an unreachable server raises LL
 from __future__ import annotations
 
 import html
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -124,6 +125,25 @@ def render_batch(messages: Sequence[MessageInput]) -> str:
     head = f"Classify each of these {len(messages)} messages; return one result per id."
     body = (render_message(str(i), m) for i, m in enumerate(messages, 1))
     return "\n\n".join([head, *body])
+
+
+_FENCED = re.compile(
+    r'<message id="(?P<id>[^"]+)">\n(?:<reply_to>(?P<reply_to>.*?)</reply_to>\n)?'
+    r"<text>(?P<text>.*?)</text>\n</message>",
+    re.S,
+)
+
+
+def read_batch(prompt: str) -> list[MessageInput]:
+    """The messages fenced in a batch prompt (the inverse of render_batch, for stand-in LLMs)."""
+    return [
+        MessageInput(m["id"], html.unescape(m["text"]), _unescape(m["reply_to"]))
+        for m in _FENCED.finditer(prompt)
+    ]
+
+
+def _unescape(text: str | None) -> str | None:
+    return None if text is None else html.unescape(text)
 
 
 async def _require_result(ctx: RunContext[CallDeps], output: BatchResult) -> BatchResult:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,13 +18,9 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RequestUsage
 
+from core.classification.llm import read_batch
 from core.config import Settings
 
-_MESSAGE = re.compile(
-    r'<message id="(?P<id>[^"]+)">\n(?:<reply_to>(?P<reply>.*?)</reply_to>\n)?'
-    r"<text>(?P<text>.*?)</text>\n</message>",
-    re.S,
-)
 Label = Callable[[str], dict[str, Any] | None]
 
 
@@ -53,8 +47,8 @@ def user_prompt(messages: list[ModelMessage]) -> str:
 
 
 def fenced(prompt: str) -> list[tuple[str, str]]:
-    """(id, unescaped text) of every fenced message in a prompt."""
-    return [(m["id"], html.unescape(m["text"])) for m in _MESSAGE.finditer(prompt)]
+    """(id, text) of every fenced message in a prompt."""
+    return [(m.id, m.text) for m in read_batch(prompt)]
 
 
 def gold(kind: str, confidence: float = 0.9) -> dict[str, Any]:

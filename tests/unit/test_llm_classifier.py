@@ -13,7 +13,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 
 from core.classification.cache import MemoryCache
-from core.classification.llm import LLMClassifier, render_batch
+from core.classification.llm import LLMClassifier, read_batch, render_batch
 from core.classification.types import LLMUnavailable, MessageInput
 from core.models import Kind, Priority
 from core.prompts import DEFAULT_PROMPT, PromptVersion
@@ -267,6 +267,10 @@ async def test_sloppy_but_meaningful_items_are_normalised() -> None:
     assert bug and bug.priority == Priority.medium and len(bug.title) <= 80
 
 
-def test_render_batch_numbers_messages_from_one() -> None:
-    prompt = render_batch(inputs("a", "b"))
-    assert [i for i, _ in fenced(prompt)] == ["1", "2"]
+def test_render_and_read_batch_round_trip_numbering_messages_from_one() -> None:
+    sent = [MessageInput("x", INJECTION, reply_to="a & <b>"), MessageInput("y", "plain")]
+    back = read_batch(render_batch(sent))
+    assert [(m.id, m.text, m.reply_to) for m in back] == [
+        ("1", INJECTION, "a & <b>"),
+        ("2", "plain", None),
+    ]
