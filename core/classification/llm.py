@@ -230,30 +230,35 @@ class LLMClassifier:
                 todo.setdefault(key, message)
         chunks = list(todo)
         for start in range(0, len(chunks), self.batch_size):
-            chunk = chunks[start : start + self.batch_size]
-            results = await self._classify_batch([todo[k] for k in chunk], prompt)
-            done = dict(zip(chunk, results, strict=True))
-            await self._remember(done)
-            outcomes.update(done)
+            batch = {k: todo[k] for k in chunks[start : start + self.batch_size]}
+            outcomes.update(await self._classify_batch(batch, prompt))
         return _first_pays(keys, outcomes)
 
-    async def _classify_batch(self, messages: list[MessageInput], prompt: PromptVersion) -> list[Outcome]:
-        call = await self._call(messages, prompt)
-        if len(messages) == 1:
-            return [self._outcome(call.results.get("1"), prompt, call.spend, error=call.error)]
-        outcomes = []
-        for i, (message, share) in enumerate(zip(messages, call.spend.split(len(messages)), strict=True), 1):
-            result = call.results.get(str(i))
-            if result is not None:
-                outcomes.append(self._outcome(result, prompt, share, batch=len(messages)))
-                continue
-            alone = await self._call([message], prompt)
-            outcomes.append(
-                self._outcome(
-                    alone.results.get("1"), prompt, share + alone.spend, error=alone.error, retried_alone=True
-                )
-            )
-        return outcomes
+    async def _classify_batch(
+        self, batch: dict[str, MessageInput], prompt: PromptVersion
+    ) -> dict[str, Outcome]:
+        """Outcomes by cache key: one call for the batch, then one per message it missed.
+
+        Answered items are cached before any other is asked again, so an outage in between
+        loses nothing.
+        """
+        keys = list(batch)
+        call = await self._call(list(batch.values()), prompt)
+        shares = call.spend.split(len(keys))
+        done: dict[str, Outcome] = {}
+        for i, key in enumerate(keys):
+            result = call.results.get(str(i + 1))
+            if result is not None or len(keys) == 1:
+                done[key] = self._outcome(result, prompt, shares[i], error=call.error, batch=len(keys))
+        await self._remember(done)
+        for i, key in enumerate(keys):
+            if key not in done:
+                alone = await self._call([batch[key]], prompt)
+                spend = shares[i] + alone.spend
+                result = alone.results.get("1")
+                done[key] = self._outcome(result, prompt, spend, error=alone.error, retried_alone=True)
+                await self._remember({key: done[key]})
+        return done
 
     async def _call(self, messages: list[MessageInput], prompt: PromptVersion) -> CallResult:
         """One agent run (with its own output retries) over a batch."""

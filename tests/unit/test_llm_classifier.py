@@ -108,6 +108,27 @@ async def test_unparseable_batch_falls_back_to_single_calls() -> None:
     assert scripted.batch_sizes == [1, 1]
 
 
+async def test_outage_before_a_lone_retry_keeps_the_batch_answers_cached() -> None:
+    state = {"down": False}
+
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if state["down"]:
+            raise ModelConnectionError("m", "Connection error.", phase="connect")
+        state["down"] = True  # the server goes away right after the batch answer
+        return scripted(messages, info)
+
+    scripted = ScriptedLLM(lambda text: None if text == "add dark mode" else by_keyword(text))
+    cache = MemoryCache()
+    model = FunctionModel(answer, model_name="scripted")  # the same model, so the same keys
+    flaky = LLMClassifier(llm_settings(), model=model, cache=cache)
+    with pytest.raises(LLMUnavailable):
+        await flaky.classify(SEVEN[:3])
+    back = ScriptedLLM(by_keyword)
+    outcomes = await LLMClassifier(llm_settings(), model=back.model(), cache=cache).classify(SEVEN[:3])
+    assert back.calls == [["add dark mode"]]
+    assert [o.result.kind for o in outcomes if o.result] == [Kind.bug, Kind.feature, Kind.question]
+
+
 @pytest.mark.parametrize(
     "error",
     [
