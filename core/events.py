@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nats.aio.client import Client as NATS
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 
 from core.models import Event
@@ -42,6 +42,15 @@ def events_since(session: Session, seq: int, limit: int = 10_000) -> list[dict[s
         select(*_COLUMNS).where(col(Event.seq) > seq).order_by(col(Event.seq)).limit(limit)
     ).all()
     return [_as_dict(row) for row in rows]
+
+
+def latest_seq(session: Session, types: Sequence[str]) -> int:
+    """The newest seq among events of these types (0 when none): a cheap "anything new?" probe."""
+    newest = [
+        select(func.max(Event.seq)).where(Event.type == kind).scalar_subquery()  # type: ignore[arg-type]
+        for kind in types
+    ]
+    return int(session.execute(select(func.coalesce(func.greatest(*newest), 0))).scalar_one())
 
 
 def _as_dict(row: Any) -> dict[str, Any]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, exists, func, or_, text
 from sqlmodel import Session, col, select
 
-from core.models import Issue, Message, MessageStatus
+from core.models import Issue, Kind, Message, MessageStatus
 from core.schemas import IssuePublic, MessagePublic
 
 
@@ -18,6 +18,8 @@ class MessageFilter:
     search: str | None = None
     thread_of: int | None = None
     """A message id: that message, its parent and its replies."""
+    kind: Kind | None = None
+    """The kind its current classification gave it."""
 
 
 def _with_issue() -> object:
@@ -53,6 +55,8 @@ def list_messages(
                 col(Message.id) == parent,
             )
         )
+    if flt.kind:
+        conditions.append(_classified_as(flt.kind))
     query = query.where(*conditions)  # type: ignore[attr-defined]
     count = select(func.count()).select_from(Message).where(*conditions)
     total = session.exec(count).one()
@@ -65,3 +69,36 @@ def list_messages(
 def get_message(session: Session, message_id: int) -> MessagePublic | None:
     row = session.exec(_with_issue().where(Message.id == message_id)).first()  # type: ignore[attr-defined]
     return _public(*row) if row else None
+
+
+def _classified_as(kind: Kind) -> ColumnElement[bool]:
+    return exists().where(
+        col(Issue.message_id) == Message.id, col(Issue.is_current).is_(True), col(Issue.kind) == kind
+    )
+
+
+def messages_by_ids(session: Session, ids: list[int]) -> dict[int, MessagePublic]:
+    """These messages with their current classification, by id (unknown ids are left out)."""
+    if not ids:
+        return {}
+    query = _with_issue().where(col(Message.id).in_(ids))  # type: ignore[attr-defined]
+    return {m.id: _public(m, i) for m, i in session.exec(query).all()}
+
+
+CHATS_SQL = text(
+    """
+    WITH RECURSIVE chats AS (
+        (SELECT chat_id FROM messages ORDER BY chat_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT m.chat_id FROM messages m WHERE m.chat_id > chats.chat_id ORDER BY m.chat_id LIMIT 1)
+        FROM chats WHERE chats.chat_id IS NOT NULL)
+    SELECT chat_id, (SELECT m.chat_title FROM messages m
+                     WHERE m.chat_id = chats.chat_id AND m.chat_title IS NOT NULL LIMIT 1)
+    FROM chats WHERE chat_id IS NOT NULL
+    """
+)
+
+
+def list_chats(session: Session) -> dict[str, str | None]:
+    """Every chat with messages, by id, with a title where one is known (one index probe per chat)."""
+    return {chat_id: title for chat_id, title in session.execute(CHATS_SQL).all()}

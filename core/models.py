@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -19,6 +19,11 @@ def utcnow() -> datetime:
 
 def _ts(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable, index=index)
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """A pg_trgm GIN index: makes ILIKE '%words%' searches fast on big tables."""
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
 
 
 class Kind(StrEnum):
@@ -62,6 +67,7 @@ class Message(SQLModel, table=True):
         Index("ix_messages_chat_sent", "chat_id", "sent_at"),
         Index("ix_messages_status_next", "status", "next_attempt_at"),
         Index("ix_messages_reply_key", "source", "chat_id", "reply_to_external_id"),
+        trigram_index("ix_messages_text_trgm", "text"),
     )
 
     id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
@@ -129,6 +135,16 @@ class Task(SQLModel, table=True):
         Index("ix_tasks_status_priority_created", "status", "priority_rank", "created_at"),
         Index("ix_tasks_chat", "chat_id"),
         Index("ix_tasks_created", "created_at"),
+        Index(
+            "ix_tasks_triage",
+            "status",
+            "priority_rank",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("merged_into_id IS NULL"),
+        ),
+        Index("ix_tasks_assignee", "assignee"),
+        trigram_index("ix_tasks_title_trgm", "title"),
     )
 
     id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
@@ -161,6 +177,7 @@ class TaskMessage(SQLModel, table=True):
             unique=True,
             postgresql_where="role = 'source'",
         ),
+        Index("ix_task_messages_message", "message_id"),
     )
 
     task_id: int = Field(sa_type=BigInteger, foreign_key="tasks.id", primary_key=True)
@@ -187,6 +204,7 @@ class Label(SQLModel, table=True):
     """A human decision about a message: the best training and evaluation data there is."""
 
     __tablename__ = "labels"
+    __table_args__ = (Index("ix_labels_task", "task_id"),)
 
     id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
     message_id: int = Field(sa_type=BigInteger, foreign_key="messages.id", index=True)
@@ -206,6 +224,7 @@ class Event(SQLModel, table=True):
     """Outbox of live events; `seq` orders them for WebSocket catch-up (?since=SEQ)."""
 
     __tablename__ = "events"
+    __table_args__ = (Index("ix_events_type_seq", "type", "seq"),)
 
     seq: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
     type: str = Field(max_length=64)

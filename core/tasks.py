@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from core import events
@@ -49,6 +53,10 @@ class TaskFilter:
     chat_id: str | None = None
     assignee: str | None = None
     search: str | None = None
+    """Words in the title or in the text of any of the task's messages."""
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    """Exclusive upper bound."""
 
 
 def task_message_ids(session: Session, task_ids: list[int]) -> dict[int, list[int]]:
@@ -111,6 +119,7 @@ def update_task(
     *,
     origin: str = "api",
     author: str | None = None,
+    action: str | None = None,
 ) -> tuple[Task, list[dict[str, Any]]]:
     """Apply a human change; a stale `expected_version` raises TaskConflict."""
     task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
@@ -130,7 +139,7 @@ def update_task(
     task.version += 1
     task.updated_at = utcnow()
     session.add(task)
-    _record_labels(session, task, _action_for(values), origin, author)
+    _record_labels(session, task, action or _action_for(values), origin, author)
     session.flush()
     return task, [events.record_event(session, events.TASK_UPDATED, task_payload(task))]
 
@@ -178,7 +187,11 @@ def list_tasks(
     if flt.assignee:
         query = query.where(Task.assignee == flt.assignee)
     if flt.search:
-        query = query.where(col(Task.title).ilike(f"%{flt.search}%"))
+        query = query.where(_text_matches(flt.search))
+    if flt.created_from:
+        query = query.where(col(Task.created_at) >= flt.created_from)
+    if flt.created_to:
+        query = query.where(col(Task.created_at) < flt.created_to)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     order = {
         "triage": (col(Task.priority_rank), col(Task.created_at).desc()),
@@ -189,3 +202,148 @@ def list_tasks(
     }[sort]
     rows = session.exec(query.order_by(*order, col(Task.id).desc()).offset(offset).limit(limit)).all()
     return list(rows), int(total)
+
+
+def _text_matches(search: str) -> ColumnElement[bool]:
+    """The title or the text of one of the task's messages contains `search` (trigram-indexed)."""
+    pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    in_messages = (
+        select(TaskMessage.task_id)
+        .join(Message, col(Message.id) == TaskMessage.message_id)
+        .where(col(Message.text).ilike(pattern, escape="\\"))
+    )
+    return or_(col(Task.title).ilike(pattern, escape="\\"), col(Task.id).in_(in_messages))
+
+
+TaskChange = tuple[Task, list[dict[str, Any]]]
+Decision = Callable[..., TaskChange]
+"""A triage decision on one task: called as decide(session, task_id, expected_version=...)."""
+
+
+def change_task(
+    session: Session,
+    task_id: int,
+    values: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+    origin: str = "api",
+    author: str | None = None,
+    action: str | None = None,
+) -> TaskChange:
+    """`update_task` from plain values; an invalid value raises InvalidTaskChange naming the field."""
+    try:
+        change = TaskUpdate.model_validate({**values, "expected_version": expected_version})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InvalidTaskChange(str(error["loc"][0]), _reason(error)) from exc
+    return update_task(session, task_id, change, origin=origin, author=author, action=action)
+
+
+def _reason(error: ErrorDetails) -> str:
+    return "must not be empty" if error["type"] == "string_too_short" else error["msg"]
+
+
+def accept_task(session: Session, task_id: int, **who: Any) -> TaskChange:
+    """The classification is right: the task is accepted (labels: accept)."""
+    return change_task(session, task_id, {"status": TaskStatus.accepted}, **who)
+
+
+def reject_task(session: Session, task_id: int, **who: Any) -> TaskChange:
+    """Nothing to track: the task is rejected and its messages labelled noise."""
+    return change_task(session, task_id, {"status": TaskStatus.rejected}, **who)
+
+
+def assign_task(session: Session, task_id: int, assignee: str | None, **who: Any) -> TaskChange:
+    """Give the task to someone (an empty name unassigns it)."""
+    name = (assignee or "").strip() or None
+    return change_task(session, task_id, {"assignee": name}, action="assign", **who)
+
+
+def merge_task(
+    session: Session,
+    task_id: int,
+    into_id: int,
+    *,
+    expected_version: int | None = None,
+    origin: str = "api",
+    author: str | None = None,
+) -> TaskChange:
+    """Merge a duplicate into another task: its messages join the target as duplicates."""
+    if task_id == into_id:
+        raise InvalidTaskChange("into_id", f"task {task_id} cannot be merged into itself")
+    task, target = _lock_pair(session, task_id, into_id)
+    _check_merge(task, target, expected_version)
+    links = task_message_ids(session, [task_id, into_id])
+    for message_id in links[task_id]:
+        if message_id not in links[into_id]:
+            session.add(TaskMessage(task_id=into_id, message_id=message_id, role="duplicate"))
+        session.add(_merge_label(target, message_id, origin, author))
+    task.merged_into_id = into_id
+    for changed in (task, target):
+        changed.version += 1
+        changed.updated_at = utcnow()
+        session.add(changed)
+    session.flush()
+    merged = task_payload(target, task_message_ids(session, [into_id])[into_id])
+    return task, events.record_events(
+        session, [(events.TASK_UPDATED, task_payload(task)), (events.TASK_UPDATED, merged)]
+    )
+
+
+def _check_merge(task: Task, target: Task, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != task.version:
+        raise TaskConflict(f"task {task.id} is at version {task.version}, not {expected_version}")
+    if task.merged_into_id is not None:
+        raise InvalidTaskChange("task_id", f"task {task.id} is already merged into {task.merged_into_id}")
+    if target.merged_into_id is not None:
+        raise InvalidTaskChange(
+            "into_id", f"task {target.id} was merged into task {target.merged_into_id}; merge into that one"
+        )
+
+
+def _lock_pair(session: Session, task_id: int, into_id: int) -> tuple[Task, Task]:
+    """Both tasks, locked in id order (two opposite merges cannot deadlock)."""
+    rows = session.exec(
+        select(Task).where(col(Task.id).in_([task_id, into_id])).order_by(col(Task.id)).with_for_update()
+    ).all()
+    found = {row.id: row for row in rows}
+    if task_id not in found:
+        raise TaskNotFound(task_id)
+    if into_id not in found:
+        raise InvalidTaskChange("into_id", f"task {into_id} does not exist")
+    return found[task_id], found[into_id]
+
+
+def _merge_label(target: Task, message_id: int, origin: str, author: str | None) -> Label:
+    """The human said: this message is about the same thing as the target task."""
+    return Label(
+        message_id=message_id,
+        task_id=target.id,
+        kind=target.kind,
+        priority=None if target.kind == Kind.noise else target.priority,
+        title=target.title,
+        action="merge",
+        origin=origin,
+        author=author,
+    )
+
+
+def for_each_task(
+    session: Session, versions: Mapping[int, int | None], decide: Decision
+) -> tuple[list[Task], list[dict[str, Any]]]:
+    """One decision on several tasks in the caller's transaction: all of them or none."""
+    changed: list[Task] = []
+    recorded: list[dict[str, Any]] = []
+    for task_id in sorted(versions):
+        task, new_events = decide(session, task_id, expected_version=versions[task_id])
+        changed.append(task)
+        recorded.extend(new_events)
+    return changed, recorded
+
+
+def list_assignees(session: Session) -> list[str]:
+    """Everyone who has a task assigned, by name."""
+    rows = session.exec(
+        select(Task.assignee).where(col(Task.assignee).is_not(None)).distinct().order_by(col(Task.assignee))
+    ).all()
+    return [name for name in rows if name]
