@@ -50,7 +50,9 @@ async def post(settings: Settings, n: int) -> str:
 
 
 def classified(engine: Engine, chat: str) -> int:
-    return int(scalar(engine, "SELECT count(*) FROM messages WHERE chat_id = :c AND status = 'classified'", c=chat))
+    return int(
+        scalar(engine, "SELECT count(*) FROM messages WHERE chat_id = :c AND status = 'classified'", c=chat)
+    )
 
 
 def test_sigkill_mid_batch_then_restart_loses_nothing(engine: Engine, settings: Settings) -> None:
@@ -118,7 +120,9 @@ def test_llm_down_then_back_messages_wait_then_classify(
                       "WHERE m.chat_id = :c", c=chat) == 0  # fmt: skip
         server = start_llm_server(port, tmp_path / "llm.log")
         try:
-            settled = "SELECT count(*) FROM messages WHERE chat_id = :c AND status IN ('classified', 'failed')"
+            settled = (
+                "SELECT count(*) FROM messages WHERE chat_id = :c AND status IN ('classified', 'failed')"
+            )
             wait_until(lambda: scalar(engine, settled, c=chat) == 6, timeout=240, what="classification")
         finally:
             stop_process(server)
