@@ -1,0 +1,210 @@
+"""Decisions taken on the screens, as widget callbacks.
+
+Each one runs through core in one transaction (all of it or nothing), publishes its events
+on NATS (the API pushes them to WebSocket clients) and records the human decision as
+labels. The person then sees what happened, or why nothing did.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+import streamlit as st
+from sqlmodel import Session
+
+from apps import context, data
+from core import prompts, tasks
+from core.tasks import InvalidTaskChange, TaskConflict, TaskNotFound
+
+CONFLICT = (
+    "Nothing was changed: someone else changed {which} since this page was loaded. "
+    "The page now shows the current state; check it and decide again."
+)
+FIELDS = {"title", "kind", "priority", "status", "assignee"}
+CORRECTABLE = ("title", "kind", "priority")
+SHOWN = "triage_shown"
+"""Session key: the tasks (id -> version) the triage screen showed last."""
+
+
+def card_key(name: str, task_id: int, version: int) -> str:
+    """A widget key of one task card: a new version of the task gets fresh widgets."""
+    return f"{name}:{task_id}:{version}"
+
+
+def flash(level: str, text: str) -> None:
+    """A message for the next render of the screen."""
+    st.session_state.setdefault("flash", []).append((level, text))
+
+
+def _who() -> dict[str, Any]:
+    return {"origin": "dashboard", "author": context.author()}
+
+
+def _decide(done: str, work: Callable[[Session], Any], which: str = "the task") -> bool:
+    """Run one decision through core; say what happened, or why nothing did.
+
+    `work` runs in another thread, where Streamlit's session state cannot be read: every
+    value it needs is read before.
+    """
+    try:
+        context.services().run(work)
+    except TaskConflict:
+        flash("error", CONFLICT.format(which=which))
+    except InvalidTaskChange as exc:
+        field = f"the {exc.field} " if exc.field in FIELDS else ""
+        flash("error", f"Nothing was changed: {field}{exc.reason}.")
+    except TaskNotFound as exc:
+        flash("error", f"Nothing was changed: task #{exc} does not exist.")
+    else:
+        flash("success", done)
+        return True
+    return False
+
+
+def accept(task_id: int, version: int) -> None:
+    who = _who()
+    _decide(
+        f"Accepted task #{task_id}.", lambda s: tasks.accept_task(s, task_id, expected_version=version, **who)
+    )
+
+
+def reject(task_id: int, version: int) -> None:
+    who = _who()
+    _decide(
+        f"Rejected task #{task_id} as noise.",
+        lambda s: tasks.reject_task(s, task_id, expected_version=version, **who),
+    )
+
+
+def correct(task_id: int, version: int) -> None:
+    """Save the title, kind and priority typed on the card."""
+    values = {name: st.session_state[card_key(name, task_id, version)] for name in CORRECTABLE}
+    who = _who()
+    _decide(
+        f"Saved task #{task_id}.",
+        lambda s: tasks.change_task(s, task_id, values, expected_version=version, **who),
+    )
+
+
+def assign(task_id: int, version: int) -> None:
+    name = st.session_state[card_key("assignee", task_id, version)]
+    who = _who()
+    _decide(
+        f"Assigned task #{task_id} to {name}." if name.strip() else f"Unassigned task #{task_id}.",
+        lambda s: tasks.assign_task(s, task_id, name, expected_version=version, **who),
+    )
+
+
+def merge(task_id: int, version: int) -> None:
+    into = st.session_state[card_key("merge_into", task_id, version)]
+    if into is None:
+        flash("error", "Nothing was changed: give the number of the task to merge into.")
+        return
+    who = _who()
+    _decide(
+        f"Merged task #{task_id} into #{into}.",
+        lambda s: tasks.merge_task(s, task_id, int(into), expected_version=version, **who),
+        which=f"task #{task_id}",
+    )
+
+
+def move(task_id: int, version: int) -> None:
+    """Board: put the task in the status chosen on its card."""
+    status = st.session_state[card_key("status", task_id, version)]
+    who = _who()
+    _decide(
+        f"Moved task #{task_id} to {status}.",
+        lambda s: tasks.change_task(s, task_id, {"status": status}, expected_version=version, **who),
+    )
+
+
+def selected() -> dict[int, int]:
+    """The tasks ticked on the triage screen, with the versions the person saw."""
+    shown: Mapping[int, int] = st.session_state.get(SHOWN, {})
+    return {tid: v for tid, v in shown.items() if st.session_state.get(card_key("pick", tid, v))}
+
+
+def select_all(value: bool) -> None:
+    for tid, v in st.session_state.get(SHOWN, {}).items():
+        st.session_state[card_key("pick", tid, v)] = value
+
+
+def _for_selected(done: str, decide: tasks.Decision) -> None:
+    versions = selected()
+    if not versions:
+        flash("error", "Nothing was changed: tick the tasks to act on first.")
+        return
+    _decide(
+        done.replace("{n}", str(len(versions))),
+        lambda s: tasks.for_each_task(s, versions, decide),
+        which="one of the selected tasks",
+    )
+
+
+def accept_selected() -> None:
+    _for_selected("Accepted {n} tasks.", partial(tasks.accept_task, **_who()))
+
+
+def reject_selected() -> None:
+    _for_selected("Rejected {n} tasks as noise.", partial(tasks.reject_task, **_who()))
+
+
+def change_selected(field: str) -> None:
+    """Set the kind or the priority chosen in the selection bar on every selected task."""
+    value = st.session_state[f"bulk_{field}"]
+    who = _who()
+
+    def decide(session: Session, task_id: int, *, expected_version: int | None) -> tasks.TaskChange:
+        return tasks.change_task(session, task_id, {field: value}, expected_version=expected_version, **who)
+
+    _for_selected(f"Set the {field} of {{n}} tasks to {value}.", decide)
+
+
+def assign_selected() -> None:
+    name = st.session_state["bulk_assignee"]
+    _for_selected(f"Assigned {{n}} tasks to {name}.", partial(tasks.assign_task, assignee=name, **_who()))
+
+
+def merge_selected() -> None:
+    into = st.session_state["bulk_merge_into"]
+    if into is None:
+        flash("error", "Nothing was changed: give the number of the task to merge into.")
+        return
+    _for_selected(f"Merged {{n}} tasks into #{into}.", partial(tasks.merge_task, into_id=int(into), **_who()))
+
+
+def activate_prompt(version: str) -> None:
+    """Make a stored prompt version the one the LLM classifier uses."""
+
+    def work(session: Session) -> tuple[None, list[dict[str, Any]]]:
+        prompts.activate_prompt(session, version)
+        return None, []
+
+    try:
+        context.services().run(work)
+    except KeyError:
+        flash("error", f"Nothing was changed: there is no prompt version {version!r}.")
+    else:
+        flash("success", f"Prompt {version} is now active; the worker picks it up within seconds.")
+    data.forget_classifier_state()
+
+
+def retrain() -> None:
+    """Train the local model on the seed examples plus every human decision, and activate it."""
+    try:
+        training = importlib.import_module("core.training")
+    except ImportError:
+        flash("error", "Retraining is not available in this installation (core.training is missing).")
+        return
+    data_dir = context.settings().runtime_dir
+
+    def work(session: Session) -> tuple[Any, list[dict[str, Any]]]:
+        return training.train_local_model(None, data_dir, session), []
+
+    result = context.services().run(work)
+    sources = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in result.sources.items())
+    flash("success", f"Trained local model {result.artifact.version} ({sources}) and made it active.")
+    data.forget_classifier_state()

@@ -1,0 +1,125 @@
+"""Cached reads for the screens, each one call into core.
+
+Live screens pass the newest event seq as part of the cache key: a committed change makes
+the next rerun read afresh, while the reruns in between (every click) come from memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from core import analytics, events, inbox, messages, model_registry, prompts, tasks
+from core.db import get_engine, session_scope
+from core.inbox import TaskCard
+from core.messages import MessageFilter
+from core.models import LocalModel, TaskStatus
+from core.schemas import MessagePublic, TaskPublic
+from core.tasks import SortKey, TaskFilter
+
+PAGES = 32
+"""Cached pages kept per reader: bounds the memory a long session can take."""
+
+
+def _session(url: str) -> Any:
+    return session_scope(get_engine(url))
+
+
+def latest_seq(url: str, types: Sequence[str]) -> int:
+    """Uncached: the probe that tells whether anything changed."""
+    with _session(url) as session:
+        return events.latest_seq(session, types)
+
+
+@st.cache_data(max_entries=PAGES, show_spinner=False)
+def task_cards(url: str, flt: TaskFilter, offset: int, limit: int, seq: int) -> tuple[list[TaskCard], int]:
+    with _session(url) as session:
+        return inbox.task_cards(session, flt, limit=limit, offset=offset)
+
+
+@st.cache_data(max_entries=PAGES, show_spinner=False)
+def task_list(
+    url: str, flt: TaskFilter, offset: int, limit: int, sort: SortKey, seq: int
+) -> tuple[list[TaskPublic], int]:
+    with _session(url) as session:
+        found, total = tasks.list_tasks(session, flt, limit=limit, offset=offset, sort=sort)
+        return [TaskPublic.model_validate(t) for t in found], total
+
+
+Column = tuple[list[TaskPublic], int]
+
+
+def board(url: str, flt: TaskFilter, per_status: int, seq: int) -> dict[TaskStatus, Column]:
+    """The first tasks of each status column and how many the column holds."""
+    columns = {}
+    for status in flt.status or TaskStatus:
+        columns[status] = task_list(url, replace(flt, status=[status]), 0, per_status, "triage", seq)
+    return columns
+
+
+@st.cache_data(max_entries=PAGES, show_spinner=False)
+def message_feed(
+    url: str, flt: MessageFilter, offset: int, limit: int, seq: int
+) -> tuple[list[MessagePublic], int]:
+    with _session(url) as session:
+        return messages.list_messages(session, flt, limit=limit, offset=offset)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def chats(url: str) -> dict[str, str | None]:
+    with _session(url) as session:
+        return messages.list_chats(session)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def assignees(url: str) -> list[str]:
+    with _session(url) as session:
+        return tasks.list_assignees(session)
+
+
+@st.cache_data(ttl=60, max_entries=8, show_spinner="Aggregating…")
+def figures(url: str, days: int) -> dict[str, pl.DataFrame]:
+    """Every analytics frame for the last `days` days."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    with _session(url) as session:
+        kinds = analytics.kinds_per_day(session, since)
+        return {
+            "messages_per_day": analytics.messages_per_day(session, since),
+            "kind_mix": analytics.kind_mix(kinds),
+            "noise_share": analytics.noise_share(kinds),
+            "triage_delay": analytics.triage_delay(session, since),
+            "llm_usage": analytics.llm_usage(session, since),
+            "confidence": analytics.confidence_histogram(session, since),
+            "agreement": analytics.agreement(session, since),
+        }
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def prompt_versions(url: str) -> tuple[prompts.PromptVersion, list[dict[str, Any]]]:
+    """The active prompt and every stored version (text left out of the list)."""
+    with _session(url) as session:
+        rows = [p.model_dump(exclude={"text"}) for p in prompts.list_prompts(session)]
+        return prompts.get_active_prompt(session), rows
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def local_models(url: str) -> list[LocalModel]:
+    with _session(url) as session:
+        return model_registry.list_local_models(session)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def eval_runs(url: str) -> list[dict[str, Any]]:
+    with _session(url) as session:
+        return model_registry.list_eval_runs(session)
+
+
+def forget_classifier_state() -> None:
+    """After an action on the Classifier screen: show its effect at once."""
+    for reader in (prompt_versions, local_models, eval_runs):
+        reader.clear()

@@ -1,0 +1,30 @@
+"""`tracker dashboard`: the Streamlit dashboard alone, on embedded or configured servers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer
+
+from core.runtime import child_env
+from services.cli import server_cmds
+
+
+def dashboard() -> None:
+    """Run only the dashboard (start the API and worker with `tracker up`, or `tracker api` / `worker`)."""
+    settings, running = server_cmds._one_part()
+    command = server_cmds._optional_children(settings, sys.executable)["dashboard"]
+    password = settings.dashboard_password.get_secret_value() if settings.dashboard_password else ""
+    url = f"http://127.0.0.1:{settings.dashboard_port}"
+    server_cmds.console.print(f"[bold green]Dashboard[/bold green]: {url}  (password: {password})")
+    try:
+        code = subprocess.call(command, env=child_env(settings))
+    finally:
+        running.stop()
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `tracker` app."""
+    app.command()(dashboard)
