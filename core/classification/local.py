@@ -1,9 +1,11 @@
 """Local classifier: TF-IDF character + word n-grams and linear models, CPU only.
 
-Trained in seconds from labeled examples (the project's seed set plus human labels),
-saved under data_dir/models/<version>.pkl; nothing is downloaded. Confidence is the
-temperature-scaled probability of the predicted kind, the temperature fitted on
-out-of-fold predictions so that it is calibrated on unseen messages.
+Trained in seconds from labeled examples (the project's seed set plus human labels; see
+local_train.py, the only part that needs scikit-learn), saved under
+data_dir/models/<version>.pkl; nothing is downloaded. Prediction uses numpy/scipy only,
+so a model loads fast. Confidence is the temperature-scaled probability of the predicted
+kind, the temperature fitted on out-of-fold predictions so that it is calibrated on
+unseen messages.
 """
 
 from __future__ import annotations
@@ -20,13 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold
+from scipy.sparse import csr_matrix
 
-from core.classification.dataset import SEED_PATH, Example, data_hash, load_jsonl
+from core.classification.dataset import SEED_PATH, Example, load_jsonl
 from core.classification.noise import noise_classification
 from core.classification.types import Classification, MessageInput, Outcome
 from core.models import Kind, Priority
@@ -55,8 +53,12 @@ class TrainConfig:
     """Regularisation of the two linear models and the calibration folds."""
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
-    kind_c: float = 10.0
-    priority_c: float = 5.0
+    model: str = "svm"
+    """svm (LinearSVC scores, calibrated by the temperature like logits) | logreg"""
+    nb_weighting: bool = False
+    """NBSVM-style: one-vs-rest models on features scaled by per-class log-count ratios"""
+    kind_c: float = 0.5
+    priority_c: float = 0.5
     calibration_folds: int = 4
     seed: int = 13
 
@@ -68,59 +70,152 @@ def normalize(text: str, max_chars: int = 2000) -> str:
     return _LONG_NUM.sub(" 00000 ", text).lower()[:max_chars]
 
 
-class TextFeatures:
-    """Char n-grams + word n-grams of the text, word unigrams of the replied-to text."""
+@dataclass
+class NgramSpace:
+    """One fitted TF-IDF vocabulary (sublinear tf, idf, L2 norm), as scikit-learn computes it."""
 
-    def __init__(self, cfg: FeatureConfig) -> None:
-        self.cfg = cfg
-        common: dict[str, Any] = {"sublinear_tf": True, "dtype": np.float32, "lowercase": False}
-        self.char = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=cfg.char_ngrams, min_df=cfg.min_df,
-            max_features=cfg.char_max_features, **common,
-        )  # fmt: skip
-        self.word = TfidfVectorizer(
-            analyzer="word", ngram_range=cfg.word_ngrams, min_df=cfg.min_df,
-            token_pattern=r"[\w']+|[?!+]", **common,
-        )  # fmt: skip
-        self.context = TfidfVectorizer(analyzer="word", token_pattern=r"[\w']+|[?!]", **common)
+    analyzer: str
+    """char_wb | word"""
+    ngram_range: tuple[int, int]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    token_pattern: str | None = None
 
-    def _prepare(self, texts: Sequence[str], contexts: Sequence[str | None]) -> tuple[list[str], list[str]]:
-        n = self.cfg.max_chars
-        return [normalize(t, n) for t in texts], [normalize(c or "", 500) or "noreply" for c in contexts]
+    def __post_init__(self) -> None:
+        self._tokens = re.compile(self.token_pattern) if self.token_pattern else None
 
-    def fit_transform(self, texts: Sequence[str], contexts: Sequence[str | None]) -> csr_matrix:
-        t, c = self._prepare(texts, contexts)
-        parts = [self.char.fit_transform(t), self.word.fit_transform(t), self.context.fit_transform(c)]
-        return self._stack(parts)
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_tokens"}
+
+    @property
+    def size(self) -> int:
+        return len(self.idf)
+
+    def ngrams(self, doc: str) -> list[str]:
+        """The analyzer's n-grams of one (already normalized) document."""
+        if self.analyzer == "char_wb":
+            return _char_wb_ngrams(doc, *self.ngram_range)
+        assert self._tokens is not None
+        return _word_ngrams(self._tokens.findall(doc), *self.ngram_range)
+
+    def row(self, doc: str) -> tuple[list[int], list[float]]:
+        """Column indices and L2-normalized TF-IDF values of one document."""
+        counts: dict[int, int] = {}
+        vocab = self.vocabulary
+        for gram in self.ngrams(doc):
+            idx = vocab.get(gram)
+            if idx is not None:
+                counts[idx] = counts.get(idx, 0) + 1
+        if not counts:
+            return [], []
+        cols = list(counts)
+        idf = self.idf
+        vals = [(1.0 + math.log(c)) * float(idf[i]) for i, c in counts.items()]
+        norm = math.sqrt(sum(v * v for v in vals)) or 1.0
+        return cols, [v / norm for v in vals]
+
+
+_WHITE = re.compile(r"\s\s+")
+
+
+def _char_wb_ngrams(doc: str, lo: int, hi: int) -> list[str]:
+    """Character n-grams inside word boundaries, padded with one space (scikit-learn's char_wb)."""
+    out: list[str] = []
+    append = out.append
+    for word in _WHITE.sub(" ", doc).split():
+        w = f" {word} "
+        size = len(w)
+        for n in range(lo, hi + 1):
+            if size <= n:
+                append(w)
+                break
+            for i in range(size - n + 1):
+                append(w[i : i + n])
+    return out
+
+
+def _word_ngrams(tokens: list[str], lo: int, hi: int) -> list[str]:
+    """Word n-grams joined by one space (scikit-learn's word analyzer)."""
+    out = list(tokens) if lo == 1 else []
+    for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
+        out.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return out
+
+
+@dataclass
+class CompiledFeatures:
+    """Text char + word n-grams and the replied-to text's words, as one sparse row each."""
+
+    char: NgramSpace
+    word: NgramSpace
+    context: NgramSpace
+    max_chars: int
+    context_weight: float
+
+    @property
+    def size(self) -> int:
+        return self.char.size + self.word.size + self.context.size
 
     def transform(self, texts: Sequence[str], contexts: Sequence[str | None]) -> csr_matrix:
-        t, c = self._prepare(texts, contexts)
-        parts = [self.char.transform(t), self.word.transform(t), self.context.transform(c)]
-        return self._stack(parts)
+        """The feature matrix of a batch of messages."""
+        indices: list[int] = []
+        data: list[float] = []
+        indptr = [0]
+        off_word, off_ctx = self.char.size, self.char.size + self.word.size
+        for text, ctx in zip(texts, contexts, strict=True):
+            doc = normalize(text, self.max_chars)
+            for space, offset, weight, d in (
+                (self.char, 0, 1.0, doc), (self.word, off_word, 1.0, doc),
+                (self.context, off_ctx, self.context_weight, normalize(ctx or "", 500) or "noreply"),
+            ):  # fmt: skip
+                cols, vals = space.row(d)
+                indices.extend(c + offset for c in cols)
+                data.extend([v * weight for v in vals] if weight != 1.0 else vals)
+            indptr.append(len(indices))
+        return csr_matrix(
+            (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), indptr),
+            shape=(len(indptr) - 1, self.size),
+        )
 
-    def _stack(self, parts: list[Any]) -> csr_matrix:
-        parts[2] = parts[2] * self.cfg.context_weight
-        return csr_matrix(hstack(parts, format="csr"))
+
+@dataclass
+class LinearHead:
+    """A fitted linear classifier: logits = X @ coef + intercept."""
+
+    classes: list[str]
+    coef: np.ndarray
+    """(n_features, n_classes) float32"""
+    intercept: np.ndarray
+
+    def logits(self, x: csr_matrix) -> np.ndarray:
+        return np.asarray(x @ self.coef) + self.intercept
 
 
 @dataclass
 class LocalModelArtifact:
-    """Everything a trained local model needs at prediction time, pickled as one file."""
+    """Everything a trained local model needs at prediction time, pickled as one file.
+
+    Only numpy/scipy objects: loading a model does not import scikit-learn.
+    """
 
     version: str
     data_hash: str
     created_at: str
     n_examples: int
     config: TrainConfig
-    features: TextFeatures
-    kind_model: LogisticRegression
-    priority_model: LogisticRegression | None
+    features: CompiledFeatures
+    kind_head: LinearHead
+    priority_head: LinearHead | None
     temperature: float
     metrics: dict[str, Any]
 
     @property
     def kinds(self) -> list[Kind]:
-        return [Kind(k) for k in self.kind_model.classes_]
+        return [Kind(k) for k in self.kind_head.classes]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -128,78 +223,6 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return np.asarray(e / e.sum(axis=1, keepdims=True))
-
-
-def _logits(model: LogisticRegression, x: csr_matrix) -> np.ndarray:
-    scores = np.asarray(model.decision_function(x))
-    return np.column_stack([-scores, scores]) / 2 if scores.ndim == 1 else scores
-
-
-def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """The temperature minimising the negative log-likelihood (grid search)."""
-    best, best_nll = 1.0, math.inf
-    for t in np.exp(np.linspace(math.log(0.2), math.log(10.0), 80)):
-        p = softmax(logits / t)[np.arange(len(y)), y]
-        nll = float(-np.log(np.clip(p, 1e-12, 1.0)).mean())
-        if nll < best_nll:
-            best, best_nll = float(t), nll
-    return best
-
-
-def _fit_kind(
-    cfg: TrainConfig, texts: list[str], ctx: list[str | None], y: list[str]
-) -> tuple[TextFeatures, LogisticRegression]:
-    feats = TextFeatures(cfg.features)
-    model = LogisticRegression(C=cfg.kind_c, max_iter=3000)
-    model.fit(feats.fit_transform(texts, ctx), y)
-    return feats, model
-
-
-def _out_of_fold(cfg: TrainConfig, examples: list[Example]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Out-of-fold kind logits, true class indices and class names."""
-    y = np.array([e.kind.value for e in examples])
-    classes = sorted(set(y))
-    folds = min(cfg.calibration_folds, int(min(np.unique(y, return_counts=True)[1])))
-    logits = np.zeros((len(examples), len(classes)))
-    splitter = StratifiedKFold(n_splits=max(folds, 2), shuffle=True, random_state=cfg.seed)
-    for tr, va in splitter.split(np.zeros(len(y)), y):
-        feats, model = _fit_kind(cfg, [examples[i].text for i in tr],
-                                 [examples[i].reply_to for i in tr], list(y[tr]))  # fmt: skip
-        x = feats.transform([examples[i].text for i in va], [examples[i].reply_to for i in va])
-        cols = [classes.index(c) for c in model.classes_]
-        logits[np.ix_(va, cols)] = _logits(model, x)
-    return logits, np.array([classes.index(k) for k in y]), classes
-
-
-def _calibrate(cfg: TrainConfig, examples: list[Example]) -> tuple[float, dict[str, Any]]:
-    """Temperature and cross-validated metrics of the kind model."""
-    if len(examples) < 20 or len({e.kind for e in examples}) < 2:
-        return 1.0, {}
-    logits, y, classes = _out_of_fold(cfg, examples)
-    temp = fit_temperature(logits, y)
-    probs = softmax(logits / temp)
-    pred, conf = probs.argmax(1), probs.max(1)
-    high = conf >= 0.9
-    return temp, {
-        "cv_accuracy": float(accuracy_score(y, pred)),
-        "cv_macro_f1": float(f1_score(y, pred, average="macro")),
-        "cv_accuracy_at_conf_0_9": float((pred[high] == y[high]).mean()) if high.any() else None,
-        "cv_coverage_at_conf_0_9": float(high.mean()),
-        "temperature": temp,
-        "classes": classes,
-    }
-
-
-def _fit_priority(
-    cfg: TrainConfig, feats: TextFeatures, examples: list[Example]
-) -> LogisticRegression | None:
-    rows = [e for e in examples if e.kind != Kind.noise and e.priority is not None]
-    if len({e.priority for e in rows}) < 2:
-        return None
-    model = LogisticRegression(C=cfg.priority_c, max_iter=3000)
-    model.fit(feats.transform([e.text for e in rows], [e.reply_to for e in rows]),
-              [e.priority.value for e in rows if e.priority])  # fmt: skip
-    return model
 
 
 def make_version(digest: str, when: datetime | None = None) -> str:
@@ -210,22 +233,10 @@ def make_version(digest: str, when: datetime | None = None) -> str:
 def train(
     examples: Sequence[Example], cfg: TrainConfig | None = None, *, calibrate: bool = True
 ) -> LocalModelArtifact:
-    """Fit the kind and priority models (and the confidence temperature) on examples."""
-    cfg = cfg or TrainConfig()
-    rows = [e for e in examples if e.text.strip()]
-    if len({e.kind for e in rows}) < 2:
-        raise ValueError("training needs examples of at least two kinds")
-    started = time.perf_counter()
-    temp, metrics = _calibrate(cfg, rows) if calibrate else (1.0, {})
-    feats, kind_model = _fit_kind(cfg, [e.text for e in rows], [e.reply_to for e in rows],
-                                  [e.kind.value for e in rows])  # fmt: skip
-    digest = data_hash(rows)
-    metrics |= {"n_examples": len(rows), "train_seconds": round(time.perf_counter() - started, 3)}
-    return LocalModelArtifact(
-        version=make_version(digest), data_hash=digest, created_at=datetime.now(UTC).isoformat(),
-        n_examples=len(rows), config=cfg, features=feats, kind_model=kind_model,
-        priority_model=_fit_priority(cfg, feats, rows), temperature=temp, metrics=metrics,
-    )  # fmt: skip
+    """Fit a model on examples (scikit-learn is imported only here)."""
+    from core.classification.local_train import train as fit
+
+    return fit(examples, cfg, calibrate=calibrate)
 
 
 # --- titles ----------------------------------------------------------------------------
@@ -320,8 +331,8 @@ class LocalClassifier:
     def __init__(self, artifact: LocalModelArtifact) -> None:
         self.artifact = artifact
         self._kinds = artifact.kinds
-        prio = artifact.priority_model
-        self._priorities = [Priority(p) for p in prio.classes_] if prio is not None else []
+        prio = artifact.priority_head
+        self._priorities = [Priority(p) for p in prio.classes] if prio is not None else []
 
     @property
     def classifier_version(self) -> str:
@@ -344,7 +355,7 @@ class LocalClassifier:
     def predict_proba(self, messages: Sequence[MessageInput]) -> np.ndarray:
         """Calibrated kind probabilities (columns in `self._kinds` order)."""
         x = self.artifact.features.transform([m.text for m in messages], [m.reply_to for m in messages])
-        return softmax(_logits(self.artifact.kind_model, x) / self.artifact.temperature)
+        return softmax(self.artifact.kind_head.logits(x) / self.artifact.temperature)
 
     def predict(self, messages: Sequence[MessageInput]) -> list[Classification]:
         """Classify synchronously (the fast path for evaluation and the cascade)."""
@@ -357,7 +368,7 @@ class LocalClassifier:
 
     def _predict_model(self, messages: list[MessageInput]) -> list[Classification]:
         x = self.artifact.features.transform([m.text for m in messages], [m.reply_to for m in messages])
-        probs = softmax(_logits(self.artifact.kind_model, x) / self.artifact.temperature)
+        probs = softmax(self.artifact.kind_head.logits(x) / self.artifact.temperature)
         best = probs.argmax(axis=1)
         prio_idx = self._priority_indices(x)
         out = []
@@ -373,10 +384,8 @@ class LocalClassifier:
         return out
 
     def _priority_indices(self, x: csr_matrix) -> np.ndarray | None:
-        model = self.artifact.priority_model
-        if model is None:
-            return None
-        return np.asarray(_logits(model, x).argmax(axis=1))
+        head = self.artifact.priority_head
+        return None if head is None else np.asarray(head.logits(x).argmax(axis=1))
 
     async def classify(self, messages: list[MessageInput]) -> list[Outcome]:
         """The Classifier protocol: one Outcome per message, same order."""
