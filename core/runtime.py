@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlmodel import Session
 
 from core.config import Settings
 
@@ -216,7 +217,7 @@ def servers(settings: Settings, *, with_nats: bool = True) -> Iterator[Servers]:
 
 def resolved_settings(settings: Settings, running: Servers) -> Settings:
     """Settings pointing at the servers in use (what child processes receive)."""
-    return settings.model_copy(update={"database_url": running.database_url, "nats_url": running.nats_url})
+    return settings.model_copy(update={"database_url": running.database_url, "nats_url": running.nats_url or None})
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -233,3 +234,22 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[Settings]:
+    """For commands that need only the database: migrated, resolved settings."""
+    from core.db import migrate
+
+    with servers(settings, with_nats=False) as running:
+        migrate(running.database_url)
+        yield resolved_settings(settings, running)
+
+
+@contextlib.contextmanager
+def database_session(settings: Settings) -> Iterator[Session]:
+    """A transaction on the configured database, or on the data dir's (started if needed)."""
+    from core.db import get_engine, session_scope
+
+    with database(settings) as resolved, session_scope(get_engine(resolved.database_url or "")) as session:
+        yield session

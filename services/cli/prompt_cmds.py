@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,21 +15,15 @@ from sqlmodel import Session
 
 from core import prompts
 from core.config import Settings
-from core.db import get_engine, migrate, session_scope
-from core.runtime import servers
+from core.runtime import database_session
 
 console = Console()
 errors = Console(stderr=True)
 prompts_app = typer.Typer(name="prompts", help="Prompt versions of the LLM classifier.", no_args_is_help=True)
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    """A session on the configured database, or on the data dir's (started if needed)."""
-    with servers(Settings()) as running:
-        migrate(running.database_url)
-        with session_scope(get_engine(running.database_url)) as session:
-            yield session
+def _session() -> AbstractContextManager[Session]:
+    return database_session(Settings())
 
 
 def _fail(message: str) -> typer.Exit:
