@@ -189,7 +189,7 @@ def save_eval_run(session: Any, result: EvalResult, dataset: str) -> int | None:
     return row.id
 
 
-def pydantic_evals_report(examples: Sequence[Example], result: EvalResult, name: str = "eval") -> Any:
+async def pydantic_evals_report(examples: Sequence[Example], result: EvalResult, name: str = "eval") -> Any:
     """A pydantic-evals report of finished predictions (per case: kind/priority match)."""
     from pydantic_evals import Case, Dataset
     from pydantic_evals.evaluators import ConfusionMatrixEvaluator, EqualsExpected
@@ -206,4 +206,4 @@ def pydantic_evals_report(examples: Sequence[Example], result: EvalResult, name:
     async def task(inputs: dict[str, str]) -> str:
         return predicted[inputs["id"]]
 
-    return dataset.evaluate_sync(task, name=name, progress=False)
+    return await dataset.evaluate(task, name=name, progress=False)

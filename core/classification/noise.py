@@ -64,7 +64,7 @@ def is_noise(text: str) -> bool:
     if not stripped:
         return True
     if not _letters(stripped):
-        return not re.search(r"\d{3,}", stripped)
+        return not re.search(r"\d{3,}", re.sub(r"[+-]\d{1,3}\b", "", stripped))
     words = [w.replace("’", "'").replace("ʼ", "'") for w in _TOKEN.findall(stripped.lower())]
     if not words or len(words) > MAX_WORDS:
         return False

@@ -334,7 +334,7 @@ def eval_cmd(
     if cases:
         from core.evaluation import pydantic_evals_report
 
-        pydantic_evals_report(rows, result, name=str(dataset)).print(include_input=True)
+        asyncio.run(pydantic_evals_report(rows, result, name=str(dataset))).print(include_input=True)
 
 
 def register(app: typer.Typer) -> None:

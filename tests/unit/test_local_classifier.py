@@ -1,0 +1,183 @@
+"""The local classifier: training, compiled inference, storage, protocol, titles."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.classification.dataset import Example, data_hash
+from core.classification.local import (
+    ACTIVE_FILE,
+    LocalClassifier,
+    LocalModelArtifact,
+    TrainConfig,
+    active_model_path,
+    extract_title,
+    load_model,
+    save_model,
+    seed_examples,
+    train,
+)
+from core.classification.local_train import TextFeatures, fit_kind
+from core.classification.types import MessageInput
+from core.models import Kind, Priority
+from core.training import train_local_model
+
+
+@pytest.fixture(scope="module")
+def artifact() -> LocalModelArtifact:
+    return train(seed_examples())
+
+
+@pytest.fixture(scope="module")
+def clf(artifact: LocalModelArtifact) -> LocalClassifier:
+    return LocalClassifier(artifact)
+
+
+def msgs(*texts: str) -> list[MessageInput]:
+    return [MessageInput(id=str(i), text=t) for i, t in enumerate(texts)]
+
+
+def test_seed_set_is_large_and_balanced() -> None:
+    rows = seed_examples()
+    assert len(rows) >= 600
+    counts = {k: sum(e.kind == k for e in rows) for k in Kind}
+    assert min(counts.values()) >= 100
+    assert all(e.priority is None for e in rows if e.kind == Kind.noise)
+    assert all(e.priority is not None for e in rows if e.kind != Kind.noise)
+
+
+def test_compiled_features_equal_scikit_learn() -> None:
+    rows = seed_examples()[:300]
+    feats, _ = fit_kind(TrainConfig(), rows)
+    assert isinstance(feats, TextFeatures)
+    texts = ["Прод лежить!! 500 на /checkout", "can we get dark mode?", "ok 👍", "a", "  spaced   out  "]
+    ctx = [None, "додайте експорт", None, "x", None]
+    expected = feats.transform(texts, ctx).toarray()
+    got = feats.compile().transform(texts, ctx).toarray()
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_classifies_obvious_messages(clf: LocalClassifier) -> None:
+    results = clf.predict(msgs(
+        "прод лежить, 500 на всіх сторінках, клієнти не можуть оплатити",
+        "додайте, будь ласка, експорт звіту в PDF",
+        "як змінити пароль від корпоративної пошти?",
+        "дякую!",
+    ))  # fmt: skip
+    assert [r.kind for r in results] == [Kind.bug, Kind.feature, Kind.question, Kind.noise]
+    assert results[3].priority is None and results[3].title == ""
+    assert all(r.priority is not None for r in results[:3])
+    assert all(0.0 <= r.confidence <= 1.0 for r in results)
+
+
+def test_predict_empty_batch(clf: LocalClassifier) -> None:
+    assert clf.predict([]) == []
+
+
+async def test_classify_follows_the_protocol(clf: LocalClassifier) -> None:
+    batch = msgs("ok", "checkout returns 500 since 10:00", "please add Olena to the staging project")
+    outcomes = await clf.classify(batch)
+    assert len(outcomes) == 3
+    assert all(o.classifier == "local" and o.classifier_version == clf.classifier_version for o in outcomes)
+    assert all(o.result is not None and o.llm_calls == 0 for o in outcomes)
+    assert outcomes[0].result is not None and outcomes[0].result.kind == Kind.noise
+
+
+def test_probabilities_sum_to_one(clf: LocalClassifier) -> None:
+    probs = clf.predict_proba(msgs("експорт не працює", "хто на каву?"))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_metrics_and_version_recorded(artifact: LocalModelArtifact) -> None:
+    assert artifact.version.endswith(artifact.data_hash[:8])
+    assert artifact.metrics["n_examples"] == artifact.n_examples
+    assert 0 < artifact.metrics["cv_macro_f1"] <= 1
+    assert artifact.temperature > 0
+
+
+def test_data_hash_ignores_order() -> None:
+    a = [Example("x", Kind.bug, Priority.high), Example("y", Kind.noise)]
+    assert data_hash(a) == data_hash(list(reversed(a)))
+    assert data_hash(a) != data_hash([Example("x", Kind.bug, Priority.low), Example("y", Kind.noise)])
+
+
+def test_training_needs_two_kinds() -> None:
+    with pytest.raises(ValueError, match="two kinds"):
+        train([Example("a", Kind.bug, Priority.high), Example("b", Kind.bug, Priority.low)])
+
+
+def test_tiny_training_set_skips_calibration() -> None:
+    art = train([Example("crash on login", Kind.bug, Priority.high), Example("thanks", Kind.noise)])
+    assert art.temperature == 1.0
+    assert LocalClassifier(art).predict(msgs("crash on start"))[0].kind in (Kind.bug, Kind.noise)
+
+
+def test_first_use_trains_and_caches_the_seed_model(tmp_path: Path, artifact: LocalModelArtifact) -> None:
+    first = LocalClassifier.from_data_dir(tmp_path)
+    path = active_model_path(tmp_path)
+    assert path is not None and path.name == f"{first.classifier_version}.pkl"
+    assert (tmp_path / "models" / ACTIVE_FILE).read_text().strip() == first.classifier_version
+    mtime = path.stat().st_mtime_ns
+    again = LocalClassifier.from_data_dir(tmp_path)
+    assert again.classifier_version == first.classifier_version
+    assert path.stat().st_mtime_ns == mtime
+
+
+def test_save_load_round_trip(tmp_path: Path, artifact: LocalModelArtifact) -> None:
+    path = save_model(artifact, tmp_path)
+    loaded = load_model(path)
+    assert loaded.version == artifact.version
+    texts = msgs("export fails with 500", "дякую")
+    assert LocalClassifier(loaded).predict(texts) == LocalClassifier(artifact).predict(texts)
+
+
+def test_loading_a_model_does_not_import_scikit_learn(tmp_path: Path, artifact: LocalModelArtifact) -> None:
+    path = save_model(artifact, tmp_path)
+    code = (
+        "import sys; from core.classification.local import LocalClassifier;"
+        f"c = LocalClassifier.load({str(path)!r}); from core.classification.types import MessageInput;"
+        "c.predict([MessageInput('1', 'checkout is down')]);"
+        "assert 'sklearn' not in sys.modules, 'sklearn imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_load_rejects_other_pickles(tmp_path: Path) -> None:
+    import pickle
+
+    path = tmp_path / "other.pkl"
+    path.write_bytes(pickle.dumps({"not": "a model"}))
+    with pytest.raises(TypeError):
+        load_model(path)
+
+
+def test_train_local_model_without_database(tmp_path: Path) -> None:
+    rows = seed_examples()[::3]
+    result = train_local_model(rows, tmp_path)
+    assert result.path.is_file()
+    assert result.sources == {"examples": len(rows)}
+    assert result.model_id is None
+    assert active_model_path(tmp_path) == result.path
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("Привіт! Після оновлення не працює вхід через Google. Лог у треді", "Після оновлення не працює вхід через Google."),
+        ("hi team, checkout returns 500\nsince 10:00", "Checkout returns 500"),
+        ("@olena онови сертифікат до п'ятниці", "Онови сертифікат до п'ятниці"),
+        ("доброго ранку", "Доброго ранку"),
+    ],
+)  # fmt: skip
+def test_extract_title(text: str, title: str) -> None:
+    assert extract_title(text) == title
+
+
+def test_title_is_cut_at_a_word_to_80_chars() -> None:
+    title = extract_title("експорт " * 30)
+    assert len(title) <= 80 and title.endswith("…") and "  " not in title
