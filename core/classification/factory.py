@@ -6,6 +6,7 @@ from pydantic_ai.models import Model
 
 from core.classification.cache import DatabaseCache, LLMCache, MemoryCache
 from core.classification.cascade import CascadeClassifier
+from core.classification.coalesce import CoalescingClassifier
 from core.classification.llm import LLMClassifier
 from core.classification.local import LocalClassifier
 from core.classification.types import Classifier
@@ -33,11 +34,14 @@ def build_classifier(
     mode = mode or settings.classifier
     if mode == "local":
         return local or load_local(settings)
-    llm = LLMClassifier(
-        settings,
-        model=model,
-        cache=cache or default_cache(settings),
-        prompt=prompt or default_prompt(settings),
+    llm = CoalescingClassifier(
+        LLMClassifier(
+            settings,
+            model=model,
+            cache=cache or default_cache(settings),
+            prompt=prompt or default_prompt(settings),
+        ),
+        max_batch=settings.llm_batch_size,
     )
     if mode == "llm":
         return llm

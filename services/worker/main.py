@@ -7,10 +7,10 @@ import logging
 import signal
 from contextlib import suppress
 
-from core.classification.factory import build_classifier
 from taskiq.api import run_receiver_task
 
 from core.bootstrap import Services, connect
+from core.classification.factory import build_classifier
 from core.classification.types import Classifier
 from core.config import Settings
 from core.db import session_scope
@@ -54,7 +54,7 @@ async def run_worker(
     stop = stop or _stop_on_signals()
     services = await connect(settings, worker=True)
     register_tasks(services, classifier or build_classifier(settings))
-    receiver = asyncio.create_task(run_receiver_task(services.broker, max_async_tasks=4, max_prefetch=0))
+    receiver = asyncio.create_task(run_receiver_task(services.broker, max_async_tasks=16, max_prefetch=0))
     sweeper = asyncio.create_task(sweep(services))
     log.info("worker ready (classifier=%s)", settings.classifier)
     await stop.wait()

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from core.classification.cache import DatabaseCache, cache_key
+from core.classification.coalesce import CoalescingClassifier
 from core.classification.factory import build_classifier
 from core.classification.llm import LLMClassifier
 from core.classification.types import MessageInput
@@ -90,7 +91,8 @@ async def test_the_worker_classifier_follows_the_active_prompt_without_restart(
     llm = ScriptedLLM(lambda text: gold("bug"))
     settings = llm_settings(database_url=database_url)
     classifier = build_classifier(settings, "llm", model=llm.model(), prompt=ActivePrompt(engine, ttl=0))
-    assert isinstance(classifier, LLMClassifier) and isinstance(classifier.cache, DatabaseCache)
+    assert isinstance(classifier, CoalescingClassifier) and isinstance(classifier.inner, LLMClassifier)
+    assert isinstance(classifier.inner.cache, DatabaseCache)
     with session_scope(engine) as session:
         add_prompt(session, "p-worker", "You label messages. p-worker edition.")
         activate_prompt(session, "p-worker")
@@ -98,7 +100,8 @@ async def test_the_worker_classifier_follows_the_active_prompt_without_restart(
     assert outcome.prompt_version == "p-worker"
     assert "p-worker edition" in (llm.infos[-1].instructions or "")
     default = build_classifier(settings, "llm", model=llm.model())
-    assert isinstance(default, LLMClassifier) and isinstance(default.prompts, ActivePrompt)
+    assert isinstance(default, CoalescingClassifier) and isinstance(default.inner, LLMClassifier)
+    assert isinstance(default.inner.prompts, ActivePrompt)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from core.classification.cache import MemoryCache
 from core.classification.cascade import CascadeClassifier
+from core.classification.coalesce import CoalescingClassifier
 from core.classification.factory import build_classifier
 from core.classification.llm import LLMClassifier
 from core.classification.types import Classification, MessageInput, Outcome
@@ -118,7 +119,10 @@ def test_factory_builds_each_mode_without_a_database() -> None:
     settings = llm_settings()
     model = ScriptedLLM(lambda t: gold("bug")).model()
     local = FixedLocal(LOCAL)
-    llm = build_classifier(settings, "llm", model=model)
+    coalescing = build_classifier(settings, "llm", model=model)
+    assert isinstance(coalescing, CoalescingClassifier)
+    assert coalescing.max_batch == settings.llm_batch_size
+    llm = coalescing.inner
     assert isinstance(llm, LLMClassifier)
     assert isinstance(llm.cache, MemoryCache) and llm.prompts is DEFAULT_PROMPT
     assert build_classifier(settings, "local", local=local) is local
