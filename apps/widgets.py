@@ -7,12 +7,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import polars as pl
 import streamlit as st
 
 from apps import actions, context, data
 from apps.actions import card_key
 from core.inbox import TaskCard
-from core.models import Kind, Priority, TaskStatus
+from core.models import Kind, LocalModel, Priority, TaskStatus
 from core.schemas import IssuePublic, MessagePublic, TaskPublic
 from core.tasks import TaskFilter
 
@@ -234,3 +235,31 @@ def message_rows(items: Sequence[MessagePublic]) -> list[dict[str, Any]]:
         }
         for m in items
     ]  # fmt: skip
+
+
+def model_rows(models: Sequence[LocalModel]) -> list[dict[str, Any]]:
+    """Local model versions with their cross-validated scores and where their examples came from."""
+    return [
+        {
+            "version": m.version, "active": m.active, "examples": m.n_examples, "trained": m.created_at,
+            "macro_f1": m.metrics.get("cv_macro_f1", m.metrics.get("macro_f1")),
+            "accuracy": m.metrics.get("cv_accuracy", m.metrics.get("accuracy")),
+            "sources": ", ".join(f"{n} {k}" for k, n in (m.metrics.get("sources") or {}).items()),
+        }
+        for m in models
+    ]  # fmt: skip
+
+
+EVAL_METRICS = ("n", "accuracy", "macro_f1", "accuracy_at_conf_0_9", "coverage_at_conf_0_9", "llm_calls")
+
+
+def eval_table(runs: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    """One row per evaluation run: what was scored, on what, and the headline metrics."""
+    return pl.DataFrame([_eval_row(r) for r in runs])
+
+
+def _eval_row(run: dict[str, Any]) -> dict[str, Any]:
+    scored = {k: run[k] for k in ("dataset", "classifier", "prompt_version", "model")}
+    return {"run": run["id"], "when": run["created_at"], **scored} | {
+        k: run["metrics"].get(k) for k in EVAL_METRICS
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, text
+from sqlalchemy import ColumnElement, and_, func, or_, text
 from sqlmodel import Session, col, select
 
 from core.models import Issue, Kind, Message, MessageStatus
@@ -72,9 +72,11 @@ def get_message(session: Session, message_id: int) -> MessagePublic | None:
 
 
 def _classified_as(kind: Kind) -> ColumnElement[bool]:
-    return exists().where(
+    """The message's current classification says `kind` (a subquery on issues of its own)."""
+    current = select(Issue.id).where(
         col(Issue.message_id) == Message.id, col(Issue.is_current).is_(True), col(Issue.kind) == kind
     )
+    return current.correlate(Message).exists()
 
 
 def messages_by_ids(session: Session, ids: list[int]) -> dict[int, MessagePublic]:

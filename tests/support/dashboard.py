@@ -82,6 +82,10 @@ class Verdict:
     priority: Priority | None = Priority.medium
     confidence: float = 0.8
     title: str | None = None
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: float = 0.0
 
 
 @dataclass
@@ -100,8 +104,9 @@ class ChosenClassifier:
             kind=v.kind, priority=v.priority, title=v.title or message.text, confidence=v.confidence
         )
         return Outcome(
-            result, self.name, classifier_version="test-1", model="local:test-1", prompt_version="p-test"
-        )
+            result, self.name, classifier_version="test-1", model="local:test-1", prompt_version="p-test",
+            llm_calls=v.llm_calls, input_tokens=v.input_tokens, output_tokens=v.output_tokens, latency_ms=v.latency_ms,
+        )  # fmt: skip
 
 
 def post(

@@ -1,0 +1,90 @@
+"""Analytics: the figures core computes from a known history, and the screen that charts them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from core import analytics
+from core.config import Settings
+from core.db import session_scope
+from core.models import Kind
+from core.tasks import accept_task, change_task, reject_task
+from tests.support.dashboard import (
+    ANALYTICS,
+    Verdict,
+    dashboard_env,
+    message,
+    open_page,
+    post,
+    task_of,
+    texts,
+)
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _dashboard(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with dashboard_env(settings, monkeypatch):
+        yield
+
+
+@pytest.fixture(scope="module")
+def history(
+    engine: Engine, database_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Yesterday: 3 messages in "dev" (1 noise); today: 1 in "ops"; three human decisions."""
+    settings = Settings(database_url=database_url, nats_url=nats_url, data_dir=tmp_path_factory.mktemp("a"))
+    yesterday = NOW - timedelta(days=1)
+    post(
+        engine, settings,
+        [message("a: login broken", chat="dev", sent_at=yesterday),
+         message("a: thanks", chat="dev", sent_at=yesterday),
+         message("a: export csv", chat="dev", sent_at=yesterday),
+         message("a: renew cert", chat="ops", sent_at=NOW - timedelta(minutes=30))],
+        {"a: login broken": Verdict(confidence=0.97, llm_calls=1, input_tokens=100, output_tokens=20, latency_ms=300),
+         "a: thanks": Verdict(kind=Kind.noise, priority=None, confidence=0.52),
+         "a: export csv": Verdict(kind=Kind.question, confidence=0.31, llm_calls=1, input_tokens=80,
+                                  output_tokens=10, latency_ms=100),
+         "a: renew cert": Verdict(kind=Kind.task, confidence=0.99)},
+    )  # fmt: skip
+    with session_scope(engine) as session:
+        accept_task(session, task_of(engine, "a: renew cert"))  # agrees with the classifier
+        change_task(session, task_of(engine, "a: export csv"), {"kind": Kind.feature})  # disagrees
+        reject_task(session, task_of(engine, "a: login broken"))  # disagrees (noise, not bug)
+
+
+def test_figures_from_a_known_history(engine: Engine, history: None) -> None:
+    since = NOW - timedelta(days=7)
+    today, yesterday = NOW.date(), (NOW - timedelta(days=1)).date()
+    with session_scope(engine) as session:
+        per_chat = analytics.messages_per_day(session, since)
+        kinds = analytics.kinds_per_day(session, since)
+        delay = analytics.triage_delay(session, since)
+        usage = analytics.llm_usage(session, since)
+        histogram = analytics.confidence_histogram(session, since)
+        agreement = analytics.agreement(session, since)
+    assert per_chat.rows() == [(yesterday, "Dev chat", 3), (today, "Ops chat", 1)]
+    mix = dict(analytics.kind_mix(kinds).select("kind", "share").rows())
+    assert mix == {"bug": 0.25, "noise": 0.25, "question": 0.25, "task": 0.25}
+    noise = dict(analytics.noise_share(kinds).select("day", "noise_share").rows())
+    assert noise[yesterday] == pytest.approx(1 / 3) and noise[today] == 0
+    [(_day, decisions, median, _p90)] = delay.filter(delay["day"] == today).rows()
+    assert decisions == 3 and median == pytest.approx(24 * 60, abs=5)  # 30 minutes, a day, a day
+    assert usage.select("calls", "tokens").sum().rows() == [(2, 210)]
+    assert usage["mean_latency_ms"].drop_nulls().to_list() == [200.0]
+    counts = dict(zip(histogram["low"].round(2).to_list(), histogram["messages"].to_list(), strict=True))
+    assert counts[0.95] == 2 and counts[0.5] == 1 and counts[0.3] == 1 and sum(counts.values()) == 4
+    assert agreement.select("decisions", "agreed").sum().rows() == [(3, 1)]
+
+
+def test_the_screen_draws_every_chart(engine: Engine, history: None) -> None:
+    at = open_page(ANALYTICS)
+    assert len(at.get("vega_lite_chart")) == 8
+    assert "No data in this period yet." not in texts(at)
+    at.radio(key="days").set_value(7).run()
+    assert not at.exception and len(at.get("vega_lite_chart")) == 8
