@@ -46,15 +46,18 @@ def messages(n: int, seed: int = 1) -> list[Example]:
     ]  # fmt: skip
 
 
-def load_seconds(path: Path) -> float:
-    """Fresh interpreter: import + load the model file, wall seconds."""
+def load_seconds(path: Path) -> dict[str, float]:
+    """Fresh interpreter: import the classifier module, then load the model file."""
     code = (
-        "import time; t=time.perf_counter();"
+        "import time, json; w=time.perf_counter(); c=time.process_time();"
         "from core.classification.local import LocalClassifier;"
-        f"LocalClassifier.load({str(path)!r}); print(time.perf_counter()-t)"
+        "w1=time.perf_counter(); c1=time.process_time();"
+        f"LocalClassifier.load({str(path)!r});"
+        "print(json.dumps({'import_wall': w1-w, 'import_cpu': c1-c,"
+        " 'load_model_wall': time.perf_counter()-w1, 'load_model_cpu': time.process_time()-c1}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip())
+    return {f"fresh_process_{k}_s": round(v, 3) for k, v in json.loads(out.stdout).items()}
 
 
 def throughput(clf: LocalClassifier, rows: list[Example], batch: int = 1000) -> dict[str, float]:
@@ -88,7 +91,7 @@ def main() -> None:
         "model": clf.classifier_version,
         "model_bytes": path.stat().st_size,
         "train_or_load_seconds": round(train_s, 2),
-        "load_seconds_fresh_process": round(load_seconds(path), 3),
+        **load_seconds(path),
         **throughput(clf, rows),
         f"eval_{args.n}_seconds_wall": round(eval_wall, 2),
         f"eval_{args.n}_seconds_cpu": round(eval_cpu, 2),

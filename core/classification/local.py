@@ -2,8 +2,8 @@
 
 Trained in seconds from labeled examples (the project's seed set plus human labels; see
 local_train.py, the only part that needs scikit-learn), saved under
-data_dir/models/<version>.pkl; nothing is downloaded. Prediction uses numpy/scipy only,
-so a model loads fast. Confidence is the temperature-scaled probability of the predicted
+data_dir/models/<version>.pkl; nothing is downloaded. Prediction uses numpy only, so a
+model loads fast. Confidence is the temperature-scaled probability of the predicted
 kind, the temperature fitted on out-of-fold predictions so that it is calibrated on
 unseen messages.
 """
@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from core.classification.dataset import SEED_PATH, Example, load_jsonl
 from core.classification.noise import noise_classification
@@ -147,6 +146,35 @@ def _word_ngrams(tokens: list[str], lo: int, hi: int) -> list[str]:
 
 
 @dataclass
+class SparseRows:
+    """CSR-shaped rows (indptr, indices, data), the subset of scipy's csr_matrix used here."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    shape: tuple[int, int]
+
+    def toarray(self) -> np.ndarray:
+        out = np.zeros(self.shape, dtype=np.float32)
+        rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        out[rows, self.indices] = self.data
+        return out
+
+
+def sparse_dot(x: Any, weights: np.ndarray) -> np.ndarray:
+    """x @ weights for CSR-shaped x (SparseRows or scipy csr_matrix), numpy only."""
+    indptr = np.asarray(x.indptr)
+    out = np.zeros((len(indptr) - 1, weights.shape[1]), dtype=np.float32)
+    if len(x.indices) == 0:
+        return out
+    contrib = weights[np.asarray(x.indices)] * np.asarray(x.data, dtype=np.float32)[:, None]
+    starts = indptr[:-1]
+    nonempty = np.diff(indptr) > 0
+    out[nonempty] = np.add.reduceat(contrib, starts[nonempty], axis=0)
+    return out
+
+
+@dataclass
 class CompiledFeatures:
     """Text char + word n-grams and the replied-to text's words, as one sparse row each."""
 
@@ -160,7 +188,7 @@ class CompiledFeatures:
     def size(self) -> int:
         return self.char.size + self.word.size + self.context.size
 
-    def transform(self, texts: Sequence[str], contexts: Sequence[str | None]) -> csr_matrix:
+    def transform(self, texts: Sequence[str], contexts: Sequence[str | None]) -> SparseRows:
         """The feature matrix of a batch of messages."""
         indices: list[int] = []
         data: list[float] = []
@@ -176,10 +204,10 @@ class CompiledFeatures:
                 indices.extend(c + offset for c in cols)
                 data.extend([v * weight for v in vals] if weight != 1.0 else vals)
             indptr.append(len(indices))
-        return csr_matrix(
-            (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), indptr),
-            shape=(len(indptr) - 1, self.size),
-        )
+        return SparseRows(
+            np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int64),
+            np.asarray(data, dtype=np.float32), (len(indptr) - 1, self.size),
+        )  # fmt: skip
 
 
 @dataclass
@@ -191,15 +219,16 @@ class LinearHead:
     """(n_features, n_classes) float32"""
     intercept: np.ndarray
 
-    def logits(self, x: csr_matrix) -> np.ndarray:
-        return np.asarray(x @ self.coef) + self.intercept
+    def logits(self, x: Any) -> np.ndarray:
+        """Scores of CSR-shaped rows (SparseRows or a scipy csr_matrix)."""
+        return sparse_dot(x, self.coef) + self.intercept
 
 
 @dataclass
 class LocalModelArtifact:
     """Everything a trained local model needs at prediction time, pickled as one file.
 
-    Only numpy/scipy objects: loading a model does not import scikit-learn.
+    Only numpy objects: loading a model imports neither scikit-learn nor scipy.
     """
 
     version: str
@@ -383,7 +412,7 @@ class LocalClassifier:
             ))  # fmt: skip
         return out
 
-    def _priority_indices(self, x: csr_matrix) -> np.ndarray | None:
+    def _priority_indices(self, x: SparseRows) -> np.ndarray | None:
         head = self.artifact.priority_head
         return None if head is None else np.asarray(head.logits(x).argmax(axis=1))
 

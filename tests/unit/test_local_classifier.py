@@ -136,13 +136,15 @@ def test_save_load_round_trip(tmp_path: Path, artifact: LocalModelArtifact) -> N
     assert LocalClassifier(loaded).predict(texts) == LocalClassifier(artifact).predict(texts)
 
 
-def test_loading_a_model_does_not_import_scikit_learn(tmp_path: Path, artifact: LocalModelArtifact) -> None:
+def test_loading_a_model_imports_neither_sklearn_nor_scipy(
+    tmp_path: Path, artifact: LocalModelArtifact
+) -> None:
     path = save_model(artifact, tmp_path)
     code = (
         "import sys; from core.classification.local import LocalClassifier;"
         f"c = LocalClassifier.load({str(path)!r}); from core.classification.types import MessageInput;"
         "c.predict([MessageInput('1', 'checkout is down')]);"
-        "assert 'sklearn' not in sys.modules, 'sklearn imported'"
+        "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules, sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
 
