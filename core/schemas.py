@@ -2,27 +2,62 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from annotated_types import Ge, Le
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from core.models import Kind, MessageStatus, Priority, TaskStatus
 
 T = TypeVar("T")
 
+MAX_ID = 2**63 - 1
+"""Row ids are PostgreSQL bigints: a larger number can name no row."""
+
+
+def storable(value: str) -> str:
+    """Refuse text PostgreSQL cannot store: NUL bytes and lone UTF-16 surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL bytes")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (lone surrogate)") from None
+    return value
+
+
+def plausible_time(value: datetime) -> datetime:
+    """A timezone-aware time in years 1900-2999 (a naive one is taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    if not 1900 <= value.year <= 2999:
+        raise ValueError("must be between the years 1900 and 2999")
+    return value
+
+
+Storable = Annotated[str, AfterValidator(storable)]
+"""A string parameter (query or body) that is safe to send to PostgreSQL."""
+RowId = Annotated[int, Ge(1), Le(MAX_ID)]
+Offset = Annotated[int, Ge(0), Le(MAX_ID)]
+
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 ShortText = Annotated[str, StringConstraints(max_length=256)]
 
 
-def _no_nul(value: str | None) -> str | None:
-    if value is not None and "\x00" in value:
-        raise ValueError("must not contain NUL bytes")
-    return value
-
-
 class Strict(BaseModel):
+    """Input models: unknown fields refused, every string checked by `storable`."""
+
     model_config = ConfigDict(extra="forbid", strict=False)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_strings(cls, value: object) -> object:
+        return storable(value) if isinstance(value, str) else value
 
 
 class MessageIn(Strict):
@@ -35,7 +70,7 @@ class MessageIn(Strict):
     chat_title: ShortText | None = None
     author_id: Annotated[str, StringConstraints(max_length=128)] | None = None
     author: ShortText | None = None
-    sent_at: datetime | None = None
+    sent_at: Annotated[datetime, AfterValidator(plausible_time)] | None = None
     reply_to_external_id: Annotated[str, StringConstraints(max_length=128)] | None = None
     thread_id: Annotated[str, StringConstraints(max_length=128)] | None = None
     thread_title: ShortText | None = None
@@ -43,11 +78,6 @@ class MessageIn(Strict):
     forwarded_from: ShortText | None = None
     classify: bool = True
     """False stores a message that is never classified (service messages)."""
-
-    _nul = field_validator(
-        "source", "chat_id", "external_id", "text", "chat_title", "author_id", "author",
-        "reply_to_external_id", "thread_id", "thread_title", "forwarded_from",
-    )(_no_nul)  # fmt: skip
 
 
 class MessageBatchIn(Strict):
@@ -103,10 +133,8 @@ class TaskCreate(Strict):
     kind: Kind = Kind.task
     priority: Priority = Priority.medium
     description: Annotated[str, StringConstraints(max_length=16384)] | None = None
-    message_ids: list[int] = Field(default_factory=list, max_length=1000)
+    message_ids: list[RowId] = Field(default_factory=list, max_length=1000)
     assignee: Annotated[str, StringConstraints(max_length=128)] | None = None
-
-    _nul = field_validator("title", "description", "assignee")(_no_nul)
 
 
 class TaskUpdate(Strict):
@@ -120,7 +148,12 @@ class TaskUpdate(Strict):
     expected_version: int | None = None
     """Optimistic lock: the version the client saw; a newer one gives 409."""
 
-    _nul = field_validator("title", "assignee")(_no_nul)
+    @field_validator("status", "kind", "priority", "title")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be left out, but not null")
+        return value
 
 
 class TaskPublic(BaseModel):

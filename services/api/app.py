@@ -9,29 +9,53 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from core import events
 from core.bootstrap import connect
 from core.config import Settings
 from core.queue import events_subject
 from services.api import ws
+from services.api.auth import RequireApiKey
 from services.api.routes import messages, system, tasks
 from services.api.state import AppState, EventHub
 
+SOURCES = ("body", "query", "path", "header", "cookie")
+STATUS_FIELDS = {400: "body", 401: "authorization", 404: "path", 405: "method", 413: "body"}
+"""The field a plain HTTP error is about (400 is FastAPI's "error parsing the body")."""
 
-def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p != "body"]
-    return ".".join(parts) or "body"
+
+def _field(error: dict[str, Any]) -> str:
+    """`messages.5.text` for ("body", "messages", 5, "text"); "body" for undecodable JSON."""
+    loc = list(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        return "body"
+    if loc and loc[0] in SOURCES:
+        loc = loc[1:]
+    return ".".join(str(p) for p in loc) or "body"
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """422 naming every offending field."""
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _field(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
-        for e in exc.errors()
+        {"field": _field(e), "message": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
     ]
     return JSONResponse({"detail": errors}, status_code=422)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Every HTTP error in the validation shape: {"detail": [{"field", "message"}]}."""
+    assert isinstance(exc, HTTPException)
+    detail: Any = exc.detail
+    if isinstance(detail, str):
+        detail = [{"field": STATUS_FIELDS.get(exc.status_code, "request"), "message": detail}]
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def max_body_bytes(settings: Settings) -> int:
+    """Room for a full batch of the longest texts, even with every character JSON-escaped."""
+    return settings.max_batch * (6 * settings.max_text_bytes + 8192) + 65536
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -53,8 +77,15 @@ def create_app(settings: Settings) -> FastAPI:
             await subscription.unsubscribe()
             await services.close()
 
-    app = FastAPI(title="Task Tracker", version=system.VERSION, lifespan=lifespan)
+    app = FastAPI(
+        title="Task Tracker",
+        version=system.VERSION,
+        lifespan=lifespan,
+        max_body_size=max_body_bytes(settings),
+    )
+    app.add_middleware(RequireApiKey, settings=settings)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
     for router in (system.router, messages.router, tasks.router, ws.router):
         app.include_router(router)
     return app

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
 from core.db import session_scope
 from core.events import events_since
-from services.api.deps import key_matches, websocket_key
 
 router = APIRouter()
 
 
 @router.websocket("/ws")
 async def websocket_events(websocket: WebSocket, since: int | None = None) -> None:
-    state = websocket.app.state.tracker
-    if not key_matches(state, websocket_key(websocket)):
-        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="missing or wrong API key")
-        return
+    state = websocket.app.state.tracker  # the key was checked by RequireApiKey
     await websocket.accept()
     queue = state.hub.subscribe()
     last = since or 0

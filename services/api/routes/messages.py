@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from core.db import session_scope
 from core.ingestion import Ingested, InvalidMessage
 from core.messages import MessageFilter, get_message, list_messages
 from core.models import MessageStatus
-from core.schemas import MessageBatchIn, MessageIn, MessagePublic, Page
+from core.schemas import MessageBatchIn, MessageIn, MessagePublic, Offset, Page, RowId, Storable
 from services.api.deps import Authorized, StateDep, field_error
 from services.api.state import AppState
 
@@ -51,12 +51,12 @@ async def post_batch(body: MessageBatchIn, state: StateDep) -> dict[str, object]
 @router.get("", response_model=Page[MessagePublic])
 def get_messages(
     state: StateDep,
-    chat_id: str | None = None,
+    chat_id: Annotated[Storable | None, Query(max_length=128)] = None,
     status_: Annotated[MessageStatus | None, Query(alias="status")] = None,
-    search: Annotated[str | None, Query(max_length=200)] = None,
-    thread_of: int | None = None,
+    search: Annotated[Storable | None, Query(max_length=200)] = None,
+    thread_of: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[MessagePublic]:
     """Stored messages, newest first, each with its current classification."""
     flt = MessageFilter(chat_id=chat_id, status=status_, search=search, thread_of=thread_of)
@@ -66,12 +66,12 @@ def get_messages(
 
 
 @router.get("/{message_id}", response_model=MessagePublic)
-async def get_one(message_id: int, state: StateDep) -> MessagePublic:
+async def get_one(message_id: RowId, state: StateDep) -> MessagePublic:
     def read() -> MessagePublic | None:
         with session_scope(state.services.engine) as session:
             return get_message(session, message_id)
 
     found = await run_in_threadpool(read)
     if found is None:
-        raise HTTPException(404, f"message {message_id} not found")
+        raise field_error("message_id", f"message {message_id} not found", 404)
     return found

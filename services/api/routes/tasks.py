@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from core.db import session_scope
 from core.models import Kind, Priority, Task, TaskStatus
-from core.schemas import Page, TaskCreate, TaskPublic, TaskUpdate
+from core.schemas import Offset, Page, RowId, Storable, TaskCreate, TaskPublic, TaskUpdate
 from core.tasks import (
     InvalidTaskChange,
     SortKey,
@@ -27,6 +27,10 @@ from services.api.deps import Authorized, StateDep, field_error
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], dependencies=[Authorized])
 
 
+def _not_found(task_id: int) -> HTTPException:
+    return field_error("task_id", f"task {task_id} not found", 404)
+
+
 def _public(task: Task, message_ids: list[int]) -> TaskPublic:
     public = TaskPublic.model_validate(task)
     public.message_ids = message_ids
@@ -39,12 +43,12 @@ def get_tasks(
     status: Annotated[list[TaskStatus] | None, Query()] = None,
     kind: Annotated[list[Kind] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
-    chat_id: str | None = None,
-    assignee: str | None = None,
-    search: Annotated[str | None, Query(max_length=200)] = None,
+    chat_id: Annotated[Storable | None, Query(max_length=128)] = None,
+    assignee: Annotated[Storable | None, Query(max_length=128)] = None,
+    search: Annotated[Storable | None, Query(max_length=200)] = None,
     sort: SortKey = "triage",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[TaskPublic]:
     """Tasks, critical and newest first by default, with filters and paging."""
     flt = TaskFilter(status, kind, priority, chat_id, assignee, search)
@@ -56,12 +60,12 @@ def get_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskPublic)
-def get_one(task_id: int, state: StateDep) -> TaskPublic:
+def get_one(task_id: RowId, state: StateDep) -> TaskPublic:
     with session_scope(state.services.engine) as session:
         try:
             task = get_task(session, task_id)
         except TaskNotFound:
-            raise HTTPException(404, f"task {task_id} not found") from None
+            raise _not_found(task_id) from None
         return _public(task, task_message_ids(session, [task_id])[task_id])
 
 
@@ -76,12 +80,12 @@ async def post_task(body: TaskCreate, state: StateDep) -> TaskPublic:
 
 
 @router.patch("/{task_id}", response_model=TaskPublic)
-async def patch_task(task_id: int, body: TaskUpdate, state: StateDep) -> TaskPublic:
+async def patch_task(task_id: RowId, body: TaskUpdate, state: StateDep) -> TaskPublic:
     """Change status, kind, priority, title or assignee; the change is a human label."""
     try:
         task = await state.services.run(lambda s: update_task(s, task_id, body))
     except TaskNotFound:
-        raise HTTPException(404, f"task {task_id} not found") from None
+        raise _not_found(task_id) from None
     except TaskConflict as exc:
-        raise HTTPException(409, str(exc)) from exc
+        raise field_error("expected_version", str(exc), 409) from exc
     return await run_in_threadpool(get_one, task.id or task_id, state)
