@@ -311,8 +311,8 @@ def gen_noise(rng: random.Random, lang: str) -> Row:
             "lang": lang}  # fmt: skip
 
 
-GENERATORS = {"bug": (gen_bug, 55), "feature": (gen_feature, 55), "question": (gen_question, 50),
-              "task": (gen_task, 60), "noise": (gen_noise, 45)}  # fmt: skip
+GENERATORS = {"bug": (gen_bug, 30), "feature": (gen_feature, 45), "question": (gen_question, 35),
+              "task": (gen_task, 35), "noise": (gen_noise, 25)}  # fmt: skip
 
 
 def generated(seed: int = 3) -> list[Row]:

@@ -89,11 +89,11 @@ def _space(vec: TfidfVectorizer, analyzer: str, pattern: str | None) -> NgramSpa
 Linear: TypeAlias = LogisticRegression | LinearSVC
 
 
-def linear(kind: str, c: float) -> Linear:
+def linear(kind: str, c: float, class_weight: str | None = None) -> Linear:
     """An unfitted linear model of the configured kind."""
     if kind == "svm":
-        return LinearSVC(C=c)
-    return LogisticRegression(C=c, max_iter=3000)
+        return LinearSVC(C=c, class_weight=class_weight)
+    return LogisticRegression(C=c, max_iter=3000, class_weight=class_weight)
 
 
 def head(model: Linear) -> LinearHead:
@@ -183,7 +183,7 @@ def fit_priority(cfg: TrainConfig, feats: TextFeatures, rows: Sequence[Example])
     labeled = [e for e in rows if e.kind != Kind.noise and e.priority is not None]
     if len({e.priority for e in labeled}) < 2:
         return None
-    model = linear(cfg.model, cfg.priority_c)
+    model = linear(cfg.model, cfg.priority_c, class_weight="balanced")  # critical/high are rare
     model.fit(feats.transform([e.text for e in labeled], [e.reply_to for e in labeled]),
               [e.priority.value for e in labeled if e.priority])  # fmt: skip
     return head(model)

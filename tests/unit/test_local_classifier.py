@@ -183,3 +183,13 @@ def test_extract_title(text: str, title: str) -> None:
 def test_title_is_cut_at_a_word_to_80_chars() -> None:
     title = extract_title("експорт " * 30)
     assert len(title) <= 80 and title.endswith("…") and "  " not in title
+
+
+def test_seed_file_is_what_the_generator_builds() -> None:
+    import json
+
+    from core.classification.dataset import SEED_PATH
+    from evals.make_seed import build
+
+    committed = [json.loads(line) for line in SEED_PATH.read_text(encoding="utf-8").splitlines()]
+    assert committed == build()
