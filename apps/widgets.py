@@ -99,14 +99,19 @@ def badges(task: TaskPublic) -> str:
     )
 
 
-def when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown time"
+def when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def count(n: int, thing: str) -> str:
+    """'1 task', '2 tasks'."""
+    return f"{n:,} {thing}" + ("" if n == 1 else "s")
 
 
 def message_block(message: MessagePublic, parent: MessagePublic | None = None) -> None:
     """Author, chat, time, reply context and text of one message."""
-    chat = message.chat_title or message.chat_id
-    st.markdown(f"**{md(message.author or 'someone')}** in *{md(chat)}* · {when(message.sent_at)}")
+    chat, sent = message.chat_title or message.chat_id, message.sent_at or message.created_at
+    st.markdown(f"**{md(message.author or 'someone')}** in *{md(chat)}* · {when(sent)}")
     if parent is not None:
         st.caption(f"↪ replying to {md(parent.author or 'someone')}: {md(parent.text[:300])}")
     elif message.reply_to_external_id:

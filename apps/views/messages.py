@@ -26,7 +26,7 @@ offset = widgets.page_offset("msg_page", flt, PAGE_SIZE)
 items, total = data.message_feed(url, flt, offset, PAGE_SIZE, seq)
 widgets.past_the_end("msg_page", offset, len(items))
 
-st.caption(f"{total:,} messages, newest first")
+st.caption(f"{widgets.count(total, 'message')}, newest first")
 st.dataframe(widgets.message_rows(items), hide_index=True, key="msg_table")
 widgets.pager("msg_page", total, PAGE_SIZE)
 

@@ -27,7 +27,7 @@ if view == "List":
     offset = widgets.page_offset("tasks_page", (flt, sort), PAGE_SIZE)
     items, total = data.task_list(url, flt, offset, PAGE_SIZE, sort, seq)
     widgets.past_the_end("tasks_page", offset, len(items))
-    st.caption(f"{total:,} tasks")
+    st.caption(widgets.count(total, "task"))
     st.dataframe(widgets.task_rows(items), hide_index=True, key="tasks_table")
     widgets.pager("tasks_page", total, PAGE_SIZE)
 else:

@@ -17,7 +17,7 @@ cards, total = data.task_cards(context.database_url(), flt, offset, PAGE_SIZE, s
 widgets.past_the_end("triage_page", offset, len(cards))
 st.session_state[actions.SHOWN] = {card.task.id: card.task.version for card in cards}
 
-st.caption(f"{total:,} new tasks to triage")
+st.caption(f"{widgets.count(total, 'new task')} to triage")
 if not cards:
     st.info("Nothing to triage. New tasks appear here by themselves.")
 else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -19,10 +20,22 @@ def dashboard() -> None:
     url = f"http://127.0.0.1:{settings.dashboard_port}"
     server_cmds.console.print(f"[bold green]Dashboard[/bold green]: {url}  (password: {password})")
     try:
-        code = subprocess.call(command, env=child_env(settings))
+        code = _run_forwarding_signals(command, child_env(settings))
     finally:
         running.stop()
     raise typer.Exit(code)
+
+
+def _run_forwarding_signals(command: list[str], env: dict[str, str]) -> int:
+    """Run the dashboard until it exits; Ctrl-C or a SIGTERM here stops it (and then the servers)."""
+    proc = subprocess.Popen(command, env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        proc.send_signal(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, forward)
+    return proc.wait()
 
 
 def register(app: typer.Typer) -> None:
