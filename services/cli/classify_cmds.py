@@ -13,6 +13,7 @@ from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -46,7 +47,7 @@ class Benchmark(StrEnum):
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -148,7 +149,7 @@ def train_cmd(
     for key in ("path", "n_examples", "sources", "database"):
         table.add_row(key, str(report[key]))
     for key, value in art.metrics.items():
-        if key != "classes":
+        if key not in ("classes", "n_examples"):
             table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     Console().print(table)
 
@@ -326,7 +327,8 @@ def eval_cmd(
         and result.metrics.get("needs_review")
         and not result.metrics.get("llm_calls")
     ):
-        err.print(f"[yellow]warning:[/yellow] the LLM answered nothing; local results kept.\n{LLM_HELP}")
+        err.print(f"[yellow]warning:[/yellow] the LLM answered nothing; local results kept "
+                  f"(needs_review).\n{escape(LLM_HELP)}", highlight=False, soft_wrap=True)  # fmt: skip
     if fmt == Format.json:
         print(json.dumps(report, ensure_ascii=False))
         return
