@@ -26,6 +26,7 @@ import numpy as np
 from core.classification.dataset import SEED_PATH, Example, load_jsonl
 from core.classification.noise import noise_classification
 from core.classification.types import Classification, MessageInput, Outcome
+from core.classification.urgency import is_critical
 from core.models import Kind, Priority
 
 MODELS_DIR = "models"
@@ -405,6 +406,8 @@ class LocalClassifier:
             kind = self._kinds[best[row]]
             actionable = kind != Kind.noise
             priority = self._priorities[prio_idx[row]] if actionable and prio_idx is not None else None
+            if kind in (Kind.bug, Kind.task) and is_critical(msg.text):
+                priority = Priority.critical
             out.append(Classification.model_construct(
                 kind=kind, priority=priority or (Priority.medium if actionable else None),
                 title=extract_title(msg.text) if actionable else "",

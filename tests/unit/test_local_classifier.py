@@ -193,3 +193,21 @@ def test_seed_file_is_what_the_generator_builds() -> None:
 
     committed = [json.loads(line) for line in SEED_PATH.read_text(encoding="utf-8").splitlines()]
     assert committed == build()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["прод лежить, 502 на всі запити", "оплата не проходит у всех клиентов", "we're leaking user emails in logs",
+     "з бази зникли замовлення за вчора", "checkout is down for everyone"],
+)  # fmt: skip
+def test_critical_situations_get_critical_priority(clf: LocalClassifier, text: str) -> None:
+    result = clf.predict(msgs(text))[0]
+    assert result.kind in (Kind.bug, Kind.task)
+    assert result.priority == Priority.critical
+
+
+def test_critical_rule_leaves_ordinary_messages_alone() -> None:
+    from core.classification.urgency import is_critical
+
+    assert not is_critical("typo on the pricing page")
+    assert not is_critical("додайте оплату через Apple Pay")
