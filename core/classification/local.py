@@ -11,7 +11,6 @@ unseen messages.
 from __future__ import annotations
 
 import contextlib
-import math
 import pickle
 import re
 import time
@@ -30,6 +29,7 @@ from core.classification.urgency import is_critical
 from core.models import Kind, Priority
 
 MODELS_DIR = "models"
+WORD_CACHE_SIZE = 200_000
 ACTIVE_FILE = "ACTIVE"
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -83,13 +83,14 @@ class NgramSpace:
 
     def __post_init__(self) -> None:
         self._tokens = re.compile(self.token_pattern) if self.token_pattern else None
+        self._word_cache: dict[str, list[int]] = {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.__post_init__()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_tokens"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_tokens", "_word_cache")}
 
     @property
     def size(self) -> int:
@@ -102,21 +103,40 @@ class NgramSpace:
         assert self._tokens is not None
         return _word_ngrams(self._tokens.findall(doc), *self.ngram_range)
 
-    def row(self, doc: str) -> tuple[list[int], list[float]]:
-        """Column indices and L2-normalized TF-IDF values of one document."""
-        counts: dict[int, int] = {}
+    def _word_indices(self, word: str) -> list[int]:
+        """Vocabulary indices of one word's char_wb n-grams (cached: they never cross words)."""
+        found = self._word_cache.get(word)
+        if found is None:
+            vocab = self.vocabulary
+            found = [i for g in _char_wb_ngrams(word, *self.ngram_range) if (i := vocab.get(g)) is not None]
+            if len(self._word_cache) >= WORD_CACHE_SIZE:
+                self._word_cache.clear()
+            self._word_cache[word] = found
+        return found
+
+    def _indices(self, doc: str, out: list[int]) -> None:
+        """Append the vocabulary indices of doc's n-grams (with repeats) to out."""
+        if self.analyzer == "char_wb":
+            for word in doc.split():
+                out.extend(self._word_indices(word))
+            return
         vocab = self.vocabulary
-        for gram in self.ngrams(doc):
-            idx = vocab.get(gram)
-            if idx is not None:
-                counts[idx] = counts.get(idx, 0) + 1
-        if not counts:
-            return [], []
-        cols = list(counts)
-        idf = self.idf
-        vals = [(1.0 + math.log(c)) * float(idf[i]) for i, c in counts.items()]
-        norm = math.sqrt(sum(v * v for v in vals)) or 1.0
-        return cols, [v / norm for v in vals]
+        out.extend(i for g in self.ngrams(doc) if (i := vocab.get(g)) is not None)
+
+    def batch(self, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, column, value) triples of the L2-normalized sublinear TF-IDF rows of docs."""
+        flat: list[int] = []
+        lengths = []
+        for doc in docs:
+            start = len(flat)
+            self._indices(doc, flat)
+            lengths.append(len(flat) - start)
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        keys, counts = np.unique(rows * self.size + np.asarray(flat, dtype=np.int64), return_counts=True)
+        r, c = keys // self.size, keys % self.size
+        v = (1.0 + np.log(counts)) * self.idf[c]
+        norms = np.sqrt(np.bincount(r, weights=v * v, minlength=len(docs)))
+        return r, c, v / norms[r]
 
 
 _WHITE = re.compile(r"\s\s+")
@@ -191,24 +211,20 @@ class CompiledFeatures:
 
     def transform(self, texts: Sequence[str], contexts: Sequence[str | None]) -> SparseRows:
         """The feature matrix of a batch of messages."""
-        indices: list[int] = []
-        data: list[float] = []
-        indptr = [0]
-        off_word, off_ctx = self.char.size, self.char.size + self.word.size
-        for text, ctx in zip(texts, contexts, strict=True):
-            doc = normalize(text, self.max_chars)
-            for space, offset, weight, d in (
-                (self.char, 0, 1.0, doc), (self.word, off_word, 1.0, doc),
-                (self.context, off_ctx, self.context_weight, normalize(ctx or "", 500) or "noreply"),
-            ):  # fmt: skip
-                cols, vals = space.row(d)
-                indices.extend(c + offset for c in cols)
-                data.extend([v * weight for v in vals] if weight != 1.0 else vals)
-            indptr.append(len(indices))
-        return SparseRows(
-            np.asarray(indptr, dtype=np.int64), np.asarray(indices, dtype=np.int64),
-            np.asarray(data, dtype=np.float32), (len(indptr) - 1, self.size),
-        )  # fmt: skip
+        docs = [normalize(t, self.max_chars) for t in texts]
+        ctx = [normalize(c or "", 500) or "noreply" for c in contexts]
+        parts = [
+            (self.char.batch(docs), 0, 1.0),
+            (self.word.batch(docs), self.char.size, 1.0),
+            (self.context.batch(ctx), self.char.size + self.word.size, self.context_weight),
+        ]
+        rows = np.concatenate([r for (r, _, _), _, _ in parts])
+        cols = np.concatenate([c + off for (_, c, _), off, _ in parts])
+        vals = np.concatenate([v * w for (_, _, v), _, w in parts])
+        order = np.argsort(rows, kind="stable")
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(docs)))])
+        return SparseRows(indptr.astype(np.int64), cols[order], vals[order].astype(np.float32),
+                          (len(docs), self.size))  # fmt: skip
 
 
 @dataclass
