@@ -341,12 +341,21 @@ def activate_model(data_dir: Path | str, version: str) -> None:
     (root / ACTIVE_FILE).write_text(version + "\n")
 
 
+class ModelLoadError(Exception):
+    """A model file is missing, unreadable or from an incompatible version of this code."""
+
+
 def load_model(path: Path | str) -> LocalModelArtifact:
     """Load a pickled model (only files this project wrote under data_dir)."""
-    with Path(path).open("rb") as f:
-        artifact = pickle.load(f)
-    if not isinstance(artifact, LocalModelArtifact):
-        raise TypeError(f"{path} is not a local model")
+    try:
+        with Path(path).open("rb") as f:
+            artifact = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, AttributeError, ImportError, EOFError) as e:
+        raise ModelLoadError(f"cannot load local model {path}: {e}") from e
+    if not isinstance(artifact, LocalModelArtifact) or not isinstance(
+        getattr(artifact, "features", None), CompiledFeatures
+    ):
+        raise ModelLoadError(f"{path} is not a local model of this version")
     return artifact
 
 
@@ -390,10 +399,12 @@ class LocalClassifier:
 
     @classmethod
     def from_data_dir(cls, data_dir: Path | str, seed_path: Path | str = SEED_PATH) -> LocalClassifier:
-        """The active model in data_dir; trains (and saves) the seed model when there is none."""
+        """The active model in data_dir; trains (and saves) the seed model when there is none
+        or when the active one cannot be loaded (written by an incompatible version)."""
         path = active_model_path(data_dir)
         if path is not None:
-            return cls.load(path)
+            with contextlib.suppress(ModelLoadError):
+                return cls.load(path)
         artifact = train(seed_examples(seed_path))
         save_model(artifact, data_dir)
         return cls(artifact)

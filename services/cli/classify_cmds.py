@@ -161,9 +161,12 @@ def _classifier(
     settings: Settings, mode: Mode, prompt: str | None, model: Path | None, url: str | None
 ) -> Classifier:
     """The classifier under evaluation."""
-    from core.classification.local import LocalClassifier
+    from core.classification.local import LocalClassifier, ModelLoadError
 
-    local = LocalClassifier.load(model) if model else None
+    try:
+        local = LocalClassifier.load(model) if model else None
+    except ModelLoadError as e:
+        raise _fail(str(e)) from None
     if mode == Mode.local:
         return local or LocalClassifier.from_data_dir(settings.runtime_dir)
     if importlib.util.find_spec("core.classification.factory") is None:

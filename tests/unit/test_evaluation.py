@@ -164,6 +164,14 @@ def test_cli_eval_bad_line(tmp_path: Path, env: dict[str, str]) -> None:
     assert "bad.jsonl:2" in res.stderr and "unknown kind 'wish'" in res.stderr
 
 
+def test_cli_eval_bad_model_file(tmp_path: Path, env: dict[str, str]) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", TINY)
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(b"junk")
+    res = runner.invoke(app, ["eval", "--dataset", str(data), "--model", str(bad)], env=env)
+    assert res.exit_code == 2 and "cannot load local model" in res.stderr
+
+
 def test_cli_eval_needs_a_dataset(env: dict[str, str]) -> None:
     res = runner.invoke(app, ["eval"], env=env)
     assert res.exit_code == 2 and "--dataset" in res.stderr

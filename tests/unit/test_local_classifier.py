@@ -14,6 +14,7 @@ from core.classification.local import (
     ACTIVE_FILE,
     LocalClassifier,
     LocalModelArtifact,
+    ModelLoadError,
     TrainConfig,
     active_model_path,
     extract_title,
@@ -154,8 +155,18 @@ def test_load_rejects_other_pickles(tmp_path: Path) -> None:
 
     path = tmp_path / "other.pkl"
     path.write_bytes(pickle.dumps({"not": "a model"}))
-    with pytest.raises(TypeError):
+    with pytest.raises(ModelLoadError):
         load_model(path)
+
+
+def test_unreadable_active_model_is_replaced_by_the_seed_model(
+    tmp_path: Path, artifact: LocalModelArtifact
+) -> None:
+    path = save_model(artifact, tmp_path)
+    path.write_bytes(b"not a pickle")
+    clf = LocalClassifier.from_data_dir(tmp_path)
+    assert clf.artifact.data_hash == artifact.data_hash
+    assert active_model_path(tmp_path) is not None
 
 
 def test_train_local_model_without_database(tmp_path: Path) -> None:
