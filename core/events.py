@@ -1,5 +1,10 @@
 """Live events: written to the `events` outbox in the effect's transaction, then
-published on NATS so every API process can push them to its WebSocket clients."""
+published on NATS so every API process can push them to its WebSocket clients.
+
+Events get their `seq` at commit, under one transaction-level lock, so seq order is commit
+order: once event N is visible, every event below N is visible too (or was rolled back).
+That lets a reader that saw a gap fill it from the table and never skip a late commit.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from nats.aio.client import Client as NATS
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
-from core.models import Event
+from core.models import Event, utcnow
 
 MESSAGE_CREATED = "message.created"
 MESSAGE_CLASSIFIED = "message.classified"
@@ -21,19 +28,56 @@ TASK_UPDATED = "task.updated"
 _COLUMNS = (col(Event.seq), col(Event.type), col(Event.payload), col(Event.created_at))
 
 
+# The whole batch travels as one JSON array: one short statement, one C-speed encode.
+_INSERT_EVENTS = text(
+    """
+    INSERT INTO events (type, payload, created_at)
+    SELECT e ->> 'type', e -> 'payload', :now
+    FROM jsonb_array_elements(CAST(:batch AS jsonb)) WITH ORDINALITY AS t(e, n)
+    ORDER BY n
+    RETURNING seq, type, payload, created_at
+    """
+)
+
+
+_OUTBOX = "tracker.outbox"
+_SEQ_LOCK = 7_472_616_301
+"""pg_advisory_xact_lock key held from writing the events to the commit."""
+
+
 def record_events(session: Session, items: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Add events to the outbox (in the caller's transaction); returns them with their seq."""
-    if not items:
-        return []
-    rows = session.execute(
-        insert(Event).returning(*_COLUMNS),
-        [{"type": kind, "payload": payload} for kind, payload in items],
-    ).all()
-    return [_as_dict(row) for row in rows]
+    """Add events to the caller's transaction; they are written when it commits.
+
+    Returns the events; their `seq` and `created_at` are filled in by the commit, so
+    publish them after it. A rollback drops them.
+    """
+    recorded = [{"type": kind, "payload": payload} for kind, payload in items]
+    session.info.setdefault(_OUTBOX, []).extend(recorded)
+    return recorded
 
 
 def record_event(session: Session, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     return record_events(session, [(kind, payload)])[0]
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _write_outbox(session: OrmSession) -> None:
+    """Number and store the transaction's events last, in commit order (see module doc)."""
+    pending = session.info.pop(_OUTBOX, None)
+    if not pending:
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEQ_LOCK})
+    batch = json.dumps(pending, default=str)
+    rows = session.execute(_INSERT_EVENTS, {"batch": batch, "now": utcnow()}).all()
+    for recorded, row in zip(pending, sorted(rows, key=lambda row: row.seq), strict=True):
+        recorded.update(_as_dict(row))
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _drop_outbox(session: OrmSession, transaction: SessionTransaction) -> None:
+    """A transaction that ended without a commit (rollback, close) takes its events along."""
+    if transaction.parent is None:
+        session.info.pop(_OUTBOX, None)
 
 
 def events_since(session: Session, seq: int, limit: int = 10_000) -> list[dict[str, Any]]:
@@ -42,6 +86,11 @@ def events_since(session: Session, seq: int, limit: int = 10_000) -> list[dict[s
         select(*_COLUMNS).where(col(Event.seq) > seq).order_by(col(Event.seq)).limit(limit)
     ).all()
     return [_as_dict(row) for row in rows]
+
+
+def last_seq(session: Session) -> int:
+    """The newest committed seq (0 when there is none)."""
+    return int(session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one())
 
 
 def latest_seq(session: Session, types: Sequence[str]) -> int:

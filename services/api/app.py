@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
 from core import events
 from core.bootstrap import connect
 from core.config import Settings
+from core.db import session_scope
 from core.queue import events_subject
 from services.api import ws
 from services.api.auth import RequireApiKey
 from services.api.routes import messages, system, tasks
-from services.api.state import AppState, EventHub
+from services.api.state import PAGE, AppState, EventHub
+
+T = TypeVar("T")
 
 SOURCES = ("body", "query", "path", "header", "cookie")
 STATUS_FIELDS = {400: "body", 401: "authorization", 404: "path", 405: "method", 413: "body"}
@@ -53,6 +60,20 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+POLL_SECONDS = 1.0
+"""How often each API process checks the outbox for events NATS did not bring."""
+
+
+def _in_session(engine: Engine, work: Callable[[Session], T]) -> T:
+    with session_scope(engine) as session:
+        return work(session)
+
+
+async def fetch_events(engine: Engine, after: int) -> list[dict[str, Any]]:
+    """One page of committed events after `after` (the hub's and the backlog's source)."""
+    return await asyncio.to_thread(_in_session, engine, lambda s: events.events_since(s, after, PAGE))
+
+
 def max_body_bytes(settings: Settings) -> int:
     """Room for a full batch of the longest texts, even with every character JSON-escaped."""
     return settings.max_batch * (6 * settings.max_text_bytes + 8192) + 65536
@@ -64,16 +85,19 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await connect(settings)
-        hub = EventHub()
+        hub = EventHub(fetch=partial(fetch_events, services.engine))
+        hub.last = await asyncio.to_thread(_in_session, services.engine, events.last_seq)
 
         async def on_events(msg: Any) -> None:
-            hub.deliver(events.decode(msg.data))
+            await hub.receive(events.decode(msg.data))
 
         subscription = await services.nats.subscribe(events_subject(settings), cb=on_events)
+        poller = asyncio.create_task(hub.poll(POLL_SECONDS))
         app.state.tracker = AppState(services, hub)
         try:
             yield
         finally:
+            poller.cancel()
             await subscription.unsubscribe()
             await services.close()
 

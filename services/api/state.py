@@ -4,32 +4,91 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.bootstrap import Services
 from core.config import Settings
 
+Event = dict[str, Any]
+Fetch = Callable[[int], Awaitable[list[Event]]]
+"""Committed events after a seq, oldest first, one page of at most PAGE."""
+PAGE = 1000
+LAGGING: Event = {"type": "_lagging"}
+"""Put in a client's queue instead of the events it had no room for: it must reconnect."""
+CLOSED: Event = {"type": "_closed"}
+"""Put in a client's queue when the client has gone."""
+
 
 @dataclass
 class EventHub:
-    """Fans events received from NATS out to this process's WebSocket clients."""
+    """Hands every event to this process's WebSocket clients once, in seq order, no gaps.
 
-    clients: set[asyncio.Queue[dict[str, Any]]] = field(default_factory=set)
+    NATS brings events quickly, but from several publishers in any order, and may lose
+    some. The outbox table is the truth (seq order is commit order, see core.events):
+    whatever does not continue the last delivered seq makes the hub read the table first.
+    """
 
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100_000)
+    fetch: Fetch
+    last: int = 0
+    client_queue_size: int = 100_000
+    clients: set[asyncio.Queue[Event]] = field(default_factory=set)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def subscribe(self) -> asyncio.Queue[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=self.client_queue_size)
         self.clients.add(queue)
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    def unsubscribe(self, queue: asyncio.Queue[Event]) -> None:
         self.clients.discard(queue)
 
-    def deliver(self, events: list[dict[str, Any]]) -> None:
+    async def receive(self, events: list[Event]) -> None:
+        """Events announced on NATS (committed, possibly out of order or duplicated)."""
+        async with self._lock:
+            fresh = sorted((e for e in events if e["seq"] > self.last), key=lambda e: int(e["seq"]))
+            seqs = [e["seq"] for e in fresh]
+            if seqs and seqs == list(range(self.last + 1, self.last + 1 + len(seqs))):
+                self._deliver(fresh)
+            elif seqs:
+                await self._catch_up()
+
+    async def catch_up(self) -> None:
+        """Deliver whatever the table holds beyond the last delivered seq."""
+        async with self._lock:
+            await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        while page := await self.fetch(self.last):
+            self._deliver(page)
+            if len(page) < PAGE:
+                return
+
+    def _deliver(self, events: list[Event]) -> None:
         for queue in list(self.clients):
             for event in events:
-                with contextlib.suppress(asyncio.QueueFull):
+                try:
                     queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    self.unsubscribe(queue)
+                    _mark_lagging(queue)
+                    break
+        self.last = int(events[-1]["seq"])
+
+    async def poll(self, interval: float) -> None:
+        """Catch up now and then: recovers publishes NATS lost or never got."""
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(Exception):
+                await self.catch_up()
+
+
+def _mark_lagging(queue: asyncio.Queue[Event]) -> None:
+    """Replace a full queue's content by LAGGING: the client resumes with ?since=."""
+    while not queue.empty():
+        queue.get_nowait()
+    queue.put_nowait(LAGGING)
 
 
 @dataclass
