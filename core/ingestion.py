@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, any_, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from core import events
@@ -38,11 +38,142 @@ def check_texts(items: list[MessageIn], max_bytes: int) -> None:
             raise InvalidMessage("text", f"longer than {max_bytes} bytes", index)
 
 
-def _row(item: MessageIn, lease_until: datetime) -> dict[str, Any]:
-    row = item.model_dump(exclude={"classify"})
-    row["status"] = MessageStatus.pending if item.classify else MessageStatus.skipped
-    row["next_attempt_at"] = lease_until if item.classify else None
-    return row
+@dataclass(frozen=True)
+class Stored:
+    """Where one input message is in the database, without loading the row."""
+
+    id: int
+    created: bool
+    status: MessageStatus
+
+
+_COLUMNS = {
+    "source": "varchar", "chat_id": "varchar", "chat_title": "varchar", "external_id": "varchar",
+    "author_id": "varchar", "author": "varchar", "text": "text", "sent_at": "timestamptz",
+    "reply_to_external_id": "varchar", "thread_id": "varchar", "thread_title": "varchar",
+    "media_kind": "varchar", "forwarded_from": "varchar", "status": "varchar",
+    "next_attempt_at": "timestamptz",
+}  # fmt: skip
+_NAMES = ", ".join(_COLUMNS)
+_ARRAYS = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _COLUMNS.items())
+# One short statement with one array per column: cheap to send and to plan, whatever the batch size.
+_INSERT = text(
+    f"""
+    INSERT INTO messages ({_NAMES}, revision, attempts, created_at)
+    SELECT {_NAMES}, 1, 0, :now FROM unnest({_ARRAYS}) AS t({_NAMES})
+    ON CONFLICT ON CONSTRAINT uq_messages_source_chat_ext DO NOTHING
+    RETURNING id, source, chat_id, external_id, status
+    """
+)
+_EXISTING = text(
+    """
+    SELECT m.id, m.source, m.chat_id, m.external_id, m.status
+    FROM unnest(CAST(:source AS varchar[]), CAST(:chat_id AS varchar[]), CAST(:external_id AS varchar[]))
+         AS k(source, chat_id, external_id)
+    JOIN messages m USING (source, chat_id, external_id)
+    """
+)
+# Both are driven by the new ids, one index lookup per row (LATERAL ... LIMIT 1 keeps the
+# planner from switching to whole-table joins while a bulk import outgrows its statistics).
+_LINK_NEW_REPLIES = text(
+    """
+    UPDATE messages m SET reply_to_id = link.parent
+    FROM unnest(CAST(:ids AS bigint[])) AS n(id)
+    CROSS JOIN LATERAL (
+        SELECT p.id AS parent FROM messages c
+        JOIN messages p ON p.source = c.source AND p.chat_id = c.chat_id
+                       AND p.external_id = c.reply_to_external_id
+        WHERE c.id = n.id AND c.reply_to_id IS NULL
+        LIMIT 1) AS link
+    WHERE m.id = n.id
+    """
+)
+_LINK_WAITING_REPLIES = text(
+    """
+    UPDATE messages m SET reply_to_id = n.id
+    FROM unnest(CAST(:ids AS bigint[])) AS n(id)
+    CROSS JOIN LATERAL (
+        SELECT c.id AS child FROM messages p
+        JOIN messages c ON c.source = p.source AND c.chat_id = p.chat_id
+                       AND c.reply_to_external_id = p.external_id
+        WHERE p.id = n.id AND c.reply_to_id IS NULL
+        OFFSET 0) AS link
+    WHERE m.id = link.child
+    """
+)
+
+_STALE_STATISTICS = text(
+    """
+    SELECT pg_relation_size(oid) / current_setting('block_size')::int > relpages * 1.25 + 8
+    FROM pg_class WHERE oid = 'messages'::regclass
+    """
+)
+
+_ANALYZE = text("ANALYZE messages (source, chat_id, external_id, reply_to_external_id, reply_to_id)")
+
+Key = tuple[str, str, str]
+
+
+def refresh_statistics(session: Session) -> None:
+    """ANALYZE messages once it has grown by a quarter since its statistics were taken.
+
+    Autovacuum analyzes a table about a minute after it changed; until then, during a
+    bulk import or a burst of batches, the planner takes a large table for a small one
+    and turns the reply-linking lookups into scans of the whole table (seconds per batch).
+    Runs inside the caller's transaction, so it also sees the rows just inserted.
+    """
+    if session.execute(_STALE_STATISTICS).scalar_one():
+        session.execute(_ANALYZE)
+
+
+def _columns(items: list[MessageIn], lease_until: datetime) -> dict[str, Any]:
+    """The rows to insert as one list per column."""
+    columns: dict[str, Any] = {name: [getattr(i, name, None) for i in items] for name in _COLUMNS}
+    columns["status"] = [MessageStatus.pending if i.classify else MessageStatus.skipped for i in items]
+    columns["next_attempt_at"] = [lease_until if i.classify else None for i in items]
+    columns["now"] = utcnow()
+    return columns
+
+
+def store(
+    session: Session, items: list[MessageIn], *, lease_seconds: float = 120.0
+) -> tuple[list[Stored], list[dict[str, Any]]]:
+    """Store new messages (skipping known ones), link replies, record message.created.
+
+    The fast path under `ingest` (bulk imports use it directly): returns one entry per
+    input, in order, and the recorded events, without loading the stored rows.
+    """
+    if not items:
+        return [], []
+    lease_until = utcnow() + timedelta(seconds=lease_seconds)
+    unique = {(i.source, i.chat_id, i.external_id): i for i in items}
+    inserted = {(r.source, r.chat_id, r.external_id): r for r in session.execute(
+        _INSERT, _columns(list(unique.values()), lease_until)
+    )}  # fmt: skip
+    if inserted:
+        refresh_statistics(session)
+        replies = [r.id for key, r in inserted.items() if unique[key].reply_to_external_id]
+        if replies:
+            session.execute(_LINK_NEW_REPLIES, {"ids": sorted(replies)})
+        session.execute(_LINK_WAITING_REPLIES, {"ids": sorted(r.id for r in inserted.values())})
+    found = {**_existing(session, [k for k in unique if k not in inserted]), **inserted}
+    result, payloads, seen = [], [], set()
+    for key in ((i.source, i.chat_id, i.external_id) for i in items):
+        row = found[key]
+        created = key in inserted and key not in seen
+        seen.add(key)
+        result.append(Stored(row.id, created, MessageStatus(row.status)))
+        if created:
+            payloads.append((events.MESSAGE_CREATED, _payload(row.id, unique[key], row.status)))
+    return result, events.record_events(session, payloads)
+
+
+def _existing(session: Session, keys: list[Key]) -> dict[Key, Any]:
+    if not keys:
+        return {}
+    source, chat_id, external_id = (list(part) for part in zip(*keys, strict=True))
+    rows = session.execute(_EXISTING, {"source": source, "chat_id": chat_id, "external_id": external_id})
+    return {(r.source, r.chat_id, r.external_id): r for r in rows}
 
 
 def ingest(
@@ -50,53 +181,18 @@ def ingest(
 ) -> tuple[list[Ingested], list[dict[str, Any]]]:
     """Store new messages (skipping known ones), link replies, record message.created.
 
-    Returns one entry per input, in order, and the recorded events; the caller commits,
-    then publishes the events and enqueues classification of the created messages.
+    Returns one entry per input, in order, with its stored row, and the recorded events;
+    the caller commits, then publishes the events and enqueues the created messages.
     """
-    lease_until = utcnow() + timedelta(seconds=lease_seconds)
-    unique = {(i.source, i.chat_id, i.external_id): i for i in items}
-    inserted_ids = set(
-        session.execute(
-            insert(Message)
-            .values([_row(i, lease_until) for i in unique.values()])
-            .on_conflict_do_nothing(constraint="uq_messages_source_chat_ext")
-            .returning(col(Message.id))
-        ).scalars()
-    )
-    key = tuple_(col(Message.source), col(Message.chat_id), col(Message.external_id))
-    if inserted_ids:
-        _link_replies(session, sorted(inserted_ids))
-    stored = session.exec(select(Message).where(key.in_(list(unique)))).all()
-    by_key = {(m.source, m.chat_id, m.external_id): m for m in stored}
-    seen: set[int] = set()
-    result = []
-    for item in items:
-        message = by_key[(item.source, item.chat_id, item.external_id)]
-        created = message.id in inserted_ids and message.id not in seen
-        seen.add(message.id or 0)
-        result.append(Ingested(message, created))
-    recorded = events.record_events(
-        session,
-        [(events.MESSAGE_CREATED, message_payload(r.message)) for r in result if r.created],
-    )
-    return result, recorded
-
-
-def _link_replies(session: Session, ids: list[int]) -> None:
-    """Point new replies at stored parents, and stored replies at new parents."""
-    session.execute(
-        text(
-            """
-            UPDATE messages c SET reply_to_id = p.id FROM messages p
-            WHERE c.reply_to_id IS NULL AND c.reply_to_external_id IS NOT NULL
-              AND p.source = c.source AND p.chat_id = c.chat_id
-              AND p.external_id = c.reply_to_external_id
-              AND (c.id = ANY(:ids) OR p.id = ANY(:ids))
-            """
-        ),
-        {"ids": ids},
-    )
-    session.expire_all()
+    stored, recorded = store(session, items, lease_seconds=lease_seconds)
+    ids = sorted({s.id for s in stored})
+    rows = session.exec(
+        select(Message)
+        .where(col(Message.id) == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))))
+        .execution_options(populate_existing=True)
+    ).all()
+    by_id = {m.id: m for m in rows}
+    return [Ingested(by_id[s.id], s.created) for s in stored], recorded
 
 
 def apply_edit(
@@ -126,13 +222,17 @@ def apply_edit(
 
 def message_payload(message: Message) -> dict[str, Any]:
     """The event payload describing a message."""
+    return _payload(message.id, message, message.status)
+
+
+def _payload(message_id: int | None, message: Message | MessageIn, status: str) -> dict[str, Any]:
     return {
-        "id": message.id,
+        "id": message_id,
         "source": message.source,
         "chat_id": message.chat_id,
         "external_id": message.external_id,
         "author": message.author,
         "text": message.text[:500],
-        "status": message.status,
+        "status": status,
         "sent_at": message.sent_at.isoformat() if message.sent_at else None,
     }

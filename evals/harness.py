@@ -1,0 +1,85 @@
+"""What the system benchmarks share: embedded servers in a temporary data dir, API processes."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+
+from core.config import Settings
+from core.db import migrate
+from core.runtime import child_env, free_port, resolved_settings, servers
+
+
+@contextlib.contextmanager
+def embedded_system(**overrides: object) -> Iterator[Settings]:
+    """Embedded PostgreSQL and NATS in a fresh data dir, migrated; yields settings for them."""
+    with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
+        settings = Settings(
+            data_dir=Path(tmp),
+            api_key=SecretStr(secrets.token_urlsafe(16)),
+            queue_name=f"bench{secrets.token_hex(4)}",
+            **overrides,  # type: ignore[arg-type]
+        )
+        with servers(settings) as running:
+            migrate(running.database_url)
+            yield resolved_settings(settings, running)
+
+
+@contextlib.contextmanager
+def api_server(settings: Settings) -> Iterator[str]:
+    """`python -m services.api` on a free port; yields its URL once /api/health says 200."""
+    port = free_port()
+    env = child_env(settings) | {"TRACKER_API_PORT": str(port), "TRACKER_QUEUE_NAME": settings.queue_name}
+    proc = subprocess.Popen([sys.executable, "-m", "services.api"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, proc)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_for_health(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> float:
+    """Seconds until GET /api/health answers 200; raises if the process dies or time runs out."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process {proc.pid} exited with {proc.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                return time.monotonic() - start
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} not healthy within {timeout} s")
+
+
+def auth(settings: Settings) -> dict[str, str]:
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def chat_message(run: str, i: int) -> dict[str, object]:
+    """A realistic, unique chat message (about 80 bytes of text)."""
+    texts = ["checkout fails with 502 after the last deploy", "please add CSV export to reports",
+             "how do I reset my password?", "thanks, works now 👍", "ошибка при оплате картой"]  # fmt: skip
+    return {
+        "source": "bench",
+        "chat_id": f"chat-{i % 7}",
+        "external_id": f"{run}-{i}",
+        "author": f"user{i % 50}",
+        "text": f"{texts[i % len(texts)]} (#{i})",
+        "sent_at": "2026-11-21T10:00:00Z",
+    }
