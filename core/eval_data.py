@@ -143,11 +143,9 @@ class DataChoice:
     unlabeled: list[MessageInput] = field(default_factory=list)
 
 
-def default_source(path: str | None, triaged_data: EvalData | None) -> Source:
-    """A file when one is named, else the triaged messages when there are any, else the seed set."""
-    if path:
-        return "file"
-    return "db" if triaged_data and triaged_data.examples else "seed"
+def default_source(path: str | None) -> Source:
+    """A file when one is named, else the triaged messages (choose_data says when there are none)."""
+    return "file" if path else "db"
 
 
 def choose_data(source: Source, path: str | None, triaged_data: EvalData | None) -> DataChoice:
@@ -176,3 +174,9 @@ def choose_data(source: Source, path: str | None, triaged_data: EvalData | None)
 def _fallback(triaged_data: EvalData | None, problem: str) -> DataChoice:
     data = triaged_data if triaged_data and triaged_data.examples else seed_held_out()
     return DataChoice(data, [f"{problem} Scoring {data.description} instead."])
+
+
+def fair_local(data: EvalData, data_dir: Path | str) -> LocalClassifier | None:
+    """The local model that has not seen `data`: the held-out model for the seed's held-out part;
+    None (the active model) otherwise."""
+    return held_out_local(data_dir) if data.name == SEED_HELD_OUT else None

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from core.classification.dataset import Example
+from core.classification.types import MessageInput, Outcome
 from core.evaluation import KIND_LABELS, EvalResult
 
 SUMMARY_KEYS = (
@@ -136,3 +137,14 @@ def beside_labels(examples: Sequence[Example], results: Mapping[str, EvalResult]
         )
         frame = frame.join(answers, on="id", how="left", maintain_order="left")
     return frame
+
+
+def classified_frame(messages: Sequence[MessageInput], outcomes: Sequence[Outcome]) -> pl.DataFrame:
+    """Messages without labels and what a classifier said about each."""
+    rows = [{"id": m.id, "text": m.text, "reply_to": m.reply_to, "kind": o.result and o.result.kind.value,
+             "priority": o.result and o.result.priority and o.result.priority.value,
+             "confidence": o.result and o.result.confidence, "title": o.result and o.result.title,
+             "error": o.error} for m, o in zip(messages, outcomes, strict=True)]  # fmt: skip
+    schema = {"id": pl.Utf8, "text": pl.Utf8, "reply_to": pl.Utf8, "kind": pl.Utf8, "priority": pl.Utf8,
+              "confidence": pl.Float64, "title": pl.Utf8, "error": pl.Utf8}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)

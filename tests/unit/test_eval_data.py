@@ -74,10 +74,7 @@ def test_choose_data_uses_what_was_asked_for_when_it_can() -> None:
     triaged = EvalData(TRIAGED, examples({Kind.bug: 2}), "2 triaged")
     assert choose_data("db", None, triaged).data is triaged
     assert choose_data("seed", None, triaged).data.name == SEED_HELD_OUT
-    assert default_source(None, triaged) == "db" and default_source("x.jsonl", triaged) == "file"
-    assert (
-        default_source(None, EvalData(TRIAGED, [], "none")) == "seed" and default_source(None, None) == "seed"
-    )
+    assert default_source(None) == "db" and default_source("x.jsonl") == "file"
 
 
 @pytest.mark.parametrize(
