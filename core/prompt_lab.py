@@ -32,7 +32,10 @@ class ReviewError(ValueError):
 
 
 def draft(text: str, base: PromptVersion) -> PromptVersion:
-    """An unsaved version of `text`, named by its hash so that cached answers belong to this text only."""
+    """`base` while its text is unchanged; else an unsaved version named by the text's hash (so that
+    cached LLM answers belong to this text only)."""
+    if text == base.text:
+        return base
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
     return PromptVersion(f"{DRAFT_PREFIX}{digest}", text, base.model, dict(base.settings))
 

@@ -20,7 +20,8 @@ with app.setup:
 
 @app.function
 def cli_arg(name):
-    """`--name value` given to `python notebook.py` or `marimo edit notebook.py --`; None in tests."""
+    """`--name value` given to `python notebook.py` or `marimo edit notebook.py --` ("" for a bare
+    `--name`); None when not given, and in tests."""
     try:
         return mo.cli_args().get(name)
     except Exception:  # pytest runs cells without a marimo runtime, so without arguments
@@ -382,7 +383,7 @@ def _(data, inspect_picker, inspected, runs, save_button, settings):
     _to_save = {}
     if save_button.value:
         _to_save = {inspect_picker.value: inspected}
-    elif cli_arg("save"):
+    elif cli_arg("save") is not None:
         _to_save = runs.results
     saved_run_numbers = {}
     if _to_save:

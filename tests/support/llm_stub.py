@@ -27,6 +27,9 @@ class StubLLM:
     models: list[str] = field(default_factory=lambda: ["stub:latest"])
     instructions: list[str] = field(default_factory=list)
     batches: list[list[str]] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base_url(self) -> str:
@@ -85,7 +88,14 @@ def _handler(stub: StubLLM) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
             if self.path.rstrip("/") == "/v1/chat/completions":
-                self._send(stub.answer(body))
+                with stub.lock:
+                    stub.in_flight += 1
+                    stub.most_in_flight = max(stub.most_in_flight, stub.in_flight)
+                try:
+                    self._send(stub.answer(body))
+                finally:
+                    with stub.lock:
+                        stub.in_flight -= 1
             else:
                 self._send({"error": "not found"}, 404)
 

@@ -47,6 +47,7 @@ def test_a_draft_is_named_by_its_text_and_keeps_the_base_settings() -> None:
     )
     assert one == same and one.version != other.version and one.version.startswith("draft-")
     assert one.settings == DEFAULT_PROMPT.settings and one.text == "Label."
+    assert draft(DEFAULT_PROMPT.text, DEFAULT_PROMPT) is DEFAULT_PROMPT  # unchanged: its cached answers count
 
 
 def test_the_next_version_follows_the_highest_number() -> None:
