@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,6 +24,23 @@ from core.schemas import MessageIn
 
 T = TypeVar("T")
 Work = Callable[[Session], tuple[T, list[dict[str, Any]]]]
+log = logging.getLogger("tracker")
+NATS_PATIENCE = 5.0
+"""Seconds an already committed effect waits for NATS before going on without it."""
+
+
+async def _after_commit(nc: NATS, step: Callable[[], Awaitable[None]], what: str) -> None:
+    """Announce or queue something already committed; NATS being away must not undo the effect.
+
+    Lost announcements are recovered from the outbox by the API processes; unqueued messages
+    keep their lease (next_attempt_at) and the worker's sweep queues them when it expires.
+    """
+    try:
+        if not nc.is_connected:
+            raise ConnectionError("not connected")
+        await asyncio.wait_for(step(), NATS_PATIENCE)
+    except Exception as exc:
+        log.warning("%s skipped, NATS unavailable (%s: %s)", what, type(exc).__name__, exc)
 
 
 @dataclass
@@ -35,7 +53,10 @@ class Services:
     nats: NATS
 
     async def publish(self, new_events: list[dict[str, Any]]) -> None:
-        await events.publish(self.nats, events_subject(self.settings), new_events)
+        """Announce committed events (never raises: see _after_commit)."""
+        if new_events:
+            subject = events_subject(self.settings)
+            await _after_commit(self.nats, lambda: events.publish(self.nats, subject, new_events), "publish")
 
     async def run(self, work: Work[T]) -> T:
         """Run a unit of work in a transaction, then announce the events it recorded."""
@@ -53,9 +74,8 @@ class Services:
         check_texts(items, self.settings.max_text_bytes)
         lease = self.settings.task_ack_wait
         result = await self.run(lambda session: ingest(session, items, lease_seconds=lease))
-        await self.enqueue(
-            [r.message.id for r in result if r.created and r.message.status == MessageStatus.pending]
-        )
+        new = [r.message.id for r in result if r.created and r.message.status == MessageStatus.pending]
+        await _after_commit(self.nats, lambda: self.enqueue(new), "queueing classification")
         return result
 
     async def enqueue(self, message_ids: list[int | None]) -> None:

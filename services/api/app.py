@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -12,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
@@ -74,6 +76,12 @@ async def fetch_events(engine: Engine, after: int) -> list[dict[str, Any]]:
     return await asyncio.to_thread(_in_session, engine, lambda s: events.events_since(s, after, PAGE))
 
 
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 when PostgreSQL cannot be reached (or asks to retry): the client may try again."""
+    body = {"detail": [{"field": "postgres", "message": f"database unavailable: {type(exc).__name__}"}]}
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
+
 def max_body_bytes(settings: Settings) -> int:
     """Room for a full batch of the longest texts, even with every character JSON-escaped."""
     return settings.max_batch * (6 * settings.max_text_bytes + 8192) + 65536
@@ -85,8 +93,12 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await connect(settings)
-        hub = EventHub(fetch=partial(fetch_events, services.engine))
-        hub.last = await asyncio.to_thread(_in_session, services.engine, events.last_seq)
+        hub = EventHub(
+            fetch=partial(fetch_events, services.engine),
+            latest=partial(asyncio.to_thread, _in_session, services.engine, events.last_seq),
+        )
+        with contextlib.suppress(Exception):  # PostgreSQL down: start anyway, /api/health says so
+            await hub.catch_up()
 
         async def on_events(msg: Any) -> None:
             await hub.receive(events.decode(msg.data))
@@ -110,6 +122,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequireApiKey, settings=settings)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
+    for unavailable in (OperationalError, InterfaceError):
+        app.add_exception_handler(unavailable, database_unavailable)
     for router in (system.router, messages.router, tasks.router, ws.router):
         app.include_router(router)
     return app

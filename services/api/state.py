@@ -14,6 +14,8 @@ from core.config import Settings
 Event = dict[str, Any]
 Fetch = Callable[[int], Awaitable[list[Event]]]
 """Committed events after a seq, oldest first, one page of at most PAGE."""
+Latest = Callable[[], Awaitable[int]]
+"""The newest committed seq."""
 PAGE = 1000
 LAGGING: Event = {"type": "_lagging"}
 """Put in a client's queue instead of the events it had no room for: it must reconnect."""
@@ -31,7 +33,9 @@ class EventHub:
     """
 
     fetch: Fetch
-    last: int = 0
+    latest: Latest
+    last: int | None = None
+    """The last seq handed to clients; None until the database has been asked."""
     client_queue_size: int = 100_000
     clients: set[asyncio.Queue[Event]] = field(default_factory=set)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -47,9 +51,10 @@ class EventHub:
     async def receive(self, events: list[Event]) -> None:
         """Events announced on NATS (committed, possibly out of order or duplicated)."""
         async with self._lock:
-            fresh = sorted((e for e in events if e["seq"] > self.last), key=lambda e: int(e["seq"]))
+            last = await self._start()
+            fresh = sorted((e for e in events if e["seq"] > last), key=lambda e: int(e["seq"]))
             seqs = [e["seq"] for e in fresh]
-            if seqs and seqs == list(range(self.last + 1, self.last + 1 + len(seqs))):
+            if seqs and seqs == list(range(last + 1, last + 1 + len(seqs))):
                 self._deliver(fresh)
             elif seqs:
                 await self._catch_up()
@@ -59,8 +64,14 @@ class EventHub:
         async with self._lock:
             await self._catch_up()
 
+    async def _start(self) -> int:
+        """The last delivered seq; at first, the newest one stored (clients get what follows)."""
+        if self.last is None:
+            self.last = await self.latest()
+        return self.last
+
     async def _catch_up(self) -> None:
-        while page := await self.fetch(self.last):
+        while page := await self.fetch(await self._start()):
             self._deliver(page)
             if len(page) < PAGE:
                 return

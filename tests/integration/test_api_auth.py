@@ -16,6 +16,7 @@ from websockets.exceptions import InvalidStatus
 
 from core.config import Settings
 from services.api.app import create_app
+from services.api.auth import PUBLIC_PATHS
 from tests.conftest import API_KEY
 from tests.support.api import AUTH, api_settings
 from tests.support.processes import api_process
@@ -65,9 +66,29 @@ def http_routes(settings: Settings) -> list[tuple[str, str]]:
 
 
 def protected_routes(settings: Settings) -> list[tuple[str, str]]:
+    """Every route the API key guards: all but the public ones and the self-guarded ones."""
     routes = http_routes(settings)
     assert len(routes) >= 12, routes
-    return [r for r in routes if r not in PUBLIC | DOCS]
+    return [r for r in routes if r[1] not in PUBLIC_PATHS]
+
+
+def self_guarded_routes(settings: Settings) -> list[tuple[str, str]]:
+    """Routes exempt from the API key because they check a secret of their own (webhooks)."""
+    return [r for r in http_routes(settings) if r[1] in PUBLIC_PATHS and r not in PUBLIC | DOCS]
+
+
+def test_only_the_intended_paths_skip_the_key(module_settings: Settings) -> None:
+    assert {p for _, p in PUBLIC | DOCS} <= PUBLIC_PATHS
+    assert {p for _, p in self_guarded_routes(module_settings)} <= {"/api/telegram/webhook"}
+
+
+def test_self_guarded_routes_refuse_requests_without_their_secret(
+    api_url: str, module_settings: Settings
+) -> None:
+    for method, path in self_guarded_routes(module_settings):
+        for headers in BAD_HEADERS.values():
+            response = httpx.request(method, api_url + concrete(path), headers=headers, json={})
+            assert response.status_code in (401, 403, 404), (method, path, response.text)
 
 
 def test_route_list_matches_the_served_openapi(api_url: str, module_settings: Settings) -> None:

@@ -46,14 +46,17 @@ def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeo
 
 
 @contextmanager
-def api_process(settings: Settings, port: int | None = None, **extra: str) -> Iterator[str]:
-    """A real API server (uvicorn in its own process); yields its base URL."""
+def api_process(
+    settings: Settings, port: int | None = None, *, healthy: bool = True, **extra: str
+) -> Iterator[str]:
+    """A real API server (uvicorn in its own process); yields its base URL once /api/health
+    says 200 (with healthy=False: once it answers at all, e.g. 503 with a server down)."""
     port = port or free_port()
     env = env_for(settings, TRACKER_API_PORT=str(port), TRACKER_API_HOST="127.0.0.1", **extra)
     proc = subprocess.Popen([sys.executable, "-m", "services.api"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc)
+        wait_healthy(url, proc, statuses=(200,) if healthy else (200, 503))
         yield url
     finally:
         stop_process(proc)
@@ -72,13 +75,18 @@ def spawn_worker(settings: Settings, **extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "services.worker"], env=env_for(settings, **extra))
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
+def wait_healthy(
+    url: str,
+    proc: subprocess.Popen[bytes] | None = None,
+    timeout: float = 30,
+    statuses: tuple[int, ...] = (200,),
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before {url} was healthy")
         try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/api/health", timeout=10).status_code in statuses:
                 return
         except httpx.HTTPError:
             pass
