@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ClassifierMode = Literal["local", "llm", "cascade"]
 LLMProvider = Literal["ollama", "openai"]
@@ -56,10 +57,19 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
-    telegram_chats: list[int] = Field(default_factory=list)
+    telegram_chats: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    """Chat ids the bot serves: `-1001234,-1005678` (or a JSON list)."""
     telegram_api_url: str | None = None
     """Custom Bot API server base URL (tests use a local stand-in)."""
     telegram_notify_critical: bool = False
+
+    @field_validator("telegram_chats", mode="before")
+    @classmethod
+    def _chat_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [p for p in text.split(",") if p.strip()]
+        return value
 
     @cached_property
     def runtime_dir(self) -> Path:
