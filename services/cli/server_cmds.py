@@ -21,7 +21,6 @@ from core.runtime import Servers, child_env, resolved_settings, start_servers
 from core.secrets import with_secrets
 
 console = Console(stderr=True)
-DEMO_MESSAGES = Path(__file__).with_name("demo_messages.jsonl")
 
 
 def _prepared() -> tuple[Settings, Servers]:
@@ -63,7 +62,7 @@ def _optional_children(settings: Settings, python: str) -> dict[str, list[str]]:
     return extra
 
 
-def _wait_healthy(settings: Settings, timeout: float = 30.0) -> bool:
+def _wait_healthy(settings: Settings, timeout: float = 120.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -140,26 +139,17 @@ def up() -> None:
 
 
 def demo() -> None:
-    """`up`, then send a demo chat through the real pipeline."""
+    """`up`, then import a demo team chat through the real pipeline."""
     settings, running = _prepared()
     raise typer.Exit(_supervise(settings, running, after_start=send_demo))
 
 
 def send_demo(settings: Settings) -> None:
-    """Post the bundled demo messages to the running API."""
-    import json
+    """Import the bundled demo chat (a Telegram Desktop export) through core."""
+    from services.cli.telegram_cmds import import_demo
 
-    lines = DEMO_MESSAGES.read_text(encoding="utf-8").splitlines()
-    messages = [json.loads(line) for line in lines if line.strip()]
-    key = settings.api_key.get_secret_value() if settings.api_key else ""
-    response = httpx.post(
-        f"{settings.api_url}/api/messages/batch",
-        json={"messages": messages},
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=60,
-    )
-    response.raise_for_status()
-    console.print(f"  Demo:       {response.json()['created']} new demo messages sent")
+    report = import_demo(settings)
+    console.print(f"  Demo:       {report.stored} new demo chat messages imported")
 
 
 def api(

@@ -1,0 +1,3 @@
+"""Telegram: turning bot updates and Desktop exports into core's messages."""
+
+SOURCE = "telegram"
