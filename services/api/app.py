@@ -24,7 +24,7 @@ from core.db import session_scope
 from core.queue import events_subject
 from services.api import ws
 from services.api.auth import RequireApiKey
-from services.api.routes import messages, system, tasks
+from services.api.routes import messages, system, tasks, telegram
 from services.api.state import PAGE, AppState, EventHub
 
 T = TypeVar("T")
@@ -124,6 +124,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     for unavailable in (OperationalError, InterfaceError):
         app.add_exception_handler(unavailable, database_unavailable)
-    for router in (system.router, messages.router, tasks.router, ws.router):
+    for router in (system.router, messages.router, tasks.router, telegram.router, ws.router):
         app.include_router(router)
     return app

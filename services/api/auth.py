@@ -11,8 +11,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
 from core.config import Settings
+from core.telegram.webhook import WEBHOOK_PATH
 
-PUBLIC_PATHS = frozenset({"/", "/api/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+PUBLIC_PATHS = frozenset(
+    {"/", "/api/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", WEBHOOK_PATH}
+)
+"""The webhook checks Telegram's own secret header instead of the API key."""
 UNAUTHORIZED = "missing or wrong API key: send Authorization: Bearer <TRACKER_API_KEY>"
 
 

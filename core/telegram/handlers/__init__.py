@@ -1,0 +1,1 @@
+"""The bot's routers, one per module; built fresh for each Dispatcher."""
