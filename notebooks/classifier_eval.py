@@ -189,27 +189,23 @@ def _():
 
 
 @app.cell
-def _(
-    concurrency,
-    llm_models_input,
-    local_model_files,
-    local_picker,
-    mode_picker,
-    prompt_picker,
-    prompt_versions,
-    run_button,
-):
+def _(concurrency, llm_models_input, local_picker, mode_picker, prompt_picker, run_button):
+    mo.vstack([
+        mo.hstack([mode_picker, local_picker, prompt_picker]),
+        mo.hstack([llm_models_input, concurrency, run_button]),
+    ])  # fmt: skip
+    return
+
+
+@app.cell
+def _(llm_models_input, local_model_files, local_picker, mode_picker, prompt_picker, prompt_versions):
     specs = eval_runs.plan_runs(
         mode_picker.value,
         [p for p in prompt_versions if p.version in prompt_picker.value],
         [m.strip() for m in llm_models_input.value.split(",") if m.strip()],
         [local_model_files[name] for name in local_picker.value],
     )
-    mo.vstack([
-        mo.hstack([mode_picker, local_picker, prompt_picker]),
-        mo.hstack([llm_models_input, concurrency, run_button]),
-        mo.md("Runs: " + (", ".join(f"`{s.label}`" for s in specs) or "none")),
-    ])  # fmt: skip
+    mo.md("Runs: " + (", ".join(f"`{s.label}`" for s in specs) or "none"))
     return (specs,)
 
 

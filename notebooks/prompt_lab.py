@@ -118,17 +118,19 @@ def _():
 
 
 @app.cell
-def _(concurrency, per_kind, sample_seed, triaged_data, try_button):
+def _(concurrency, per_kind, sample_seed, try_button):
+    mo.hstack([per_kind, sample_seed, concurrency, try_button], justify="start")
+    return
+
+
+@app.cell
+def _(per_kind, sample_seed, triaged_data):
     _choice = eval_data.choose_data("db", None, triaged_data)
     sample_data = _choice.data
     sample = eval_data.stratified_sample(sample_data.examples, per_kind.value, sample_seed.value)
     _from = "triaged messages" if sample_data.name == eval_data.TRIAGED else "the seed set's held-out part"
     _why = [mo.callout(mo.md(p), kind="warn") for p in _choice.problems]
-    mo.vstack([
-        *_why,
-        mo.hstack([per_kind, sample_seed, concurrency, try_button], justify="start"),
-        mo.md(f"{len(sample)} {_from}, up to {per_kind.value} of each kind."),
-    ])  # fmt: skip
+    mo.vstack([*_why, mo.md(f"{len(sample)} {_from}, up to {per_kind.value} of each kind.")])
     return sample, sample_data
 
 
