@@ -20,15 +20,10 @@ from rich.table import Table
 from core.classification.dataset import SEED_PATH, DatasetError, Example
 from core.classification.types import Classifier, LLMUnavailable
 from core.config import ClassifierMode, Settings, get_settings
+from core.workbench import LLM_SETUP
 
 err = Console(stderr=True)
-LLM_HELP = (
-    "No LLM is configured or reachable. Configure one with either\n"
-    "  TRACKER_OLLAMA_URL=http://HOST:11434 (and TRACKER_LLM_MODEL=qwen2.5:3b), or\n"
-    "  TRACKER_LLM_PROVIDER=openai TRACKER_LLM_BASE_URL=http://HOST:PORT/v1 "
-    "[TRACKER_LLM_API_KEY=...] TRACKER_LLM_MODEL=NAME\n"
-    "or evaluate the offline classifier with --classifier local."
-)
+LLM_HELP = f"No LLM is configured or reachable. {LLM_SETUP}\nEvaluate it with --classifier local."
 
 
 class Mode(StrEnum):
