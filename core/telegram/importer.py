@@ -15,7 +15,7 @@ from core.bootstrap import Services
 from core.ingestion import Stored, store
 from core.models import MessageStatus
 from core.schemas import MessageIn
-from core.telegram.export import CountingReader, ExportError, ExportReader, ExportStats
+from core.telegram.export import CountingReader, ExportReader, ExportStats
 from core.telegram.threads import inherit_threads
 
 DEMO_EXPORT = Path(__file__).with_name("demo_export.json")
@@ -45,11 +45,10 @@ async def import_export(
 
     Each batch is committed on its own, so when the file turns out broken (ExportError,
     naming the position) everything before the error stays stored, and a re-run after
-    the fix adds only the rest. The next batch is read while the previous one is stored.
+    the fix adds only the rest.
     """
     reader = ExportReader(services.settings.max_text_bytes, classify)
-    report = ImportReport(reader.stats)
-    storing: asyncio.Task[None] | None = None
+    pipeline = _Pipeline(services, ImportReport(reader.stats))
     batch: list[MessageIn] = []
     with path.open("rb") as raw:
         stream = CountingReader(raw)
@@ -57,40 +56,50 @@ async def import_export(
             for item in reader.read(stream):
                 batch.append(item)
                 if len(batch) >= batch_size:
-                    if storing:
-                        await storing
-                    storing = asyncio.create_task(_store(services, batch, report))
-                    await asyncio.sleep(0)  # let it reach its thread before reading on
+                    await pipeline.submit(batch)
                     batch = []
                     if progress:
-                        progress(report, stream.position)
-        except ExportError:
-            await _finish(services, storing, batch, report)
-            raise
-        await _finish(services, storing, batch, report)
+                        progress(pipeline.report, stream.position)
+        finally:  # what was read before an error is stored too
+            await pipeline.finish(batch)
     if progress:
-        progress(report, stream.position)
-    return report
+        progress(pipeline.report, stream.position)
+    return pipeline.report
 
 
-async def _finish(
-    services: Services, storing: asyncio.Task[None] | None, batch: list[MessageIn], report: ImportReport
-) -> None:
-    if storing:
-        await storing
-    if batch:
-        await _store(services, batch, report)
+@dataclass
+class _Pipeline:
+    """One batch is stored while the next is read; queueing for classification (a round
+    trip to NATS per job) runs alongside both."""
 
+    services: Services
+    report: ImportReport
+    storing: asyncio.Task[None] | None = None
+    queueing: list[asyncio.Task[None]] = field(default_factory=list)
 
-async def _store(services: Services, items: list[MessageIn], report: ImportReport) -> None:
-    lease = services.settings.task_ack_wait
-    stored = await services.run(lambda session: _store_batch(session, items, lease))
-    created = [s for s in stored if s.created]
-    queued = [s.id for s in created if s.status == MessageStatus.pending]
-    await services.enqueue(list(queued))
-    report.stored += len(created)
-    report.existing += len(stored) - len(created)
-    report.queued += len(queued)
+    async def submit(self, batch: list[MessageIn]) -> None:
+        if self.storing:
+            await self.storing
+        self.storing = asyncio.create_task(self._store(batch))
+        await asyncio.sleep(0)  # let it reach its thread before reading on
+
+    async def finish(self, batch: list[MessageIn]) -> None:
+        if self.storing:
+            await self.storing
+        if batch:
+            await self._store(batch)
+        await asyncio.gather(*self.queueing)
+
+    async def _store(self, items: list[MessageIn]) -> None:
+        lease = self.services.settings.task_ack_wait
+        stored = await self.services.run(lambda session: _store_batch(session, items, lease))
+        created = [s for s in stored if s.created]
+        queued: list[int | None] = [s.id for s in created if s.status == MessageStatus.pending]
+        self.queueing = [task for task in self.queueing if not task.done()]
+        self.queueing.append(asyncio.create_task(self.services.enqueue(queued)))
+        self.report.stored += len(created)
+        self.report.existing += len(stored) - len(created)
+        self.report.queued += len(queued)
 
 
 def _store_batch(session: Session, items: list[MessageIn], lease: float) -> tuple[list[Stored], list[Any]]:

@@ -51,7 +51,9 @@ async def _poll(telegram: TelegramApp, stop: asyncio.Event) -> None:
         telegram.dispatcher.start_polling(telegram.bot, handle_signals=False, close_bot_session=False)
     )
     log.info("polling for updates")
-    await asyncio.wait([polling, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait([polling, stopping], return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
     with suppress(RuntimeError):  # polling had already ended
         await telegram.dispatcher.stop_polling()
     await polling

@@ -468,5 +468,9 @@ def test_api_webhook_needs_the_secret(
         row = stored(engine, accepted)
         assert row is not None and row.author == "Dmytro"
 
+        for junk in ({"json": [1, 2]}, {"content": b"not json"}):
+            response = client.post(WEBHOOK_PATH, headers={SECRET_HEADER: secret}, **junk)  # type: ignore[arg-type]
+            assert response.status_code == 422 and response.json()["detail"][0]["field"] == "body"
+
         client.post(WEBHOOK_PATH, json=update(message=message("/help")), headers={SECRET_HEADER: secret})
         assert any("/track" in text for text in texts(telegram_api))  # the API's dispatcher answered

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 from aiogram.types import Update
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
@@ -44,12 +44,14 @@ async def webhook(
         )
     if not telegram.accepts(secret):
         raise HTTPException(401, f"missing or wrong {SECRET_HEADER}")
-    await telegram.dispatcher.feed_update(telegram.bot, _update(await request.json(), telegram))
+    await telegram.dispatcher.feed_update(telegram.bot, await _update(request, telegram))
     return {"ok": True}
 
 
-def _update(body: Any, telegram: TelegramApp) -> Update:
+async def _update(request: Request, telegram: TelegramApp) -> Update:
     try:
-        return Update.model_validate(body, context={"bot": telegram.bot})
+        return Update.model_validate(await request.json(), context={"bot": telegram.bot})
     except ValidationError as exc:
-        raise field_error("update", f"not a Telegram update: {exc.errors()[0]['msg']}") from exc
+        raise field_error("body", f"not a Telegram update: {exc.errors()[0]['msg']}") from exc
+    except ValueError as exc:
+        raise field_error("body", "not JSON") from exc
