@@ -102,11 +102,16 @@ class _Pipeline:
         self.report.queued += len(queued)
 
 
+_BULK_SETTINGS = text(
+    "SELECT set_config('synchronous_commit', 'off', true),"
+    " set_config('gin_pending_list_limit', '65536', true)"  # kB, for this transaction
+)
+
+
 def _store_batch(session: Session, items: list[MessageIn], lease: float) -> tuple[list[Stored], list[Any]]:
     # A crash can lose at most the last batches, which a re-run adds again; the text
     # index takes bulk insertions into its pending list and sorts them in later.
-    session.execute(text("SET LOCAL synchronous_commit = off"))
-    session.execute(text("SET LOCAL gin_pending_list_limit = '64MB'"))
+    session.execute(_BULK_SETTINGS)
     stored, recorded = store(session, items, lease_seconds=lease)
     inherit_threads(session, sorted({s.id for s in stored if s.created}))
     return stored, recorded
