@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     """Custom Bot API server base URL (tests use a local stand-in)."""
     telegram_notify_critical: bool = False
 
+    @field_validator(
+        "api_key", "llm_api_key", "dashboard_password", "telegram_bot_token", "telegram_webhook_secret",
+        "database_url", "nats_url", "llm_base_url", "telegram_webhook_url", "telegram_api_url",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`VAR=` in a .env file means "not set", not an empty secret or URL."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("telegram_chats", mode="before")
     @classmethod
     def _chat_list(cls, value: object) -> object:
