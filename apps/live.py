@@ -18,7 +18,8 @@ def follow(types: Sequence[str]) -> int:
     """The newest event seq of these types; the screen reruns by itself when a newer one is committed."""
     seq = data.latest_seq(context.database_url(), types)
     st.session_state[_key(types)] = seq
-    _probe(tuple(types))
+    with st.sidebar:  # its own root: the probe's runs never shift the screen's elements
+        _probe(tuple(types))
     return seq
 
 

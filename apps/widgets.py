@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -29,29 +30,33 @@ def md(text: str | None) -> str:
 
 
 def show_flash() -> None:
-    """What the last action did, or why it did nothing."""
-    for level, text in st.session_state.pop("flash", []):
-        (st.success if level == "success" else st.error)(text)
+    """What the last action did, or why it did nothing (in one slot, however many notices)."""
+    with st.container():
+        for level, text in st.session_state.pop("flash", []):
+            (st.success if level == "success" else st.error)(text)
 
 
 def page_offset(key: str, scope: object, size: int) -> int:
-    """The offset of the page chosen under `key`; page 1 again when `scope` (the filters) changes."""
-    if st.session_state.get(f"{key}_scope") != repr(scope):
-        st.session_state[f"{key}_scope"] = repr(scope)
-        st.session_state[key] = 1
-    return (int(st.session_state.get(key) or 1) - 1) * size
+    """The offset of the page chosen in the pager under `key`; a new `scope` (filters) starts at page 1."""
+    return (int(st.session_state.get(_pager_key(key, scope)) or 1) - 1) * size
+
+
+def pager(key: str, scope: object, total: int, size: int) -> None:
+    if total > size:
+        st.pagination(-(-total // size), key=_pager_key(key, scope))
 
 
 def past_the_end(key: str, offset: int, shown: int) -> None:
-    """A page that emptied (its tasks were decided): go back to the first page."""
+    """A page that emptied (its tasks were decided): start again at the first page."""
     if offset and not shown:
-        st.session_state[key] = 1
+        st.session_state[f"{key}_round"] = st.session_state.get(f"{key}_round", 0) + 1
         st.rerun()
 
 
-def pager(key: str, total: int, size: int) -> None:
-    if total > size:
-        st.pagination(max(1, -(-total // size)), key=key)
+def _pager_key(key: str, scope: object) -> str:
+    """A pager per filter and round: a fresh one starts at page 1 without writing widget state."""
+    digest = zlib.crc32(repr(scope).encode())
+    return f"{key}:{digest}:{st.session_state.get(f'{key}_round', 0)}"
 
 
 def chat_name(chats: dict[str, str | None]) -> Callable[[str], str]:
@@ -147,9 +152,12 @@ def triage_card(card: TaskCard) -> None:
                       on_click=actions.accept, args=(tid, version))  # fmt: skip
             st.button("Reject as noise", key=card_key("reject", tid, version),
                       on_click=actions.reject, args=(tid, version))  # fmt: skip
-        with st.expander("Correct, assign or merge"):
-            _correction_form(task)
-            _assign_and_merge(task)
+        # Lazy: the editing widgets are built only for the card whose expander is open.
+        edit = st.expander("Correct, assign or merge", key=card_key("edit", tid, version), on_change="rerun")
+        with edit:
+            if edit.open:
+                _correction_form(task)
+                _assign_and_merge(task)
 
 
 def _correction_form(task: TaskPublic) -> None:

@@ -28,7 +28,7 @@ widgets.past_the_end("msg_page", offset, len(items))
 
 st.caption(f"{widgets.count(total, 'message')}, newest first")
 st.dataframe(widgets.message_rows(items), hide_index=True, key="msg_table")
-widgets.pager("msg_page", total, PAGE_SIZE)
+widgets.pager("msg_page", flt, total, PAGE_SIZE)
 
 shown = {m.id: m for m in items}
 opened = st.selectbox(

@@ -29,7 +29,7 @@ if view == "List":
     widgets.past_the_end("tasks_page", offset, len(items))
     st.caption(widgets.count(total, "task"))
     st.dataframe(widgets.task_rows(items), hide_index=True, key="tasks_table")
-    widgets.pager("tasks_page", total, PAGE_SIZE)
+    widgets.pager("tasks_page", (flt, sort), total, PAGE_SIZE)
 else:
     statuses = flt.status or list(TaskStatus)
     flt.status = statuses

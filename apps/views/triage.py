@@ -24,4 +24,4 @@ else:
     widgets.selection_bar()
 for card in cards:
     widgets.triage_card(card)
-widgets.pager("triage_page", total, PAGE_SIZE)
+widgets.pager("triage_page", flt, total, PAGE_SIZE)

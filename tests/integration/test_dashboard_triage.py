@@ -24,6 +24,7 @@ from tests.support.dashboard import (
     labels_of,
     message,
     new_task,
+    open_editing,
     open_page,
     post,
     task_row,
@@ -107,7 +108,7 @@ def test_reject_as_noise_labels_the_messages_noise(engine: Engine, settings: Set
 
 def test_correct_title_kind_and_priority(engine: Engine, settings: Settings) -> None:
     task_id = new_task(engine, settings, "can we export to csv", kind=Kind.question, priority=Priority.low)
-    at = open_page(TRIAGE)
+    at = open_editing(open_page(TRIAGE), task_id)
     at.text_input(key=card_key("title", task_id, 1)).input("CSV export of tasks")
     at.selectbox(key=card_key("kind", task_id, 1)).select(Kind.feature)
     at.selectbox(key=card_key("priority", task_id, 1)).select(Priority.high)
@@ -124,7 +125,7 @@ def test_correct_title_kind_and_priority(engine: Engine, settings: Settings) -> 
 
 def test_an_empty_title_is_refused_and_nothing_changes(engine: Engine, settings: Settings) -> None:
     task_id = new_task(engine, settings, "report shows double sums")
-    at = open_page(TRIAGE)
+    at = open_editing(open_page(TRIAGE), task_id)
     at.text_input(key=card_key("title", task_id, 1)).input("   ")
     at.selectbox(key=card_key("kind", task_id, 1)).select(Kind.task)
     click(at, card_key("save", task_id, 1))
@@ -136,10 +137,11 @@ def test_an_empty_title_is_refused_and_nothing_changes(engine: Engine, settings:
 
 def test_assign_and_unassign(engine: Engine, settings: Settings) -> None:
     task_id = new_task(engine, settings, "renew the TLS certificate", kind=Kind.task)
-    at = open_page(TRIAGE)
+    at = open_editing(open_page(TRIAGE), task_id)
     at.text_input(key=card_key("assignee", task_id, 1)).input("Andrii")
     click(at, card_key("assign", task_id, 1))
     assert task_row(engine, task_id)["assignee"] == "Andrii"
+    open_editing(at, task_id, version=2)
     at.text_input(key=card_key("assignee", task_id, 2)).input("")
     click(at, card_key("assign", task_id, 2))
     assert task_row(engine, task_id)["assignee"] is None
@@ -150,7 +152,7 @@ def test_assign_and_unassign(engine: Engine, settings: Settings) -> None:
 def test_merge_moves_the_messages_to_the_other_task(engine: Engine, settings: Settings) -> None:
     original = new_task(engine, settings, "search is broken", priority=Priority.high)
     duplicate = new_task(engine, settings, "search does not find anything", priority=Priority.low)
-    at = open_page(TRIAGE)
+    at = open_editing(open_page(TRIAGE), duplicate)
     at.number_input(key=card_key("merge_into", duplicate, 1)).set_value(original)
     with EventListener(settings).listening() as heard:
         click(at, card_key("merge", duplicate, 1))
@@ -167,7 +169,7 @@ def test_merge_moves_the_messages_to_the_other_task(engine: Engine, settings: Se
 
 def test_merge_into_itself_is_refused(engine: Engine, settings: Settings) -> None:
     task_id = new_task(engine, settings, "slow dashboard")
-    at = open_page(TRIAGE)
+    at = open_editing(open_page(TRIAGE), task_id)
     at.number_input(key=card_key("merge_into", task_id, 1)).set_value(task_id)
     click(at, card_key("merge", task_id, 1))
     assert [e.value for e in at.error] == [
@@ -179,7 +181,7 @@ def test_merge_into_itself_is_refused(engine: Engine, settings: Settings) -> Non
 
 def test_merge_into_a_missing_task_is_refused(engine: Engine, settings: Settings) -> None:
     task_id = new_task(engine, settings, "wrong totals in invoices")
-    at = open_page(TRIAGE)
+    at = open_editing(open_page(TRIAGE), task_id)
     click(at, card_key("merge", task_id, 1))
     assert "give the number of the task to merge into" in at.error[0].value
     at.number_input(key=card_key("merge_into", task_id, 1)).set_value(999_999)

@@ -12,6 +12,8 @@ from core.messages import list_chats
 from core.tasks import InvalidTaskChange, TaskConflict, TaskFilter, list_tasks, merge_task, task_message_ids
 from tests.support.dashboard import message, new_task, post, task_row
 
+pytestmark = pytest.mark.backbone
+
 
 def test_merge_links_messages_once_and_announces_both_tasks(engine: Engine, settings: Settings) -> None:
     target = new_task(engine, settings, "merge: the export is broken")

@@ -20,6 +20,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from apps.actions import card_key
 from core import events
 from core.classification.types import Classification, MessageInput, Outcome
 from core.config import Settings
@@ -220,5 +221,13 @@ def labels_of(engine: Engine, task_id: int) -> list[dict[str, Any]]:
 
 def click(at: AppTest, key: str) -> AppTest:
     at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_editing(at: AppTest, task_id: int, version: int = 1) -> AppTest:
+    """Open a card's "Correct, assign or merge" expander (its widgets exist only while open)."""
+    at.session_state[card_key("edit", task_id, version)] = True
+    at.run()
     assert not at.exception, at.exception
     return at
