@@ -217,7 +217,9 @@ def servers(settings: Settings, *, with_nats: bool = True) -> Iterator[Servers]:
 
 def resolved_settings(settings: Settings, running: Servers) -> Settings:
     """Settings pointing at the servers in use (what child processes receive)."""
-    return settings.model_copy(update={"database_url": running.database_url, "nats_url": running.nats_url or None})
+    return settings.model_copy(
+        update={"database_url": running.database_url, "nats_url": running.nats_url or None}
+    )
 
 
 def child_env(settings: Settings) -> dict[str, str]:
