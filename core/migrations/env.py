@@ -12,7 +12,7 @@ MIGRATION_LOCK = 724_311
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
     with engine.connect() as connection:
         connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK})"))
         connection.commit()
