@@ -43,7 +43,7 @@ def _who() -> dict[str, Any]:
     return {"origin": "dashboard", "author": context.author()}
 
 
-def _decide(done: str, work: Callable[[Session], Any], which: str = "the task") -> bool:
+def _decide(done: str, work: Callable[[Session], Any], which: str = "the task") -> None:
     """Run one decision through core; say what happened, or why nothing did.
 
     `work` runs in another thread, where Streamlit's session state cannot be read: every
@@ -60,8 +60,6 @@ def _decide(done: str, work: Callable[[Session], Any], which: str = "the task") 
         flash("error", f"Nothing was changed: task #{exc} does not exist.")
     else:
         flash("success", done)
-        return True
-    return False
 
 
 def accept(task_id: int, version: int) -> None:
