@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic_ai.models import Model
 
+from core.classification.active_local import ActiveLocalClassifier
 from core.classification.cache import DatabaseCache, LLMCache, MemoryCache
 from core.classification.cascade import CascadeClassifier
 from core.classification.coalesce import CoalescingClassifier
 from core.classification.llm import LLMClassifier
-from core.classification.local import LocalClassifier
 from core.classification.types import Classifier
 from core.config import ClassifierMode, Settings
 from core.db import get_engine
@@ -48,9 +48,10 @@ def build_classifier(
     return CascadeClassifier(local or load_local(settings), llm, threshold=settings.cascade_threshold)
 
 
-def load_local(settings: Settings) -> LocalClassifier:
-    """The data dir's active local model (trained from the seed examples when missing)."""
-    return LocalClassifier.from_data_dir(settings.runtime_dir)
+def load_local(settings: Settings) -> ActiveLocalClassifier:
+    """The data dir's active local model (trained from the seed examples when missing),
+    followed as other processes activate newer ones."""
+    return ActiveLocalClassifier(settings.runtime_dir)
 
 
 def default_cache(settings: Settings) -> LLMCache:
