@@ -29,11 +29,14 @@ _COLUMNS = (col(Event.seq), col(Event.type), col(Event.payload), col(Event.creat
 
 
 # The whole batch travels as one JSON array: one short statement, one C-speed encode.
+# Takes the seq lock first (no row can reach nextval() before the lock's one row exists),
+# then numbers the batch in order: one round trip.
 _INSERT_EVENTS = text(
     """
+    WITH seq_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(:lock))
     INSERT INTO events (type, payload, created_at)
     SELECT e ->> 'type', e -> 'payload', :now
-    FROM jsonb_array_elements(CAST(:batch AS jsonb)) WITH ORDINALITY AS t(e, n)
+    FROM seq_lock, jsonb_array_elements(CAST(:batch AS jsonb)) WITH ORDINALITY AS t(e, n)
     ORDER BY n
     RETURNING seq, type, payload, created_at
     """
@@ -66,9 +69,8 @@ def _write_outbox(session: OrmSession) -> None:
     pending = session.info.pop(_OUTBOX, None)
     if not pending:
         return
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEQ_LOCK})
     batch = json.dumps(pending, default=str)
-    rows = session.execute(_INSERT_EVENTS, {"batch": batch, "now": utcnow()}).all()
+    rows = session.execute(_INSERT_EVENTS, {"lock": _SEQ_LOCK, "batch": batch, "now": utcnow()}).all()
     for recorded, row in zip(pending, sorted(rows, key=lambda row: row.seq), strict=True):
         recorded.update(_as_dict(row))
 

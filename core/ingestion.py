@@ -114,6 +114,10 @@ _ANALYZE = text("ANALYZE messages (source, chat_id, external_id, reply_to_extern
 Key = tuple[str, str, str]
 
 
+STATISTICS_BATCH = 100
+"""Smaller inserts leave the statistics to autovacuum: their lookups stay cheap anyway."""
+
+
 def refresh_statistics(session: Session) -> None:
     """ANALYZE messages once it has grown by a quarter since its statistics were taken.
 
@@ -151,7 +155,8 @@ def store(
         _INSERT, _columns(list(unique.values()), lease_until)
     )}  # fmt: skip
     if inserted:
-        refresh_statistics(session)
+        if len(inserted) >= STATISTICS_BATCH:
+            refresh_statistics(session)
         replies = [r.id for key, r in inserted.items() if unique[key].reply_to_external_id]
         if replies:
             session.execute(_LINK_NEW_REPLIES, {"ids": sorted(replies)})

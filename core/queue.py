@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
-from taskiq import AsyncBroker
+from taskiq import AckableMessage, AsyncBroker
 from taskiq.kicker import AsyncKicker
 from taskiq_nats import PullBasedJetStreamBroker
 
 from core.config import Settings
 
 CLASSIFY_TASK = "tracker.classify_messages"
+
+
+class PullBroker(PullBasedJetStreamBroker):
+    """taskiq-nats' pull broker, surviving an idle fetch.
+
+    nats-py's fetch() can end an empty wait with a plain asyncio.TimeoutError, which
+    taskiq-nats does not catch (only nats' own TimeoutError, a subclass): the listener
+    died ("Exception found while listening to the broker") and taskiq restarted it,
+    dropping the messages it had fetched but not started (redelivered after ack_wait).
+    """
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        while True:
+            try:
+                fetched = await self.consumer.fetch(
+                    batch=self.pull_consume_batch, timeout=self.pull_consume_timeout
+                )
+            except TimeoutError:  # both kinds (asyncio.TimeoutError is TimeoutError since 3.11)
+                continue
+            for message in fetched:
+                yield AckableMessage(data=message.data, ack=message.ack)
 
 
 def stream_name(settings: Settings) -> str:
@@ -24,7 +47,7 @@ def make_broker(settings: Settings, nats_url: str | None = None) -> AsyncBroker:
     """The JetStream broker every process uses to enqueue (API) or consume (worker)."""
     subject = f"{settings.queue_name}.tasks"
     durable = f"{settings.queue_name}_worker".replace(".", "_")
-    return PullBasedJetStreamBroker(
+    return PullBroker(
         servers=nats_url or settings.nats_url or "nats://127.0.0.1:4222",
         subject=subject,
         stream_name=stream_name(settings),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 
@@ -21,7 +22,7 @@ from sqlalchemy import text
 from core.config import Settings
 from core.db import get_engine
 from core.queue import stream_name
-from evals.harness import api_server, auth, chat_message, embedded_system
+from evals.harness import api_server, auth, chat_message, cpu_seconds, embedded_system
 
 
 async def post_batches(
@@ -61,18 +62,23 @@ def stored_messages(settings: Settings) -> int:
 
 
 def run(batches: int, batch_size: int, clients: int) -> None:
-    with embedded_system() as settings, api_server(settings) as url:
+    with embedded_system() as settings, api_server(settings) as api:
         warmup = [[chat_message("warm", i) for i in range(batch_size)]]
-        asyncio.run(post_batches(url, settings, warmup, 1))
+        asyncio.run(post_batches(api.url, settings, warmup, 1))
         work = [[chat_message(f"b{b}", i) for i in range(batch_size)] for b in range(batches)]
-        start = time.perf_counter()
-        latencies = asyncio.run(post_batches(url, settings, work, clients))
-        seconds = time.perf_counter() - start
+        cpu, start = cpu_seconds(api.pid), time.perf_counter()
+        latencies = asyncio.run(post_batches(api.url, settings, work, clients))
+        seconds, cpu = time.perf_counter() - start, cpu_seconds(api.pid) - cpu
         total = batches * batch_size
-        print(f"posted {total} messages in {batches} batches of {batch_size} from {clients} clients")
+        print(
+            f"posted {total} messages in {batches} batches of {batch_size} from {clients} clients "
+            f"(load average {os.getloadavg()[0]:.1f})"
+        )
         print(f"  {seconds:.2f} s  ->  {total / seconds:,.0f} messages/s")
-        print(f"  per batch: median {statistics.median(latencies) * 1000:.0f} ms, "
-              f"max {max(latencies) * 1000:.0f} ms")  # fmt: skip
+        print(
+            f"  per batch: median {statistics.median(latencies) * 1000:.0f} ms, "
+            f"max {max(latencies) * 1000:.0f} ms; API process CPU {cpu * 1e6 / total:.0f} µs per message"
+        )
         print(f"  stored: {stored_messages(settings)} messages (incl. {batch_size} warm-up)")
         print(f"  queued: {asyncio.run(queued_tasks(settings))} classification tasks (up to 50 ids each)")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -35,16 +37,22 @@ def embedded_system(**overrides: object) -> Iterator[Settings]:
             yield resolved_settings(settings, running)
 
 
+@dataclass
+class Server:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def api_server(settings: Settings) -> Iterator[str]:
-    """`python -m services.api` on a free port; yields its URL once /api/health says 200."""
+def api_server(settings: Settings) -> Iterator[Server]:
+    """`python -m services.api` on a free port, once /api/health says 200."""
     port = free_port()
     env = child_env(settings) | {"TRACKER_API_PORT": str(port), "TRACKER_QUEUE_NAME": settings.queue_name}
     proc = subprocess.Popen([sys.executable, "-m", "services.api"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(url, proc)
-        yield url
+        yield Server(url, proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -64,6 +72,12 @@ def wait_for_health(url: str, proc: subprocess.Popen[bytes], timeout: float = 60
                 return time.monotonic() - start
         time.sleep(0.05)
     raise TimeoutError(f"{url} not healthy within {timeout} s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def auth(settings: Settings) -> dict[str, str]:

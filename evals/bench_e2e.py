@@ -1,0 +1,260 @@
+"""End-to-end benchmark: API -> PostgreSQL -> NATS queue -> worker (instant LLM) -> /ws.
+
+    uv run python -m evals.bench_e2e [--messages 5000] [--batch 1000] [--rate 100] [--seconds 20]
+
+Embedded PostgreSQL and NATS in a temporary data dir, the API as a subprocess, the worker
+(services.worker.main.run_worker with the real LLM classifier over a pydantic-ai FunctionModel
+that answers instantly) as another process of this module, as in production (--worker-here
+runs it in this process instead, sharing the load generator's event loop), and a WebSocket
+client on /ws. Prints:
+  (a) seconds from the first post of --messages messages (batches of --batch) until every
+      message.classified event arrived on /ws (target: 5,000 within 15 s);
+  (b) post-to-event latency percentiles at a steady --rate messages/s for --seconds
+      (target: p50 <= 100 ms at 100 messages/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+
+import httpx
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    ToolCallPart,
+    UserPromptPart,
+)
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.usage import RequestUsage
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from core.classification.factory import build_classifier
+from core.classification.llm import read_batch
+from core.classification.types import Classifier
+from core.config import Settings
+from core.runtime import child_env
+from evals.harness import api_server, auth, chat_message, cpu_seconds, embedded_system
+from services.worker.main import run_worker
+
+KINDS = ["bug", "feature", "question", "task", "noise"]
+WORKER_ENV = {"TRACKER_CLASSIFIER": "llm", "TRACKER_LLM_OUTPUT_MODE": "prompted"}
+
+
+def instant_answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """A valid classification of every fenced message, at once."""
+    prompt = next(
+        p.content
+        for m in messages
+        if isinstance(m, ModelRequest)
+        for p in m.parts
+        if isinstance(p, UserPromptPart) and isinstance(p.content, str)
+    )
+    items = []
+    for i, message in enumerate(read_batch(prompt)):
+        kind = KINDS[i % len(KINDS)]
+        priority = None if kind == "noise" else "medium"
+        items.append({"id": message.id, "kind": kind, "priority": priority, "title": message.text[:60],
+                      "confidence": 0.9})  # fmt: skip
+    usage = RequestUsage(input_tokens=50 * len(items), output_tokens=20 * len(items))
+    if info.output_tools:
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {"items": items})], usage=usage)
+    return ModelResponse(parts=[TextPart(json.dumps({"items": items}))], usage=usage)
+
+
+def instant_classifier(settings: Settings) -> Classifier:
+    """The configured LLM classifier (batching, cache, prompt) over the instant model."""
+    return build_classifier(settings, "llm", model=FunctionModel(instant_answer, model_name="instant"))
+
+
+@contextlib.asynccontextmanager
+async def worker_here(settings: Settings) -> AsyncIterator[None]:
+    """run_worker in this process."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(settings, classifier=instant_classifier(settings), stop=stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+@contextlib.contextmanager
+def worker_process(settings: Settings) -> Iterator[int]:
+    """run_worker in a process of its own (this module with --as-worker), stopped by SIGTERM."""
+    env = child_env(settings) | {"TRACKER_QUEUE_NAME": settings.queue_name} | WORKER_ENV
+    proc = subprocess.Popen([sys.executable, "-m", "evals.bench_e2e", "--as-worker"], env=env)
+    try:
+        yield proc.pid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+@dataclass
+class CpuMeter:
+    """CPU time of the system's processes during one phase, per message."""
+
+    pids: dict[str, int]
+    start: dict[str, float] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def per_message(self, n: int) -> str:
+        used = {name: cpu_seconds(pid) - self.start[name] for name, pid in self.pids.items()}
+        return ", ".join(f"{name} {seconds * 1000 / n:.2f}" for name, seconds in used.items())
+
+
+class Classified:
+    """Arrival time of each message.classified event on /ws, by message id."""
+
+    def __init__(self, ws_url: str, headers: dict[str, str]) -> None:
+        self.ws_url = ws_url
+        self.headers = headers
+        self.at: dict[int, float] = {}
+        self.changed = asyncio.Event()
+        self.last_seq: int | None = None
+        self.reconnects = 0
+
+    async def listen(self) -> None:
+        """Read events; a dropped connection resumes with ?since=<last seq> (nothing is missed)."""
+        while True:
+            query = "" if self.last_seq is None else f"?since={self.last_seq}"
+            try:
+                async with connect(self.ws_url + query, additional_headers=self.headers, max_size=None,
+                                   max_queue=None, compression=None) as ws:  # fmt: skip
+                    await self._read(ws)
+            except ConnectionClosed:
+                self.reconnects += 1
+
+    async def _read(self, ws: ClientConnection) -> None:
+        async for raw in ws:
+            now = time.perf_counter()
+            event = json.loads(raw)
+            self.last_seq = event["seq"]
+            if event["type"] == "message.classified":
+                self.at.setdefault(event["payload"]["message_id"], now)
+                self.changed.set()
+
+    async def wait_for(self, ids: set[int], within: float) -> None:
+        deadline = time.perf_counter() + within
+        while not ids <= self.at.keys():
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), max(0.0, deadline - time.perf_counter()))
+
+
+async def burst(
+    http: httpx.AsyncClient, classified: Classified, total: int, batch: int, cpu: CpuMeter
+) -> float:
+    """(a) Post `total` messages in batches from 4 clients; seconds until all are classified on /ws."""
+    batches = [
+        [chat_message("burst", i) for i in range(s, min(s + batch, total))] for s in range(0, total, batch)
+    ]
+    ids: set[int] = set()
+    cpu.reset()
+    start = time.perf_counter()
+
+    async def post(chunk: list[dict[str, object]]) -> None:
+        response = await http.post("/api/messages/batch", json={"messages": chunk})
+        response.raise_for_status()
+        ids.update(item["id"] for item in response.json()["items"])
+
+    for group in range(0, len(batches), 4):
+        await asyncio.gather(*(post(chunk) for chunk in batches[group : group + 4]))
+    posted = time.perf_counter() - start
+    await classified.wait_for(ids, within=300)
+    done = max(classified.at[i] for i in ids) - start
+    print(f"(a) {len(ids)} messages in batches of {batch}: posted in {posted:.2f} s, "
+          f"all message.classified on /ws after {done:.2f} s  (target <= 15 s)")  # fmt: skip
+    print(f"    CPU ms per message: {cpu.per_message(len(ids))}")
+    return done
+
+
+async def steady(
+    http: httpx.AsyncClient, classified: Classified, rate: float, seconds: float, cpu: CpuMeter
+) -> list[float]:
+    """(b) One message every 1/rate s; latency from just before its POST to its event on /ws."""
+    sent: dict[int, float] = {}
+    cpu.reset()
+    start = time.perf_counter()
+
+    async def post(i: int) -> None:
+        await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+        t0 = time.perf_counter()
+        response = await http.post("/api/messages", json=chat_message("steady", i))
+        response.raise_for_status()
+        sent[response.json()["id"]] = t0
+
+    await asyncio.gather(*(post(i) for i in range(int(rate * seconds))))
+    await classified.wait_for(set(sent), within=120)
+    latencies = sorted((classified.at[i] - t0) * 1000 for i, t0 in sent.items())
+    achieved = len(sent) / (max(sent.values()) - start)
+    q = statistics.quantiles(latencies, n=100)
+    print(f"(b) {len(sent)} messages at {achieved:.0f}/s: post -> message.classified on /ws "
+          f"p50 {q[49]:.0f} ms, p95 {q[94]:.0f} ms, p99 {q[98]:.0f} ms, max {latencies[-1]:.0f} ms "
+          "(target p50 <= 100 ms)")  # fmt: skip
+    print(f"    CPU ms per message: {cpu.per_message(len(sent))}")
+    return latencies
+
+
+async def main_async(args: argparse.Namespace, settings: Settings, url: str, cpu: CpuMeter) -> None:
+    ws_url = url.replace("http://", "ws://") + "/ws"
+    classified = Classified(ws_url, auth(settings))
+    async with (
+        worker_here(settings) if args.worker_here else contextlib.nullcontext(),
+        httpx.AsyncClient(base_url=url, headers=auth(settings), timeout=120) as http,
+    ):
+        listener = asyncio.create_task(classified.listen())
+        await steady(http, classified, 20, 2, cpu)  # warm-up: connections, caches, worker start
+        print("(warm-up above)")
+        await burst(http, classified, args.messages, args.batch, cpu)
+        await steady(http, classified, args.rate, args.seconds, cpu)
+        listener.cancel()
+    if classified.reconnects:
+        print(f"the WebSocket client reconnected {classified.reconnects} times (resuming with ?since=)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--worker-here", action="store_true", help="run the worker in this process")
+    parser.add_argument("--as-worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.as_worker:
+        settings = Settings()
+        asyncio.run(run_worker(settings, classifier=instant_classifier(settings)))
+        return
+    overrides = {"classifier": "llm", "llm_output_mode": "prompted"}
+    with (
+        embedded_system(**overrides) as settings,
+        api_server(settings) as api,
+        contextlib.nullcontext(os.getpid()) if args.worker_here else worker_process(settings) as worker,
+    ):
+        where = "this" if args.worker_here else "its own"
+        print(f"load average {os.getloadavg()[0]:.1f}; the worker runs in {where} process")
+        cpu = CpuMeter({"api": api.pid, "worker": worker, "this process": os.getpid()})
+        asyncio.run(main_async(args, settings, api.url, cpu))
+        print(f"load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
