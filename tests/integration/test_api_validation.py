@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import Engine
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from tests.support.api import AUTH, api_settings, message, row_counts
 from tests.support.processes import api_process
@@ -338,3 +340,12 @@ def test_bad_query_is_refused(
     client: httpx.Client, engine: Engine, path: str, params: dict[str, Any], field: str
 ) -> None:
     refused(client, engine, "GET", path, field, params=params)
+
+
+@pytest.mark.parametrize("since", ["abc", "-1", str(HUGE_ID), "1.5"])
+async def test_bad_since_refuses_the_websocket(api_url: str, since: str) -> None:
+    url = api_url.replace("http://", "ws://") + f"/ws?since={since}"
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url, additional_headers=AUTH, open_timeout=30):
+            pass
+    assert refused.value.response.status_code == 403
