@@ -24,6 +24,7 @@ from core.db import session_scope
 from core.queue import events_subject
 from services.api import ws
 from services.api.auth import RequireApiKey
+from services.api.limits import BodyLimit
 from services.api.routes import messages, system, tasks, telegram
 from services.api.state import PAGE, AppState, EventHub
 
@@ -82,11 +83,6 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
     return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
 
-def max_body_bytes(settings: Settings) -> int:
-    """Room for a full batch of the longest texts, even with every character JSON-escaped."""
-    return settings.max_batch * (6 * settings.max_text_bytes + 8192) + 65536
-
-
 def create_app(settings: Settings) -> FastAPI:
     """An API process bound to the configured database and NATS."""
 
@@ -117,8 +113,8 @@ def create_app(settings: Settings) -> FastAPI:
         title="Task Tracker",
         version=system.VERSION,
         lifespan=lifespan,
-        max_body_size=max_body_bytes(settings),
     )
+    app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(RequireApiKey, settings=settings)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)

@@ -197,6 +197,19 @@ def test_batch_over_configured_max_is_refused(small: httpx.Client, engine: Engin
     assert small.post("/api/messages/batch", json=batch).status_code == 201
 
 
+def test_body_larger_than_any_valid_batch_is_refused(small: httpx.Client, engine: Engine) -> None:
+    """The limit follows the settings: 10 texts of 100 bytes cannot take 1 MB, even escaped."""
+    batch = {"messages": [message(f"huge-{i}", text="x" * 100) for i in range(10)], "pad": "x" * 1_000_000}
+    refused(small, engine, "POST", "/api/messages/batch", "body", status=413, json=batch)
+
+
+def test_streamed_body_larger_than_any_valid_batch_is_refused(small: httpx.Client, engine: Engine) -> None:
+    """Without a Content-Length (chunked), the limit holds while the body arrives."""
+    chunks = [b'{"messages": [], "pad": "', *[b"x" * 65536] * 16, b'"}']
+    refused(small, engine, "POST", "/api/messages/batch", "body", status=413, content=iter(chunks),
+            headers={"content-type": "application/json"})  # fmt: skip
+
+
 def test_batch_of_1000_is_accepted(client: httpx.Client) -> None:
     batch = {"messages": [message(f"full-{i}") for i in range(1000)]}
     response = client.post("/api/messages/batch", json=batch)
