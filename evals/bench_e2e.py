@@ -1,11 +1,12 @@
 """End-to-end benchmark: API -> PostgreSQL -> NATS queue -> worker (instant LLM) -> /ws.
 
     uv run python -m evals.bench_e2e [--messages 5000] [--batch 1000] [--rate 100] [--seconds 20]
+                                     [--workers 1 | --worker-here]
 
 Embedded PostgreSQL and NATS in a temporary data dir, the API as a subprocess, the worker
 (services.worker.main.run_worker with the real LLM classifier over a pydantic-ai FunctionModel
-that answers instantly) as another process of this module, as in production (--worker-here
-runs it in this process instead, sharing the load generator's event loop), and a WebSocket
+that answers instantly) as --workers processes of this module, as in production (--worker-here
+runs one in this process instead, sharing the load generator's event loop), and a WebSocket
 client on /ws. Prints:
   (a) seconds from the first post of --messages messages (batches of --batch) until every
       message.classified event arrived on /ws (target: 5,000 within 15 s);
@@ -93,29 +94,35 @@ async def worker_here(settings: Settings) -> AsyncIterator[None]:
 
 
 @contextlib.contextmanager
-def worker_process(settings: Settings) -> Iterator[int]:
-    """run_worker in a process of its own (this module with --as-worker), stopped by SIGTERM."""
+def worker_processes(settings: Settings, count: int) -> Iterator[list[int]]:
+    """run_worker in processes of their own (this module with --as-worker), stopped by SIGTERM."""
     env = child_env(settings) | {"TRACKER_QUEUE_NAME": settings.queue_name} | WORKER_ENV
-    proc = subprocess.Popen([sys.executable, "-m", "evals.bench_e2e", "--as-worker"], env=env)
+    command = [sys.executable, "-m", "evals.bench_e2e", "--as-worker"]
+    procs = [subprocess.Popen(command, env=env) for _ in range(count)]
     try:
-        yield proc.pid
+        yield [proc.pid for proc in procs]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(30)
 
 
 @dataclass
 class CpuMeter:
     """CPU time of the system's processes during one phase, per message."""
 
-    pids: dict[str, int]
+    pids: dict[str, list[int]]
     start: dict[str, float] = field(default_factory=dict)
 
+    def used(self) -> dict[str, float]:
+        return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.pids.items()}
+
     def reset(self) -> None:
-        self.start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.start = self.used()
 
     def per_message(self, n: int) -> str:
-        used = {name: cpu_seconds(pid) - self.start[name] for name, pid in self.pids.items()}
+        used = {name: seconds - self.start[name] for name, seconds in self.used().items()}
         return ", ".join(f"{name} {seconds * 1000 / n:.2f}" for name, seconds in used.items())
 
 
@@ -236,7 +243,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--worker-here", action="store_true", help="run the worker in this process")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--worker-here", action="store_true", help="run one worker in this process")
     parser.add_argument("--as-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.as_worker:
@@ -247,11 +255,12 @@ def main() -> None:
     with (
         embedded_system(**overrides) as settings,
         api_server(settings) as api,
-        contextlib.nullcontext(os.getpid()) if args.worker_here else worker_process(settings) as worker,
+        worker_processes(settings, 0 if args.worker_here else args.workers) as workers,
     ):
-        where = "this" if args.worker_here else "its own"
-        print(f"load average {os.getloadavg()[0]:.1f}; the worker runs in {where} process")
-        cpu = CpuMeter({"api": api.pid, "worker": worker, "this process": os.getpid()})
+        where = "this process" if args.worker_here else f"{args.workers} process(es) of its own"
+        print(f"load average {os.getloadavg()[0]:.1f}; the worker runs in {where}")
+        processes = {"api": [api.pid], "worker": workers, "this process": [os.getpid()]}
+        cpu = CpuMeter({name: pids for name, pids in processes.items() if pids})
         asyncio.run(main_async(args, settings, api.url, cpu))
         print(f"load average {os.getloadavg()[0]:.1f}")
 
