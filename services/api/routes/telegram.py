@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from aiogram.types import Update
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
 from pydantic import ValidationError
 
-from core.telegram.bot import TelegramApp
 from core.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from services.api.deps import field_error
+
+if TYPE_CHECKING:  # aiogram costs seconds to import: only webhook mode loads it
+    from aiogram.types import Update
+
+    from core.telegram.bot import TelegramApp
 
 
 @asynccontextmanager
@@ -21,7 +24,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = app.state.tracker.services
     settings = services.settings
     configured = settings.telegram_bot_token is not None and settings.telegram_webhook_url is not None
-    app.state.telegram = TelegramApp.create(services) if configured else None
+    app.state.telegram = None
+    if configured:
+        from core.telegram.bot import TelegramApp
+
+        app.state.telegram = TelegramApp.create(services)
     try:
         yield
     finally:
@@ -49,6 +56,8 @@ async def webhook(
 
 
 async def _update(request: Request, telegram: TelegramApp) -> Update:
+    from aiogram.types import Update
+
     try:
         return Update.model_validate(await request.json(), context={"bot": telegram.bot})
     except ValidationError as exc:
