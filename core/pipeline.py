@@ -97,9 +97,12 @@ def store_outcomes(
             select(Message).where(col(Message.id).in_([d.id for d in due])).with_for_update()
         )
     }
+    ids = [d.id for d in due]
+    currents = _current_issues(session, ids)
+    source_tasks = _source_tasks(session, ids)
     for item, outcome in zip(due, outcomes, strict=True):
         message = locked.get(item.id)
-        current = _current_issue(session, item.id)
+        current = currents.get(item.id)
         if message is None or message.revision != item.revision or _settled(current, item, outcome):
             report.skipped.append(item.id)
             continue
@@ -107,16 +110,28 @@ def store_outcomes(
         _update_message_state(settings, message, outcome)
         session.add(message)
         pending_events.append((events.MESSAGE_CLASSIFIED, _classified_payload(message, issue)))
-        pending_events.extend(_sync_task(session, message, issue))
+        pending_events.extend(_sync_task(session, message, issue, source_tasks.get(item.id)))
         report.classified.append(item.id)
     session.flush()
     return events.record_events(session, pending_events), report
 
 
-def _current_issue(session: Session, message_id: int) -> Issue | None:
-    return session.exec(
-        select(Issue).where(Issue.message_id == message_id, col(Issue.is_current).is_(True))
-    ).first()
+def _current_issues(session: Session, message_ids: list[int]) -> dict[int, Issue]:
+    """The current issue of each message that has one (one query for the batch)."""
+    rows = session.exec(
+        select(Issue).where(col(Issue.message_id).in_(message_ids), col(Issue.is_current).is_(True))
+    )
+    return {issue.message_id: issue for issue in rows}
+
+
+def _source_tasks(session: Session, message_ids: list[int]) -> dict[int, Task]:
+    """The task each message opened, if any (one query for the batch)."""
+    rows = session.exec(
+        select(TaskMessage.message_id, Task)
+        .join(Task, col(Task.id) == TaskMessage.task_id)
+        .where(col(TaskMessage.message_id).in_(message_ids), TaskMessage.role == "source")
+    )
+    return {message_id: task for message_id, task in rows}
 
 
 def _settled(current: Issue | None, item: _Due, outcome: Outcome) -> bool:
@@ -149,7 +164,6 @@ def _write_issue(session: Session, message: Message, current: Issue | None, outc
         error=outcome.error,
     )
     session.add(issue)
-    session.flush()
     return issue
 
 
@@ -164,12 +178,10 @@ def _update_message_state(settings: Settings, message: Message, outcome: Outcome
         message.next_attempt_at = None
 
 
-def _sync_task(session: Session, message: Message, issue: Issue) -> list[tuple[str, dict[str, Any]]]:
+def _sync_task(
+    session: Session, message: Message, issue: Issue, task: Task | None
+) -> list[tuple[str, dict[str, Any]]]:
     """Open a task for an actionable message, or bring its task in line after an edit."""
-    link = session.exec(
-        select(TaskMessage).where(TaskMessage.message_id == message.id, TaskMessage.role == "source")
-    ).first()
-    task = session.get(Task, link.task_id) if link else None
     if issue.kind is None:
         return []
     if task is None:
