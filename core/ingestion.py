@@ -225,11 +225,6 @@ def apply_edit(
     return message
 
 
-def message_payload(message: Message) -> dict[str, Any]:
-    """The event payload describing a message."""
-    return _payload(message.id, message, message.status)
-
-
 def _payload(message_id: int | None, message: Message | MessageIn, status: str) -> dict[str, Any]:
     return {
         "id": message_id,

@@ -6,6 +6,7 @@ process started it), otherwise started; only the process that started a server s
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import json
@@ -14,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import sysconfig
 import time
 import warnings
@@ -235,9 +235,6 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-PYTHON = sys.executable
-
-
 @contextlib.contextmanager
 def database(settings: Settings) -> Iterator[Settings]:
     """For commands that need only the database: migrated, resolved settings."""
@@ -255,3 +252,12 @@ def database_session(settings: Settings) -> Iterator[Session]:
 
     with database(settings) as resolved, session_scope(get_engine(resolved.database_url or "")) as session:
         yield session
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (call inside the running loop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -91,6 +91,15 @@ def settings(database_url: str, nats_url: str, queue_name: str, tmp_path: Path) 
     )
 
 
+@pytest.fixture
+def dashboard(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The dashboard's environment (database, NATS, password) for AppTest runs."""
+    from tests.support.dashboard import dashboard_env
+
+    with dashboard_env(settings, monkeypatch):
+        yield
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI a skipped test is a failing test."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from contextlib import suppress
 
 from core.bootstrap import connect
 from core.config import Settings
+from core.runtime import stop_on_signals
 from core.telegram.bot import TelegramApp
 from services.bot.notify import notify_critical
 
@@ -18,7 +18,7 @@ log = logging.getLogger("tracker.bot")
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Serve Telegram until `stop` is set (or SIGINT/SIGTERM arrives)."""
-    stop = stop or _stop_on_signals()
+    stop = stop or stop_on_signals()
     services = await connect(settings)
     telegram = TelegramApp.create(services)
     subscription = await notify_critical(telegram) if settings.telegram_notify_critical else None
@@ -57,11 +57,3 @@ async def _poll(telegram: TelegramApp, stop: asyncio.Event) -> None:
     with suppress(RuntimeError):  # polling had already ended
         await telegram.dispatcher.stop_polling()
     await polling
-
-
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from contextlib import suppress
 
 from taskiq.api import run_receiver_task
@@ -16,6 +15,7 @@ from core.config import Settings
 from core.db import session_scope
 from core.pipeline import claim_due, classify_messages
 from core.queue import CLASSIFY_TASK
+from core.runtime import stop_on_signals
 
 log = logging.getLogger("tracker.worker")
 
@@ -51,7 +51,7 @@ async def run_worker(
     settings: Settings, classifier: Classifier | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """Consume classification tasks until `stop` is set (or SIGINT/SIGTERM arrives)."""
-    stop = stop or _stop_on_signals()
+    stop = stop or stop_on_signals()
     services = await connect(settings, worker=True)
     register_tasks(services, classifier or build_classifier(settings))
     receiver = asyncio.create_task(run_receiver_task(services.broker, max_async_tasks=16, max_prefetch=0))
@@ -68,11 +68,3 @@ async def run_worker(
 def _claim(services: Services, lease: float) -> list[int]:
     with session_scope(services.engine) as session:
         return claim_due(session, lease)
-
-
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +15,6 @@ from core.tasks import accept_task, change_task, reject_task
 from tests.support.dashboard import (
     ANALYTICS,
     Verdict,
-    dashboard_env,
     message,
     open_page,
     post,
@@ -27,10 +25,7 @@ from tests.support.dashboard import (
 NOW = datetime.now(UTC)
 
 
-@pytest.fixture(autouse=True)
-def _dashboard(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with dashboard_env(settings, monkeypatch):
-        yield
+pytestmark = pytest.mark.usefixtures("dashboard")
 
 
 @pytest.fixture(scope="module")

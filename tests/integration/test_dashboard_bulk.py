@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
@@ -17,7 +15,6 @@ from tests.support.dashboard import (
     TRIAGE,
     EventListener,
     click,
-    dashboard_env,
     labels_of,
     new_task,
     open_page,
@@ -25,11 +22,7 @@ from tests.support.dashboard import (
     texts,
 )
 
-
-@pytest.fixture(autouse=True)
-def _dashboard(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with dashboard_env(settings, monkeypatch):
-        yield
+pytestmark = pytest.mark.usefixtures("dashboard")
 
 
 def tick(at: AppTest, *task_ids: int) -> AppTest:

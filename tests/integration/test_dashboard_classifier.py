@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import streamlit as st
 from sqlalchemy import Engine
@@ -16,13 +14,9 @@ from core.classification.local import active_model_path
 from core.config import Settings
 from core.db import session_scope
 from core.models import EvalRun, LocalModel
-from tests.support.dashboard import CLASSIFIER, TRIAGE, click, dashboard_env, new_task, open_page, texts
+from tests.support.dashboard import CLASSIFIER, TRIAGE, click, new_task, open_page, texts
 
-
-@pytest.fixture(autouse=True)
-def _dashboard(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with dashboard_env(settings, monkeypatch):
-        yield
+pytestmark = pytest.mark.usefixtures("dashboard")
 
 
 def metrics(at: AppTest) -> dict[str, str]:

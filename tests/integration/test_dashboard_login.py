@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
-from tests.support.dashboard import DASHBOARD, PASSWORD, TRIAGE, dashboard_env, new_task, texts
+from tests.support.dashboard import DASHBOARD, PASSWORD, TRIAGE, new_task, texts
 
-
-@pytest.fixture(autouse=True)
-def _dashboard(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with dashboard_env(settings, monkeypatch):
-        yield
+pytestmark = pytest.mark.usefixtures("dashboard")
 
 
 def log_in(at: AppTest, password: str, name: str = "Olena") -> AppTest:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
 from core.models import Kind, MessageStatus
-from tests.support.dashboard import MESSAGES, Verdict, dashboard_env, message, open_page, post, texts
+from tests.support.dashboard import MESSAGES, Verdict, message, open_page, post, texts
 
-
-@pytest.fixture(autouse=True)
-def _dashboard(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with dashboard_env(settings, monkeypatch):
-        yield
+pytestmark = pytest.mark.usefixtures("dashboard")
 
 
 def feed(at: AppTest) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -16,7 +15,6 @@ from core.models import Kind, Priority, TaskStatus
 from core.tasks import accept_task, assign_task
 from tests.support.dashboard import (
     TASKS,
-    dashboard_env,
     labels_of,
     message,
     new_task,
@@ -26,11 +24,7 @@ from tests.support.dashboard import (
     texts,
 )
 
-
-@pytest.fixture(autouse=True)
-def _dashboard(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with dashboard_env(settings, monkeypatch):
-        yield
+pytestmark = pytest.mark.usefixtures("dashboard")
 
 
 def listed(at: AppTest) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +19,6 @@ from tests.support.dashboard import (
     EventListener,
     Verdict,
     click,
-    dashboard_env,
     labels_of,
     message,
     new_task,
@@ -31,11 +29,7 @@ from tests.support.dashboard import (
     texts,
 )
 
-
-@pytest.fixture(autouse=True)
-def _dashboard(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with dashboard_env(settings, monkeypatch):
-        yield
+pytestmark = pytest.mark.usefixtures("dashboard")
 
 
 def card_titles(at: AppTest) -> list[str]:
