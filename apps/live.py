@@ -11,7 +11,7 @@ from core import events
 
 PROBE_SECONDS = 1.0
 TASKS = (events.TASK_CREATED, events.TASK_UPDATED)
-MESSAGES = (events.MESSAGE_CREATED, events.MESSAGE_CLASSIFIED)
+MESSAGES = (events.MESSAGE_CREATED, events.MESSAGES_IMPORTED, events.MESSAGE_CLASSIFIED)
 
 
 def follow(types: Sequence[str]) -> int:

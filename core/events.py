@@ -21,6 +21,8 @@ from sqlmodel import Session, col
 from core.models import Event, utcnow
 
 MESSAGE_CREATED = "message.created"
+MESSAGES_IMPORTED = "messages.imported"
+"""One event per stored batch of a history import (count, chat ids, id range), not one a message."""
 MESSAGE_CLASSIFIED = "message.classified"
 TASK_CREATED = "task.created"
 TASK_UPDATED = "task.updated"

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from core.models import Issue, Kind, Message, MessageStatus
 from core.schemas import IssuePublic, MessagePublic
+from core.search import message_text_matches
 
 
 @dataclass
@@ -45,7 +46,7 @@ def list_messages(
     if flt.status:
         conditions.append(col(Message.status) == flt.status)
     if flt.search:
-        conditions.append(col(Message.text).ilike(f"%{flt.search}%"))
+        conditions.append(message_text_matches(flt.search))
     if flt.thread_of is not None:
         parent = select(Message.reply_to_id).where(Message.id == flt.thread_of).scalar_subquery()
         conditions.append(

@@ -6,7 +6,20 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ColumnElement,
+    DateTime,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -66,8 +79,15 @@ class Message(SQLModel, table=True):
         UniqueConstraint("source", "chat_id", "external_id", name="uq_messages_source_chat_ext"),
         Index("ix_messages_chat_sent", "chat_id", "sent_at"),
         Index("ix_messages_status_next", "status", "next_attempt_at"),
-        Index("ix_messages_reply_key", "source", "chat_id", "reply_to_external_id"),
-        trigram_index("ix_messages_text_trgm", "text"),
+        Index(
+            "ix_messages_reply_waiting",
+            "source",
+            "chat_id",
+            "reply_to_external_id",
+            postgresql_where=text("reply_to_id IS NULL AND reply_to_external_id IS NOT NULL"),
+        ),
+        Index("ix_messages_reply_to_id", "reply_to_id", postgresql_where=text("reply_to_id IS NOT NULL")),
+        Index("ix_messages_text_fts", text("to_tsvector('simple'::regconfig, text)"), postgresql_using="gin"),
     )
 
     id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
@@ -81,7 +101,7 @@ class Message(SQLModel, table=True):
     sent_at: datetime | None = _ts(index=True)
     edited_at: datetime | None = _ts()
     reply_to_external_id: str | None = Field(default=None, max_length=128)
-    reply_to_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="messages.id", index=True)
+    reply_to_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="messages.id")
     thread_id: str | None = Field(default=None, max_length=128)
     thread_title: str | None = Field(default=None, max_length=256)
     media_kind: str | None = Field(default=None, max_length=32)
@@ -93,6 +113,11 @@ class Message(SQLModel, table=True):
     next_attempt_at: datetime | None = _ts()
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+SEARCH_CONFIG: ColumnElement[Any] = literal_column("'simple'::regconfig")
+MESSAGE_WORDS = func.to_tsvector(SEARCH_CONFIG, Message.__table__.c.text)  # type: ignore[attr-defined]
+"""The words of a message's text, for full-text search: the expression ix_messages_text_fts indexes."""
 
 
 class Issue(SQLModel, table=True):

@@ -25,6 +25,7 @@ from core.models import (
     utcnow,
 )
 from core.schemas import TaskCreate, TaskUpdate
+from core.search import message_text_matches
 
 
 class TaskNotFound(LookupError):
@@ -205,12 +206,13 @@ def list_tasks(
 
 
 def _text_matches(search: str) -> ColumnElement[bool]:
-    """The title or the text of one of the task's messages contains `search` (trigram-indexed)."""
+    """The title contains `search` (trigram-indexed), or the text of one of the task's
+    messages holds its words (full-text search, see core.search)."""
     pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     in_messages = (
         select(TaskMessage.task_id)
         .join(Message, col(Message.id) == TaskMessage.message_id)
-        .where(col(Message.text).ilike(pattern, escape="\\"))
+        .where(message_text_matches(search))
     )
     return or_(col(Task.title).ilike(pattern, escape="\\"), col(Task.id).in_(in_messages))
 

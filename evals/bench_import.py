@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import tempfile
@@ -99,7 +100,9 @@ def main() -> None:
             write_export(out, args.messages, args.chats)
         size_mb = path.stat().st_size / 2**20
         memory_before = peak_mb()
+        load = os.getloadavg()[0]
         report, seconds = asyncio.run(run_import(settings, path, classify=not args.no_classify))
+        print(f"load average before the import: {load:.2f} ({os.cpu_count()} cores)")
         print(f"export: {report.stats.messages:,} messages in {args.chats} chat(s), {size_mb:.0f} MB")
         print(f"stored: {report.stored:,} in {seconds:.1f} s = {report.stored / seconds:,.0f} messages/s")
         print(f"queued for classification: {report.queued:,} ({'off' if args.no_classify else 'on'})")
@@ -117,8 +120,12 @@ def _check(settings: Settings, stored: int) -> None:
         linked = conn.execute(
             text("SELECT count(*) FROM messages WHERE reply_to_id IS NOT NULL")
         ).scalar_one()
+        announced = conn.execute(
+            text("SELECT count(*), coalesce(sum((payload ->> 'count')::int), 0) FROM events")
+        ).one()
     print(f"check: {rows:,} rows in messages, {linked:,} replies linked")
-    assert rows == stored
+    print(f"events: {announced[0]:,} (messages.imported, one a batch) for {announced[1]:,} messages")
+    assert rows == stored == announced[1]
 
 
 if __name__ == "__main__":

@@ -12,9 +12,8 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 import ijson
-from pydantic import ValidationError
 
-from core.schemas import MessageIn
+from core.bulk import BulkRow
 from core.telegram import SOURCE
 
 CHAT_PREFIXES = {"messages": "", "chats.list.item.messages": "chats.list.item"}
@@ -51,6 +50,12 @@ class Chat:
     """How many of its messages were read (the position named in errors)."""
 
     @property
+    def title(self) -> str | None:
+        if self.name is not None and not isinstance(self.name, str):
+            raise Invalid(f"the chat's 'name' must be a string, not {self.name!r:.40}")
+        return _clip(_checked(self.name.replace("\x00", ""), "name")) if self.name else None
+
+    @property
     def chat_id(self) -> str:
         """The id the Bot API uses for the same chat, so imported and live messages meet."""
         if self.export_id is None:
@@ -77,13 +82,13 @@ class CountingReader:
 
 @dataclass
 class ExportReader:
-    """Turns an export into MessageIn items; `stats` counts what it read and skipped."""
+    """Turns an export into rows to store; `stats` counts what it read and skipped."""
 
     max_text_bytes: int = 16 * 1024
     classify: bool = True
     stats: ExportStats = field(default_factory=ExportStats)
 
-    def read(self, stream: CountingReader) -> Iterator[MessageIn]:
+    def read(self, stream: CountingReader) -> Iterator[BulkRow]:
         chat = Chat()
         try:
             for raw, chat in self._raw_messages(stream):
@@ -96,8 +101,11 @@ class ExportReader:
             raise ExportError(
                 f"the JSON is broken near byte {stream.position:,}, after {_where(chat)}: {exc}"
             ) from None
-        except (Invalid, ValidationError) as exc:
-            raise ExportError(f"{_where(chat)}, near byte {stream.position:,}: {_reason(exc)}") from None
+        except UnicodeDecodeError as exc:  # bytes that are not UTF-8, or an escaped lone surrogate
+            where = f"near byte {stream.position:,}, after {_where(chat)}"
+            raise ExportError(f"the text is not valid UTF-8 {where}: {exc.reason}") from None
+        except Invalid as exc:
+            raise ExportError(f"{_where(chat)}, near byte {stream.position:,}: {exc}") from None
 
     def _raw_messages(self, stream: CountingReader) -> Iterator[tuple[dict[str, Any], Chat]]:
         """(message dict, its chat) pairs, the messages built by ijson in C."""
@@ -131,7 +139,7 @@ class ExportReader:
             chat.index += 1
             yield raw, chat
 
-    def _convert(self, chat: Chat, raw: dict[str, Any]) -> MessageIn | None:
+    def _convert(self, chat: Chat, raw: dict[str, Any]) -> BulkRow | None:
         self.stats.messages += 1
         kind = raw.get("type")
         if kind == "service":
@@ -143,24 +151,24 @@ class ExportReader:
         if raw.get("reply_to_peer_id") is not None:
             reply_to = None  # a reply to another chat's message
         topic = chat.topics.get(reply_to) if reply_to is not None else None
-        return MessageIn(
-            source=SOURCE,
-            chat_id=chat.chat_id,
-            chat_title=_clip(chat.name),
-            external_id=str(_required_int(raw, "id")),
-            text=text,
-            author_id=author_id(_str(raw, "from_id")),
-            author=_clip(_str(raw, "from")),
-            sent_at=sent_at(raw),
-            reply_to_external_id=None if reply_to is None or topic else str(reply_to),
-            thread_id=str(reply_to) if topic else None,
-            thread_title=topic,
-            media_kind=export_media_kind(raw),
-            forwarded_from=_clip(_str(raw, "forwarded_from")),
-            classify=self.classify and bool(text.strip()),
+        return BulkRow(
+            SOURCE,
+            chat.chat_id,
+            chat.title,
+            str(_required_int(raw, "id")),
+            author_id(_str(raw, "from_id")),
+            _clip(_str(raw, "from")),
+            text,
+            sent_at(raw),
+            None if reply_to is None or topic else str(reply_to),
+            str(reply_to) if topic else None,
+            topic,
+            export_media_kind(raw),
+            _clip(_str(raw, "forwarded_from")),
+            self.classify and bool(text.strip()),
         )
 
-    def _service(self, chat: Chat, raw: dict[str, Any]) -> MessageIn | None:
+    def _service(self, chat: Chat, raw: dict[str, Any]) -> BulkRow | None:
         """Forum topics are remembered (and their creation kept, unclassified); the rest is skipped."""
         action = raw.get("action")
         if action == "topic_edited" and _str(raw, "new_title"):
@@ -173,24 +181,28 @@ class ExportReader:
         message_id = _required_int(raw, "id")
         title = _clip(_str(raw, "title")) or f"topic {message_id}"
         chat.topics[message_id] = title
-        return MessageIn(
-            source=SOURCE,
-            chat_id=chat.chat_id,
-            chat_title=_clip(chat.name),
-            external_id=str(message_id),
-            text=title,
-            author_id=author_id(_str(raw, "actor_id")),
-            author=_clip(_str(raw, "actor")),
-            sent_at=sent_at(raw),
-            thread_id=str(message_id),
-            thread_title=title,
-            classify=False,
+        return BulkRow(
+            SOURCE,
+            chat.chat_id,
+            chat.title,
+            str(message_id),
+            author_id(_str(raw, "actor_id")),
+            _clip(_str(raw, "actor")),
+            title,
+            sent_at(raw),
+            None,
+            str(message_id),
+            title,
+            None,
+            None,
+            False,
         )
 
     def _limited(self, text: str) -> str:
         """Text cut to the configured limit (on a character boundary); NUL bytes dropped."""
-        text = text.replace("\x00", "")
-        encoded = text.encode("utf-8", "surrogatepass")
+        if "\x00" in text:
+            text = text.replace("\x00", "")
+        encoded = _encoded(text, "text")
         if len(encoded) <= self.max_text_bytes:
             return text
         self.stats.truncated += 1
@@ -198,27 +210,6 @@ class ExportReader:
 
 
 _HEAD_FIELDS = {"id": "export_id", "name": "name", "type": "type"}
-
-
-def _build(events: Iterator[tuple[str, str, Any]], prefix: str) -> dict[str, Any]:
-    """The rest of one JSON object from the event stream (ijson's own items() does the same)."""
-    builder = ijson.ObjectBuilder()
-    builder.event("start_map", None)
-    for current, event, value in events:
-        if current == prefix and event == "end_map":
-            break
-        builder.event(event, value)
-    else:
-        raise ijson.IncompleteJSONError("the file ends inside a message")
-    builder.event("end_map", None)
-    return builder.value  # type: ignore[no-any-return]
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        return f"'{'.'.join(map(str, error['loc']))}': {error['msg']}"
-    return str(exc)
 
 
 def _first_chat(stream: CountingReader) -> tuple[str, Chat]:
@@ -279,16 +270,19 @@ def author_id(from_id: str | None) -> str | None:
     if from_id is None:
         return None
     if from_id.startswith("user"):
-        return from_id[4:]
+        return from_id[4:132]
     if from_id.startswith("channel"):
-        return f"-100{from_id[7:]}"
+        return f"-100{from_id[7:131]}"
     return from_id[:128]
 
 
 def sent_at(raw: dict[str, Any]) -> datetime | None:
+    """When it was sent: `date_unixtime`, else the ISO `date` (naive means UTC); years 1900-2999."""
     unix = raw.get("date_unixtime")
     if isinstance(unix, str | int) and str(unix).isdigit():
-        return datetime.fromtimestamp(int(unix), UTC)
+        if int(unix) < _LATEST:
+            return datetime.fromtimestamp(int(unix), UTC)
+        raise Invalid(f"'date_unixtime' is out of range: {unix!r:.40}")
     date = raw.get("date")
     if date is None:
         return None
@@ -296,7 +290,12 @@ def sent_at(raw: dict[str, Any]) -> datetime | None:
         parsed = datetime.fromisoformat(str(date))
     except ValueError:
         raise Invalid(f"'date' must be an ISO date, not {date!r:.40}") from None
+    if not 1900 <= parsed.year <= 2999:
+        raise Invalid(f"'date' must be between the years 1900 and 2999, not {date!r:.40}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+_LATEST = int(datetime(3000, 1, 1, tzinfo=UTC).timestamp())
 
 
 def _int(raw: dict[str, Any], key: str) -> int | None:
@@ -321,7 +320,21 @@ def _str(raw: dict[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise Invalid(f"'{key}' must be a string, not {value!r:.40}")
-    return value.replace("\x00", "")
+    return _checked(value.replace("\x00", "") if "\x00" in value else value, key)
+
+
+def _encoded(value: str, key: str) -> bytes:
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(f"'{key}' must be valid Unicode (it holds a lone surrogate)") from None
+
+
+def _checked(value: str, key: str) -> str:
+    """The value, once it is known to be storable (PostgreSQL refuses lone surrogates)."""
+    if not value.isascii():
+        _encoded(value, key)
+    return value
 
 
 def _clip(value: str | None, limit: int = 256) -> str | None:

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
 
 from core.bootstrap import Services
-from core.ingestion import Stored, store
-from core.models import MessageStatus
-from core.schemas import MessageIn
+from core.bulk import BulkRow, BulkStored, insert_staged, stage
+from core.db import session_scope
 from core.telegram.export import CountingReader, ExportReader, ExportStats
-from core.telegram.threads import inherit_threads
 
 DEMO_EXPORT = Path(__file__).with_name("demo_export.json")
 
@@ -38,7 +38,7 @@ async def import_export(
     path: Path,
     *,
     classify: bool = True,
-    batch_size: int = 2000,
+    batch_size: int = 5000,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Store an export's messages (known ones are skipped) and queue them for classification.
@@ -49,19 +49,26 @@ async def import_export(
     """
     reader = ExportReader(services.settings.max_text_bytes, classify)
     pipeline = _Pipeline(services, ImportReport(reader.stats))
-    batch: list[MessageIn] = []
-    with path.open("rb") as raw:
-        stream = CountingReader(raw)
-        try:
-            for item in reader.read(stream):
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    await pipeline.submit(batch)
-                    batch = []
-                    if progress:
-                        progress(pipeline.report, stream.position)
-        finally:  # what was read before an error is stored too
-            await pipeline.finish(batch)
+    batch: list[BulkRow] = []
+    switch = sys.getswitchinterval()
+    # The reading thread would hold the GIL for 5 ms at a time while a storing thread that
+    # just got PostgreSQL's answer waits for it: trade it more often during the import.
+    sys.setswitchinterval(min(switch, 0.0005))
+    try:
+        with path.open("rb") as raw:
+            stream = CountingReader(raw)
+            try:
+                for item in reader.read(stream):
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        await pipeline.submit(batch)
+                        batch = []
+                        if progress:
+                            progress(pipeline.report, stream.position)
+            finally:  # what was read before an error is stored too
+                await pipeline.finish(batch)
+    finally:
+        sys.setswitchinterval(switch)
     if progress:
         progress(pipeline.report, stream.position)
     return pipeline.report
@@ -69,49 +76,65 @@ async def import_export(
 
 @dataclass
 class _Pipeline:
-    """One batch is stored while the next is read; queueing for classification (a round
-    trip to NATS per job) runs alongside both."""
+    """Batches are stored in order by two threads: while one inserts, the next copies its
+    rows into its own staging table, then inserts once the one before has committed (so
+    its replies find their parents). Reading goes on meanwhile; queueing for
+    classification (a round trip to NATS per job) runs alongside."""
 
     services: Services
     report: ImportReport
-    storing: asyncio.Task[None] | None = None
+    in_flight: deque[asyncio.Task[None]] = field(default_factory=deque)
+    turn: threading.Event = field(default_factory=threading.Event)
     queueing: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def submit(self, batch: list[MessageIn]) -> None:
-        if self.storing:
-            await self.storing
-        self.storing = asyncio.create_task(self._store(batch))
+    def __post_init__(self) -> None:
+        self.turn.set()
+
+    async def submit(self, batch: list[BulkRow]) -> None:
+        while len(self.in_flight) >= IN_FLIGHT:
+            await self.in_flight.popleft()
+        previous, self.turn = self.turn, threading.Event()
+        self.in_flight.append(asyncio.create_task(self._store(batch, previous, self.turn)))
         await asyncio.sleep(0)  # let it reach its thread before reading on
 
-    async def finish(self, batch: list[MessageIn]) -> None:
-        if self.storing:
-            await self.storing
+    async def finish(self, batch: list[BulkRow]) -> None:
         if batch:
-            await self._store(batch)
+            await self.submit(batch)
+        outcomes = await asyncio.gather(*self.in_flight, return_exceptions=True)
         await asyncio.gather(*self.queueing)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
-    async def _store(self, items: list[MessageIn]) -> None:
-        lease = self.services.settings.task_ack_wait
-        stored = await self.services.run(lambda session: _store_batch(session, items, lease))
-        created = [s for s in stored if s.created]
-        queued: list[int | None] = [s.id for s in created if s.status == MessageStatus.pending]
+    async def _store(self, rows: list[BulkRow], previous: threading.Event, done: threading.Event) -> None:
+        stored, new_events = await asyncio.to_thread(self._write, rows, previous, done)
+        await self.services.publish(new_events)
         self.queueing = [task for task in self.queueing if not task.done()]
-        self.queueing.append(asyncio.create_task(self.services.enqueue(queued)))
-        self.report.stored += len(created)
-        self.report.existing += len(stored) - len(created)
-        self.report.queued += len(queued)
+        self.queueing.append(asyncio.create_task(self.services.enqueue(list(stored.pending))))
+        self.report.stored += stored.created
+        self.report.existing += stored.existing
+        self.report.queued += len(stored.pending)
+
+    def _write(
+        self, rows: list[BulkRow], previous: threading.Event, done: threading.Event
+    ) -> tuple[BulkStored, list[dict[str, Any]]]:
+        lease = self.services.settings.task_ack_wait
+        try:
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    with session_scope(self.services.engine) as session:
+                        given = stage(session, rows)
+                        previous.wait()
+                        return insert_staged(session, given, lease_seconds=lease)
+                except IntegrityError:
+                    # A parent in this batch was stored meanwhile by someone else (the bot),
+                    # so this batch skipped it and its replies pointed at nothing: again.
+                    if attempt == ATTEMPTS:
+                        raise
+            raise AssertionError("unreachable")
+        finally:
+            done.set()
 
 
-_BULK_SETTINGS = text(
-    "SELECT set_config('synchronous_commit', 'off', true),"
-    " set_config('gin_pending_list_limit', '65536', true)"  # kB, for this transaction
-)
-
-
-def _store_batch(session: Session, items: list[MessageIn], lease: float) -> tuple[list[Stored], list[Any]]:
-    # A crash can lose at most the last batches, which a re-run adds again; the text
-    # index takes bulk insertions into its pending list and sorts them in later.
-    session.execute(_BULK_SETTINGS)
-    stored, recorded = store(session, items, lease_seconds=lease)
-    inherit_threads(session, sorted({s.id for s in stored if s.created}))
-    return stored, recorded
+IN_FLIGHT = 2
+ATTEMPTS = 3

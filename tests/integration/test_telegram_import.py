@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from core.bootstrap import Services, connect
 from core.config import Settings
+from core.ingestion import store
 from core.models import Message, MessageStatus
 from core.queue import stream_name
+from core.schemas import MessageIn
 from core.telegram.export import ExportError
 from core.telegram.importer import DEMO_EXPORT, import_export
 from services.cli import app
@@ -210,6 +213,71 @@ async def test_truncated_file_stops_at_the_position_and_a_rerun_adds_the_rest(
     rerun = await import_export(services, path, batch_size=100)
     assert (rerun.stored, rerun.existing) == (500 - kept, kept)
     assert len(in_chat(engine, "-1001500000701")) == 500
+
+
+async def test_each_batch_is_announced_by_one_event(
+    services: Services, engine: Engine, tmp_path: Path
+) -> None:
+    chat_id = 1500001101
+    path = write(tmp_path, chat([msg(n, f"повідомлення {n}") for n in range(1, 121)], chat_id))
+    report = await import_export(services, path, batch_size=50)
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT type, payload FROM events WHERE payload -> 'chat_ids' ? :chat ORDER BY seq"),
+            {"chat": f"-100{chat_id}"},
+        ).all()
+    assert [kind for kind, _ in found] == ["messages.imported"] * 3
+    assert [payload["count"] for _, payload in found] == [50, 50, 20] and report.stored == 120
+    ids = sorted(m.id or 0 for m in in_chat(engine, f"-100{chat_id}").values())
+    assert (found[0][1]["first_id"], found[-1][1]["last_id"]) == (ids[0], ids[-1])
+    assert sum(payload["pending"] for _, payload in found) == report.queued == 120
+
+
+async def test_replies_stored_before_their_parent_are_linked_by_the_import(
+    services: Services, engine: Engine, tmp_path: Path
+) -> None:
+    chat_id = 1500001201
+    live = MessageIn(
+        source="telegram", chat_id=f"-100{chat_id}", external_id="50", text="+1, у мене теж",
+        reply_to_external_id="5",
+    )  # fmt: skip
+    await services.receive([live])  # the bot saw the reply; its parent is older than the bot
+    export = chat(
+        [service(1, "topic_created", title="Оплати"), msg(5, "оплата карткою падає", reply_to_message_id=1)],
+        chat_id,
+    )
+    await import_export(services, write(tmp_path, export))
+    rows = in_chat(engine, f"-100{chat_id}")
+    assert rows["50"].reply_to_id == rows["5"].id
+    assert (rows["50"].thread_id, rows["50"].thread_title) == ("1", "Оплати")  # its parent's topic
+
+
+async def test_a_parent_stored_meanwhile_by_someone_else(
+    services: Services, engine: Engine, tmp_path: Path
+) -> None:
+    """The bot stores a message while the import inserts the same one: the import skips it,
+    and its replies point at the bot's row (the batch is inserted again)."""
+    chat_id = 1500001301
+    path = write(tmp_path, chat([msg(1, "з експорту"), msg(2, "відповідь", reply_to_message_id=1)], chat_id))
+    bot = Session(engine)
+    store(bot, [MessageIn(source="telegram", chat_id=f"-100{chat_id}", external_id="1", text="від бота")])
+    importing = asyncio.create_task(import_export(services, path))
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'transactionid' AND query LIKE '%bulk_messages%'"
+    )
+    for _ in range(400):  # until the import waits for the bot's transaction
+        with engine.connect() as conn:
+            if conn.execute(waiting).scalar_one():
+                break
+        await asyncio.sleep(0.025)
+    else:
+        pytest.fail("the import never waited for the bot's insert")
+    bot.commit()
+    bot.close()
+    report = await importing
+    rows = in_chat(engine, f"-100{chat_id}")
+    assert (report.stored, report.existing) == (1, 1) and rows["1"].text == "від бота"
+    assert rows["2"].reply_to_id == rows["1"].id
 
 
 @pytest.mark.parametrize(

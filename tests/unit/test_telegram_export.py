@@ -50,3 +50,39 @@ def test_reader_streams_items_in_order() -> None:
 def test_unreadable_start_names_the_byte() -> None:
     with pytest.raises(ExportError, match="near byte"):
         list(ExportReader().read(CountingReader(io.BytesIO(b'{"name": "T", "messages": [ {"id": '))))
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ({"text": "broken \udc00 text"}, "not valid UTF-8"),  # an escaped lone surrogate
+        ({"from": "Ol\udc00ena"}, "not valid UTF-8"),
+        ({"date_unixtime": "99999999999999"}, "'date_unixtime' is out of range"),
+        ({"date_unixtime": None, "date": "0999-01-01T00:00:00"}, "between the years 1900 and 2999"),
+    ],
+    ids=["surrogate-text", "surrogate-author", "unix-time", "iso-date"],
+)
+def test_what_postgresql_cannot_store_stops_naming_the_message(bad: dict[str, object], reason: str) -> None:
+    good = {"id": 1, "type": "message", "date_unixtime": "1800000000", "text": "ok"}
+    raw = {"name": "T", "type": "private_supergroup", "id": 1, "messages": [good, good | {"id": 2} | bad]}
+    reader = ExportReader()
+    read = []
+    with pytest.raises(ExportError, match=reason) as error:
+        read.extend(reader.read(CountingReader(io.BytesIO(json.dumps(raw).encode()))))
+    assert [r.external_id for r in read] == ["1"]
+    assert "message #2 of chat 'T'" in str(error.value) or "after message #1 of chat 'T'" in str(error.value)
+
+
+def test_rows_carry_what_the_messages_table_needs() -> None:
+    raw = {"name": "Команда\x00", "type": "private_supergroup", "id": 5, "messages": [
+        {"id": 1, "type": "service", "action": "topic_created", "title": "Реліз", "date_unixtime": "1800000000"},
+        {"id": 2, "type": "message", "date_unixtime": "1800000001", "text": "a\x00b", "reply_to_message_id": 1,
+         "from": "Олена", "from_id": "user" + "9" * 200, "photo": "(File not included.)"},
+        {"id": 3, "type": "message", "date_unixtime": "1800000002", "text": "  ", "reply_to_message_id": 2}]}  # fmt: skip
+    topic, in_topic, blank = ExportReader().read(CountingReader(io.BytesIO(json.dumps(raw).encode())))
+    assert (topic.text, topic.thread_id, topic.classify, topic.chat_title) == ("Реліз", "1", False, "Команда")
+    assert (in_topic.text, in_topic.thread_title, in_topic.reply_to_external_id) == ("ab", "Реліз", None)
+    assert (
+        in_topic.author_id is not None and len(in_topic.author_id) == 128 and in_topic.media_kind == "photo"
+    )
+    assert (blank.reply_to_external_id, blank.classify, blank.chat_id) == ("2", False, "-1005")

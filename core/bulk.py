@@ -1,0 +1,200 @@
+"""Bulk storage for history imports: thousands of messages per statement, idempotent.
+
+The live path (`core.ingestion.store`) records one `message.created` event per message and
+links replies in separate statements. A history import instead copies a batch into a
+temporary table (COPY), then inserts it with one statement that also resolves each reply's
+parent (stored earlier, or in the same batch) and its forum topic, so no row is written
+twice; the batch is announced with one `messages.imported` event.
+
+Known messages are skipped (ON CONFLICT on source + chat + external id), so a re-run adds
+only what is missing. Ids are drawn from the table's sequence before the insert, which is
+what lets a reply point at a parent inserted by the same statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from core import events
+from core.models import utcnow
+from core.telegram.threads import inherit_threads
+
+
+class BulkRow(NamedTuple):
+    """One message to store, in the staging table's column order."""
+
+    source: str
+    chat_id: str
+    chat_title: str | None
+    external_id: str
+    author_id: str | None
+    author: str | None
+    text: str
+    sent_at: datetime | None
+    reply_to_external_id: str | None
+    thread_id: str | None
+    thread_title: str | None
+    media_kind: str | None
+    forwarded_from: str | None
+    classify: bool
+    """False stores a message that is never classified (service messages, empty texts)."""
+
+
+@dataclass
+class BulkStored:
+    """What one batch did: how many rows were new, and which of them wait for classification."""
+
+    created: int = 0
+    existing: int = 0
+    pending: list[int] = field(default_factory=list)
+
+
+_COLUMNS = ", ".join(BulkRow._fields)
+_STAGING = text(
+    """
+    CREATE TEMPORARY TABLE IF NOT EXISTS bulk_messages (
+        source varchar, chat_id varchar, chat_title varchar, external_id varchar, author_id varchar,
+        author varchar, text text, sent_at timestamptz, reply_to_external_id varchar,
+        thread_id varchar, thread_title varchar, media_kind varchar, forwarded_from varchar,
+        classify boolean
+    ) ON COMMIT DELETE ROWS
+    """
+)
+_COPY = f"COPY bulk_messages ({_COLUMNS}) FROM STDIN"
+_PLAIN = ", ".join(c for c in BulkRow._fields if c not in {"thread_id", "thread_title", "classify"})
+# One statement a batch. `batch` draws the ids; `linked` finds each reply's parent: stored
+# before (p, one unique-index lookup) or in this batch (q); a reply takes its parent's topic.
+# The sort makes every lookup run before the first row is inserted, so a lookup never walks
+# rows this statement is adding. `waiting` links replies stored before their parent (an
+# earlier partial import, the bot): the partial index ix_messages_reply_waiting holds only
+# those. The answer is one row: counts and id arrays, not a row a message.
+_INSERT = text(
+    f"""
+    WITH batch AS MATERIALIZED (
+        SELECT r.*, nextval('messages_id_seq') AS id FROM bulk_messages r
+    ), linked AS MATERIALIZED (
+        SELECT b.*, coalesce(p.id, q.id) AS parent_id,
+               CASE WHEN b.thread_id IS NOT NULL THEN b.thread_id
+                    WHEN p.id IS NOT NULL THEN p.thread_id ELSE q.thread_id END AS topic_id,
+               CASE WHEN b.thread_id IS NOT NULL THEN b.thread_title
+                    WHEN p.id IS NOT NULL THEN p.thread_title ELSE q.thread_title END AS topic_title
+        FROM batch b
+        LEFT JOIN LATERAL (
+            SELECT m.id, m.thread_id, m.thread_title FROM messages m
+            WHERE m.source = b.source AND m.chat_id = b.chat_id AND m.external_id = b.reply_to_external_id
+            LIMIT 1
+        ) p ON true
+        LEFT JOIN batch q
+          ON q.source = b.source AND q.chat_id = b.chat_id AND q.external_id = b.reply_to_external_id
+    ), inserted AS (
+        INSERT INTO messages (id, {_PLAIN}, reply_to_id, thread_id, thread_title,
+                              status, next_attempt_at, revision, attempts, created_at)
+        SELECT id, {_PLAIN}, parent_id, topic_id, topic_title,
+               CASE WHEN classify THEN 'pending' ELSE 'skipped' END,
+               CASE WHEN classify THEN CAST(:lease_until AS timestamptz) END, 1, 0, CAST(:now AS timestamptz)
+        FROM linked ORDER BY id
+        ON CONFLICT ON CONSTRAINT uq_messages_source_chat_ext DO NOTHING
+        RETURNING id, source, chat_id, external_id, status, reply_to_id, thread_id
+    ), waiting AS (
+        UPDATE messages c SET reply_to_id = i.id
+        FROM inserted i
+        WHERE c.reply_to_id IS NULL AND c.reply_to_external_id IS NOT NULL
+          AND c.source = i.source AND c.chat_id = i.chat_id AND c.reply_to_external_id = i.external_id
+        RETURNING c.id
+    )
+    SELECT count(*) AS created, min(id) AS first_id, max(id) AS last_id,
+           coalesce(array_agg(id ORDER BY id) FILTER (WHERE status = 'pending'), '{{}}') AS pending,
+           coalesce(array_agg(DISTINCT chat_id), '{{}}') AS chat_ids,
+           CASE WHEN bool_or(thread_id IS NOT NULL)
+                THEN array_agg(id ORDER BY id) FILTER (WHERE reply_to_id IS NOT NULL AND thread_id IS NULL)
+           END AS topic_replies,
+           (SELECT array_agg(id ORDER BY id) FROM waiting) AS linked
+    FROM inserted
+    """
+)
+_BULK_SETTINGS = text(
+    "SELECT set_config('synchronous_commit', 'off', true),"
+    " set_config('gin_pending_list_limit', '65536', true),"  # kB: the text index sorts bulk rows in later
+    " set_config('enable_mergejoin', 'off', true)"  # a batch's replies meet their parents in a hash table
+)
+# Statistics once the table has grown fourfold since they were taken (and when it has none):
+# enough for the planner to see that a chat holds many messages, so it looks parents up by
+# the unique key instead of walking a whole chat (autovacuum's ANALYZE comes later).
+_STALE_STATISTICS = text(
+    """
+    SELECT pg_relation_size(oid) / current_setting('block_size')::int > greatest(relpages, 0) * 4 + 8
+    FROM pg_class WHERE oid = 'messages'::regclass
+    """
+)
+_ANALYZE = text("ANALYZE messages (source, chat_id, external_id, reply_to_external_id, reply_to_id)")
+
+
+def unique_rows(rows: list[BulkRow]) -> list[BulkRow]:
+    """One row per message (the last one read wins), in order."""
+    return list({(r.source, r.chat_id, r.external_id): r for r in rows}.values())
+
+
+def store_bulk(
+    session: Session, rows: list[BulkRow], *, lease_seconds: float = 120.0
+) -> tuple[BulkStored, list[dict[str, Any]]]:
+    """Store a batch of messages (known ones skipped) in the caller's transaction.
+
+    Returns what it did and the recorded event (published by the caller after the commit).
+    New messages to classify get a lease of `lease_seconds`: the caller queues them after
+    the commit, and the worker's sweep queues them when the lease ends if that never happened.
+    Committing with synchronous_commit off: a crash loses at most the last batches, which
+    a re-run of the import adds again.
+    """
+    return insert_staged(session, stage(session, rows), lease_seconds=lease_seconds)
+
+
+def stage(session: Session, rows: list[BulkRow]) -> int:
+    """Copy a batch into this transaction's staging table (the first half of store_bulk).
+
+    Staging does not look at the messages table, so it may run while the previous batch's
+    transaction is still inserting. Returns how many rows were given.
+    """
+    session.execute(_BULK_SETTINGS)
+    session.execute(_STAGING)
+    connection: Any = session.connection().connection.driver_connection  # psycopg's own
+    with connection.cursor() as cursor, cursor.copy(_COPY) as copy:
+        for row in unique_rows(rows):
+            copy.write_row(row)
+    return len(rows)
+
+
+def insert_staged(
+    session: Session, given: int, *, lease_seconds: float = 120.0
+) -> tuple[BulkStored, list[dict[str, Any]]]:
+    """Insert the staged batch (the second half of store_bulk).
+
+    Replies find parents stored by transactions committed before this statement: a
+    caller running batches side by side stages the next while this one inserts, and
+    lets it insert once this one has committed.
+    """
+    if session.execute(_STALE_STATISTICS).scalar_one():
+        session.execute(_ANALYZE)
+    now = utcnow()
+    batch = session.execute(
+        _INSERT, {"now": now, "lease_until": now + timedelta(seconds=lease_seconds)}
+    ).one()
+    if batch.topic_replies:  # replies to replies inside a forum topic, stored together
+        inherit_threads(session, batch.topic_replies)
+    if batch.linked:
+        inherit_threads(session, batch.linked)
+    result = BulkStored(created=batch.created, existing=given - batch.created, pending=batch.pending)
+    if not batch.created:
+        return result, []
+    summary = {
+        "count": batch.created,
+        "chat_ids": batch.chat_ids,
+        "first_id": batch.first_id,
+        "last_id": batch.last_id,
+        "pending": len(batch.pending),
+    }
+    return result, events.record_events(session, [(events.MESSAGES_IMPORTED, summary)])
