@@ -61,43 +61,42 @@ _STAGING = text(
         source varchar, chat_id varchar, chat_title varchar, external_id varchar, author_id varchar,
         author varchar, text text, sent_at timestamptz, reply_to_external_id varchar,
         thread_id varchar, thread_title varchar, media_kind varchar, forwarded_from varchar,
-        classify boolean
+        classify boolean, id bigint DEFAULT nextval('messages_id_seq')
     ) ON COMMIT DELETE ROWS
     """
 )
 _COPY = f"COPY bulk_messages ({_COLUMNS}) FROM STDIN"
 _PLAIN = ", ".join(c for c in BulkRow._fields if c not in {"thread_id", "thread_title", "classify"})
-# One statement a batch. `batch` draws the ids; `linked` finds each reply's parent: stored
-# before (p, one unique-index lookup) or in this batch (q); a reply takes its parent's topic.
-# The sort makes every lookup run before the first row is inserted, so a lookup never walks
-# rows this statement is adding. `waiting` links replies stored before their parent (an
-# earlier partial import, the bot): the partial index ix_messages_reply_waiting holds only
-# those. The answer is one row: counts and id arrays, not a row a message.
+# One statement a batch. Each staged row drew its id as it was copied; `linked` finds each
+# reply's parent: stored before (p, one unique-index lookup) or in this batch (q), and a reply
+# takes its parent's topic. The sort makes every lookup run before the first row is inserted,
+# so a lookup never walks rows this statement is adding. `waiting` links replies stored
+# before their parent (an earlier partial import, the bot): the partial index
+# ix_messages_reply_waiting holds only those. The answer is one row: counts and id arrays.
 _INSERT = text(
     f"""
-    WITH batch AS MATERIALIZED (
-        SELECT r.*, nextval('messages_id_seq') AS id FROM bulk_messages r
-    ), linked AS MATERIALIZED (
+    WITH linked AS (
         SELECT b.*, coalesce(p.id, q.id) AS parent_id,
                CASE WHEN b.thread_id IS NOT NULL THEN b.thread_id
                     WHEN p.id IS NOT NULL THEN p.thread_id ELSE q.thread_id END AS topic_id,
                CASE WHEN b.thread_id IS NOT NULL THEN b.thread_title
                     WHEN p.id IS NOT NULL THEN p.thread_title ELSE q.thread_title END AS topic_title
-        FROM batch b
+        FROM bulk_messages b
         LEFT JOIN LATERAL (
             SELECT m.id, m.thread_id, m.thread_title FROM messages m
             WHERE m.source = b.source AND m.chat_id = b.chat_id AND m.external_id = b.reply_to_external_id
             LIMIT 1
         ) p ON true
-        LEFT JOIN batch q
+        LEFT JOIN bulk_messages q
           ON q.source = b.source AND q.chat_id = b.chat_id AND q.external_id = b.reply_to_external_id
+        ORDER BY b.id
     ), inserted AS (
         INSERT INTO messages (id, {_PLAIN}, reply_to_id, thread_id, thread_title,
                               status, next_attempt_at, revision, attempts, created_at)
         SELECT id, {_PLAIN}, parent_id, topic_id, topic_title,
                CASE WHEN classify THEN 'pending' ELSE 'skipped' END,
                CASE WHEN classify THEN CAST(:lease_until AS timestamptz) END, 1, 0, CAST(:now AS timestamptz)
-        FROM linked ORDER BY id
+        FROM linked
         ON CONFLICT ON CONSTRAINT uq_messages_source_chat_ext DO NOTHING
         RETURNING id, source, chat_id, external_id, status, reply_to_id, thread_id
     ), waiting AS (

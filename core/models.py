@@ -98,7 +98,7 @@ class Message(SQLModel, table=True):
     author_id: str | None = Field(default=None, max_length=128)
     author: str | None = Field(default=None, max_length=256)
     text: str = Field(sa_type=Text)
-    sent_at: datetime | None = _ts(index=True)
+    sent_at: datetime | None = _ts()
     edited_at: datetime | None = _ts()
     reply_to_external_id: str | None = Field(default=None, max_length=128)
     reply_to_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="messages.id")

@@ -48,6 +48,13 @@ class Chat:
     topics: dict[int, str] = field(default_factory=dict)
     index: int = 0
     """How many of its messages were read (the position named in errors)."""
+    _header: tuple[str, str | None] | None = field(default=None, init=False, repr=False)
+
+    def header(self) -> tuple[str, str | None]:
+        """(chat_id, title), worked out once, at its first message (exports put the header first)."""
+        if self._header is None:
+            self._header = (self.chat_id, self.title)
+        return self._header
 
     @property
     def title(self) -> str | None:
@@ -151,10 +158,11 @@ class ExportReader:
         if raw.get("reply_to_peer_id") is not None:
             reply_to = None  # a reply to another chat's message
         topic = chat.topics.get(reply_to) if reply_to is not None else None
+        chat_id, title = chat.header()
         return BulkRow(
             SOURCE,
-            chat.chat_id,
-            chat.title,
+            chat_id,
+            title,
             str(_required_int(raw, "id")),
             author_id(_str(raw, "from_id")),
             _clip(_str(raw, "from")),
@@ -181,10 +189,11 @@ class ExportReader:
         message_id = _required_int(raw, "id")
         title = _clip(_str(raw, "title")) or f"topic {message_id}"
         chat.topics[message_id] = title
+        chat_id, chat_title = chat.header()
         return BulkRow(
             SOURCE,
-            chat.chat_id,
-            chat.title,
+            chat_id,
+            chat_title,
             str(message_id),
             author_id(_str(raw, "actor_id")),
             _clip(_str(raw, "actor")),

@@ -84,16 +84,13 @@ class _Pipeline:
     services: Services
     report: ImportReport
     in_flight: deque[asyncio.Task[None]] = field(default_factory=deque)
-    turn: threading.Event = field(default_factory=threading.Event)
+    turn: _Turn = field(default_factory=lambda: _Turn.done())
     queueing: list[asyncio.Task[None]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.turn.set()
 
     async def submit(self, batch: list[BulkRow]) -> None:
         while len(self.in_flight) >= IN_FLIGHT:
             await self.in_flight.popleft()
-        previous, self.turn = self.turn, threading.Event()
+        previous, self.turn = self.turn, _Turn()
         self.in_flight.append(asyncio.create_task(self._store(batch, previous, self.turn)))
         await asyncio.sleep(0)  # let it reach its thread before reading on
 
@@ -106,8 +103,8 @@ class _Pipeline:
             if isinstance(outcome, BaseException):
                 raise outcome
 
-    async def _store(self, rows: list[BulkRow], previous: threading.Event, done: threading.Event) -> None:
-        stored, new_events = await asyncio.to_thread(self._write, rows, previous, done)
+    async def _store(self, rows: list[BulkRow], previous: _Turn, mine: _Turn) -> None:
+        stored, new_events = await asyncio.to_thread(self._write, rows, previous, mine)
         await self.services.publish(new_events)
         self.queueing = [task for task in self.queueing if not task.done()]
         self.queueing.append(asyncio.create_task(self.services.enqueue(list(stored.pending))))
@@ -116,15 +113,17 @@ class _Pipeline:
         self.report.queued += len(stored.pending)
 
     def _write(
-        self, rows: list[BulkRow], previous: threading.Event, done: threading.Event
+        self, rows: list[BulkRow], previous: _Turn, mine: _Turn
     ) -> tuple[BulkStored, list[dict[str, Any]]]:
         lease = self.services.settings.task_ack_wait
         try:
             for attempt in range(1, ATTEMPTS + 1):
                 try:
                     with session_scope(self.services.engine) as session:
+                        previous.staged.wait()  # ids are drawn in the file's order
                         given = stage(session, rows)
-                        previous.wait()
+                        mine.staged.set()
+                        previous.stored.wait()
                         return insert_staged(session, given, lease_seconds=lease)
                 except IntegrityError:
                     # A parent in this batch was stored meanwhile by someone else (the bot),
@@ -133,7 +132,23 @@ class _Pipeline:
                         raise
             raise AssertionError("unreachable")
         finally:
-            done.set()
+            mine.staged.set()
+            mine.stored.set()
+
+
+@dataclass
+class _Turn:
+    """One batch's progress, which the next batch waits on."""
+
+    staged: threading.Event = field(default_factory=threading.Event)
+    stored: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def done(cls) -> _Turn:
+        turn = cls()
+        turn.staged.set()
+        turn.stored.set()
+        return turn
 
 
 IN_FLIGHT = 2

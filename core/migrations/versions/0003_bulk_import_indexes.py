@@ -9,6 +9,8 @@ Create Date: 2026-11-21 14:00:00
   stored message about fifty index entries.
 - The reply-key index keeps only replies still waiting for their parent (the rows the
   linking looks for), and the reply_to_id index only replies: most messages are neither.
+- ix_messages_sent_at goes: no query uses it (chats filter on ix_messages_chat_sent, the
+  analytics on coalesce(sent_at, created_at)), and every stored message paid for it.
 """
 
 from collections.abc import Sequence
@@ -41,9 +43,11 @@ def upgrade() -> None:
         ["reply_to_id"],
         postgresql_where=sa.text("reply_to_id IS NOT NULL"),
     )
+    op.drop_index("ix_messages_sent_at", table_name="messages")
 
 
 def downgrade() -> None:
+    op.create_index("ix_messages_sent_at", "messages", ["sent_at"])
     op.drop_index("ix_messages_reply_to_id", table_name="messages")
     op.create_index("ix_messages_reply_to_id", "messages", ["reply_to_id"])
     op.drop_index("ix_messages_reply_waiting", table_name="messages")
