@@ -138,25 +138,12 @@ def unique_rows(rows: list[BulkRow]) -> list[BulkRow]:
     return list({(r.source, r.chat_id, r.external_id): r for r in rows}.values())
 
 
-def store_bulk(
-    session: Session, rows: list[BulkRow], *, lease_seconds: float = 120.0
-) -> tuple[BulkStored, list[dict[str, Any]]]:
-    """Store a batch of messages (known ones skipped) in the caller's transaction.
-
-    Returns what it did and the recorded event (published by the caller after the commit).
-    New messages to classify get a lease of `lease_seconds`: the caller queues them after
-    the commit, and the worker's sweep queues them when the lease ends if that never happened.
-    Committing with synchronous_commit off: a crash loses at most the last batches, which
-    a re-run of the import adds again.
-    """
-    return insert_staged(session, stage(session, rows), lease_seconds=lease_seconds)
-
-
 def stage(session: Session, rows: list[BulkRow]) -> int:
-    """Copy a batch into this transaction's staging table (the first half of store_bulk).
+    """Copy a batch into this transaction's staging table, drawing the new rows' ids.
 
-    Staging does not look at the messages table, so it may run while the previous batch's
-    transaction is still inserting. Returns how many rows were given.
+    The first half of storing a batch, in the caller's transaction; `insert_staged` is the
+    second. Staging does not look at the messages table, so it may run while the previous
+    batch's transaction is still inserting. Returns how many rows were given.
     """
     session.execute(_BULK_SETTINGS)
     session.execute(_STAGING)
@@ -170,11 +157,15 @@ def stage(session: Session, rows: list[BulkRow]) -> int:
 def insert_staged(
     session: Session, given: int, *, lease_seconds: float = 120.0
 ) -> tuple[BulkStored, list[dict[str, Any]]]:
-    """Insert the staged batch (the second half of store_bulk).
+    """Insert the staged batch (known messages skipped); returns what it did and the
+    recorded event, which the caller publishes after the commit.
 
     Replies find parents stored by transactions committed before this statement: a
     caller running batches side by side stages the next while this one inserts, and
-    lets it insert once this one has committed.
+    lets it insert once this one has committed. New messages to classify get a lease of
+    `lease_seconds`: the caller queues them after the commit, and the worker's sweep
+    queues them when the lease ends if that never happened. Committing with
+    synchronous_commit off, a crash loses at most the last batches, which a re-run adds.
     """
     if session.execute(_STALE_STATISTICS).scalar_one():
         session.execute(_ANALYZE)
