@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from core.bulk import BulkRow, insert_staged, stage
 from core.config import Settings
+from core.db import session_scope
 from core.models import Kind, MessageStatus
 from tests.support.dashboard import MESSAGES, Verdict, message, open_page, post, texts
 
@@ -58,3 +60,17 @@ def test_a_message_opens_its_reply_thread(engine: Engine, settings: Settings) ->
     screen = texts(at)
     assert all(t in screen for t in ("thread: which card type?", "thread: same here", "**Petro**"))
     assert plus_one
+
+
+def test_an_imported_batch_shows_in_the_feed_on_the_next_probe(engine: Engine, settings: Settings) -> None:
+    post(engine, settings, [message("imports: live message", chat="imports")])
+    at = open_page(MESSAGES)
+    at.selectbox(key="msg_chat").select("imports").run()
+    assert feed(at) == ["imports: live message"]
+    history = BulkRow("test", "imports", "Imports chat", "h1", None, "Ігор", "imports: from the history export",
+                      None, None, None, None, None, None, True)  # fmt: skip
+    with session_scope(engine) as session:  # what `tracker import telegram` commits for a batch
+        stored, _ = insert_staged(session, stage(session, [history]))
+    assert stored.created == 1
+    at.run()  # what the one-second live probe triggers when the outbox moves (one messages.imported)
+    assert feed(at) == ["imports: from the history export", "imports: live message"]
