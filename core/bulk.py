@@ -21,8 +21,9 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core import events
+from core.ingestion import COLUMN_TYPES, refresh_statistics
 from core.models import utcnow
-from core.telegram.threads import inherit_threads
+from core.threads import inherit_threads
 
 
 class BulkRow(NamedTuple):
@@ -55,15 +56,11 @@ class BulkStored:
 
 
 _COLUMNS = ", ".join(BulkRow._fields)
+_STAGED_TYPES = {**COLUMN_TYPES, "classify": "boolean"}
 _STAGING = text(
-    """
-    CREATE TEMPORARY TABLE IF NOT EXISTS bulk_messages (
-        source varchar, chat_id varchar, chat_title varchar, external_id varchar, author_id varchar,
-        author varchar, text text, sent_at timestamptz, reply_to_external_id varchar,
-        thread_id varchar, thread_title varchar, media_kind varchar, forwarded_from varchar,
-        classify boolean, id bigint DEFAULT nextval('messages_id_seq')
-    ) ON COMMIT DELETE ROWS
-    """
+    "CREATE TEMPORARY TABLE IF NOT EXISTS bulk_messages ("
+    + ", ".join(f"{name} {_STAGED_TYPES[name]}" for name in BulkRow._fields)
+    + ", id bigint DEFAULT nextval('messages_id_seq')) ON COMMIT DELETE ROWS"
 )
 _COPY = f"COPY bulk_messages ({_COLUMNS}) FROM STDIN"
 _PLAIN = ", ".join(c for c in BulkRow._fields if c not in {"thread_id", "thread_title", "classify"})
@@ -121,16 +118,6 @@ _BULK_SETTINGS = text(
     " set_config('gin_pending_list_limit', '65536', true),"  # kB: the text index sorts bulk rows in later
     " set_config('enable_mergejoin', 'off', true)"  # a batch's replies meet their parents in a hash table
 )
-# Statistics once the table has grown fourfold since they were taken (and when it has none):
-# enough for the planner to see that a chat holds many messages, so it looks parents up by
-# the unique key instead of walking a whole chat (autovacuum's ANALYZE comes later).
-_STALE_STATISTICS = text(
-    """
-    SELECT pg_relation_size(oid) / current_setting('block_size')::int > greatest(relpages, 0) * 4 + 8
-    FROM pg_class WHERE oid = 'messages'::regclass
-    """
-)
-_ANALYZE = text("ANALYZE messages (source, chat_id, external_id, reply_to_external_id, reply_to_id)")
 
 
 def unique_rows(rows: list[BulkRow]) -> list[BulkRow]:
@@ -167,8 +154,9 @@ def insert_staged(
     queues them when the lease ends if that never happened. Committing with
     synchronous_commit off, a crash loses at most the last batches, which a re-run adds.
     """
-    if session.execute(_STALE_STATISTICS).scalar_one():
-        session.execute(_ANALYZE)
+    # Fourfold growth is enough here: once the planner has seen that a chat holds many
+    # messages, it looks parents up by the unique key instead of walking the chat.
+    refresh_statistics(session, growth=4)
     now = utcnow()
     batch = session.execute(
         _INSERT, {"now": now, "lease_until": now + timedelta(seconds=lease_seconds)}

@@ -47,15 +47,16 @@ class Stored:
     status: MessageStatus
 
 
-_COLUMNS = {
+COLUMN_TYPES = {
+    # the messages columns an insert sets, with their SQL types
     "source": "varchar", "chat_id": "varchar", "chat_title": "varchar", "external_id": "varchar",
     "author_id": "varchar", "author": "varchar", "text": "text", "sent_at": "timestamptz",
     "reply_to_external_id": "varchar", "thread_id": "varchar", "thread_title": "varchar",
     "media_kind": "varchar", "forwarded_from": "varchar", "status": "varchar",
     "next_attempt_at": "timestamptz",
 }  # fmt: skip
-_NAMES = ", ".join(_COLUMNS)
-_ARRAYS = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _COLUMNS.items())
+_NAMES = ", ".join(COLUMN_TYPES)
+_ARRAYS = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in COLUMN_TYPES.items())
 # One short statement with one array per column: cheap to send and to plan, whatever the batch size.
 _INSERT = text(
     f"""
@@ -104,7 +105,7 @@ _LINK_WAITING_REPLIES = text(
 
 _STALE_STATISTICS = text(
     """
-    SELECT pg_relation_size(oid) / current_setting('block_size')::int > relpages * 1.25 + 8
+    SELECT pg_relation_size(oid) / current_setting('block_size')::int > relpages * :growth + 8
     FROM pg_class WHERE oid = 'messages'::regclass
     """
 )
@@ -118,21 +119,22 @@ STATISTICS_BATCH = 100
 """Smaller inserts leave the statistics to autovacuum: their lookups stay cheap anyway."""
 
 
-def refresh_statistics(session: Session) -> None:
-    """ANALYZE messages once it has grown by a quarter since its statistics were taken.
+def refresh_statistics(session: Session, growth: float = 1.25) -> None:
+    """ANALYZE messages once it has grown `growth` times since its statistics were taken
+    (or has none, once it holds a few pages).
 
     Autovacuum analyzes a table about a minute after it changed; until then, during a
     bulk import or a burst of batches, the planner takes a large table for a small one
     and turns the reply-linking lookups into scans of the whole table (seconds per batch).
     Runs inside the caller's transaction, so it also sees the rows just inserted.
     """
-    if session.execute(_STALE_STATISTICS).scalar_one():
+    if session.execute(_STALE_STATISTICS, {"growth": growth}).scalar_one():
         session.execute(_ANALYZE)
 
 
 def _columns(items: list[MessageIn], lease_until: datetime) -> dict[str, Any]:
     """The rows to insert as one list per column."""
-    columns: dict[str, Any] = {name: [getattr(i, name, None) for i in items] for name in _COLUMNS}
+    columns: dict[str, Any] = {name: [getattr(i, name, None) for i in items] for name in COLUMN_TYPES}
     columns["status"] = [MessageStatus.pending if i.classify else MessageStatus.skipped for i in items]
     columns["next_attempt_at"] = [lease_until if i.classify else None for i in items]
     columns["now"] = utcnow()

@@ -11,7 +11,7 @@ from core.models import Message as StoredMessage
 from core.models import MessageStatus
 from core.telegram import SOURCE
 from core.telegram.convert import edited_at, to_message_in
-from core.telegram.threads import inherit_threads
+from core.threads import inherit_threads
 
 
 async def receive_message(services: Services, message: Message) -> int | None:
