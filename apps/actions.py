@@ -7,7 +7,6 @@ labels. The person then sees what happened, or why nothing did.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -16,8 +15,10 @@ import streamlit as st
 from sqlmodel import Session
 
 from apps import context, data
-from core import prompts, tasks
-from core.tasks import InvalidTaskChange, TaskConflict, TaskNotFound
+from core.classification import prompts
+from core.classification.local import training
+from core.triage import tasks
+from core.triage.tasks import InvalidTaskChange, TaskConflict, TaskNotFound
 
 CONFLICT = (
     "Nothing was changed: someone else changed {which} since this page was loaded. "
@@ -192,11 +193,6 @@ def activate_prompt(version: str) -> None:
 
 def retrain() -> None:
     """Train the local model on the seed examples plus every human decision, and activate it."""
-    try:
-        training = importlib.import_module("core.training")
-    except ImportError:
-        flash("error", "Retraining is not available in this installation (core.training is missing).")
-        return
     data_dir = context.settings().runtime_dir
 
     def work(session: Session) -> tuple[Any, list[dict[str, Any]]]:

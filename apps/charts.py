@@ -1,4 +1,4 @@
-"""Altair charts of the analytics frames (core.analytics), one function per figure."""
+"""Altair charts of the analytics frames (core.triage.analytics), one function per figure."""
 
 from __future__ import annotations
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.blocking import BlockingServices
 from core.config import Settings
-from core.secrets import with_secrets
+from core.runtime.blocking import BlockingServices
+from core.runtime.secrets import with_secrets
 
 NOT_CONFIGURED = (
     "The dashboard has no database or NATS to talk to. Start it with `tracker dashboard` "

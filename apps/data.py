@@ -14,13 +14,17 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from core import analytics, events, inbox, messages, model_registry, prompts, tasks
+from core import events
+from core.classification import prompts
+from core.classification.local import registry as model_registry
 from core.db import get_engine, session_scope
-from core.inbox import TaskCard
-from core.messages import MessageFilter
+from core.messages import reads as messages
+from core.messages.reads import MessageFilter
 from core.models import LocalModel, TaskStatus
 from core.schemas import MessagePublic, TaskPublic
-from core.tasks import SortKey, TaskFilter
+from core.triage import analytics, inbox, tasks
+from core.triage.inbox import TaskCard
+from core.triage.tasks import SortKey, TaskFilter
 
 PAGES = 32
 """Cached pages kept per reader: bounds the memory a long session can take."""

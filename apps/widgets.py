@@ -13,10 +13,10 @@ import streamlit as st
 
 from apps import actions, context, data
 from apps.actions import card_key
-from core.inbox import TaskCard
 from core.models import Kind, LocalModel, Priority, TaskStatus
 from core.schemas import IssuePublic, MessagePublic, TaskPublic
-from core.tasks import TaskFilter
+from core.triage.inbox import TaskCard
+from core.triage.tasks import TaskFilter
 
 KINDS, PRIORITIES, STATUSES = list(Kind), list(Priority), list(TaskStatus)
 PRIORITY_COLOR = {"critical": "red", "high": "orange", "medium": "blue", "low": "gray"}

@@ -22,14 +22,14 @@ from typing import Any
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from core.classification.cache import MemoryCache
 from core.classification.dataset import Example, load_jsonl
 from core.classification.factory import build_classifier
-from core.classification.llm import read_batch
-from core.classification.local import LocalClassifier, seed_examples, train
+from core.classification.llm.agent import read_batch
+from core.classification.llm.cache import MemoryCache
+from core.classification.local.classifier import LocalClassifier, seed_examples, train
+from core.classification.prompts import DEFAULT_PROMPT
 from core.config import Settings
-from core.evaluation import evaluate
-from core.prompts import DEFAULT_PROMPT
+from core.evaluation.runner import evaluate
 
 SWEEP = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 

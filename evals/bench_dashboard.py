@@ -6,7 +6,7 @@ Starts embedded PostgreSQL and NATS in a temporary data dir, bulk-loads a histor
 (generate_series: messages, their classifications, tasks, human labels, outbox events),
 then prints:
   1. the load time and table sizes;
-  2. the triage screen's data call (core.inbox.task_cards) and the whole screen rendered by
+  2. the triage screen's data call (core.triage.inbox.task_cards) and the whole screen rendered by
      Streamlit's AppTest, cold caches each time (target: <= 1.5 s);
   3. `tracker dashboard` (a real Streamlit server) driven in Debian's headless Chromium while a
      person works through --work tasks (accept, or reject every fifth): the screen's first load,
@@ -33,10 +33,10 @@ from sqlalchemy import Engine, text
 
 from core.config import Settings
 from core.db import get_engine, session_scope
-from core.inbox import task_cards
 from core.models import Kind, TaskStatus
-from core.runtime import free_port
-from core.tasks import TaskFilter
+from core.runtime.embedded import free_port
+from core.triage.inbox import task_cards
+from core.triage.tasks import TaskFilter
 from evals.harness import embedded_system
 
 DASHBOARD = Path(__file__).parents[1] / "apps" / "dashboard.py"

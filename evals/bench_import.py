@@ -23,8 +23,8 @@ from typing import IO, Any
 
 from sqlalchemy import text
 
-from core.bootstrap import connect
 from core.config import Settings
+from core.runtime.bootstrap import connect
 from core.telegram.importer import ImportReport, import_export
 from evals.harness import embedded_system
 

@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from core.config import Settings
 from core.db import get_engine
-from core.queue import stream_name
+from core.runtime.queue import stream_name
 from evals.harness import api_server, auth, chat_message, cpu_seconds, embedded_system
 
 

@@ -20,9 +20,15 @@ import time
 from pathlib import Path
 
 from core.classification.dataset import Example
-from core.classification.local import LocalClassifier, active_model_path, save_model, seed_examples, train
+from core.classification.local.classifier import (
+    LocalClassifier,
+    active_model_path,
+    save_model,
+    seed_examples,
+    train,
+)
 from core.classification.types import MessageInput
-from core.evaluation import evaluate
+from core.evaluation.runner import evaluate
 
 SUFFIXES = ["", " pls", " 🙏", " !!", " (again)", " — глянь", " срочно?", " ok?", " #42", " @ops"]
 
@@ -50,7 +56,7 @@ def load_seconds(path: Path) -> dict[str, float]:
     """Fresh interpreter: import the classifier module, then load the model file."""
     code = (
         "import time, json; w=time.perf_counter(); c=time.process_time();"
-        "from core.classification.local import LocalClassifier;"
+        "from core.classification.local.classifier import LocalClassifier;"
         "w1=time.perf_counter(); c1=time.process_time();"
         f"LocalClassifier.load({str(path)!r});"
         "print(json.dumps({'import_wall': w1-w, 'import_cpu': c1-c,"

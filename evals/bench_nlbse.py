@@ -18,8 +18,16 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from core.classification.dataset import Example
-from core.classification.local import TrainConfig, train
-from core.nlbse import NLBSE_CONFIG, TEST_FILE, TRAIN_FILE, macro_f1, read_split, run_nlbse24, run_repo
+from core.classification.local.classifier import TrainConfig, train
+from core.evaluation.nlbse import (
+    NLBSE_CONFIG,
+    TEST_FILE,
+    TRAIN_FILE,
+    macro_f1,
+    read_split,
+    run_nlbse24,
+    run_repo,
+)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "nlbse24"
 GRID = (0.1, 0.3, 1.0)

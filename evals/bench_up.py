@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from core.runtime import free_port
+from core.runtime.embedded import free_port
 
 UP = [sys.executable, "-c", "from services.cli import main; main()", "up"]
 

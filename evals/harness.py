@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from core.config import Settings
 from core.db import migrate
-from core.runtime import child_env, free_port, resolved_settings, servers
+from core.runtime.embedded import child_env, free_port, resolved_settings, servers
 
 
 @contextlib.contextmanager

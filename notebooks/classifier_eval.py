@@ -10,12 +10,16 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
-    from core import eval_charts, eval_data, eval_frames, eval_runs, workbench
+    from core.classification.local.registry import list_local_models
+    from core.classification.prompts import DEFAULT_PROMPT, as_version, get_active_prompt, list_prompts
     from core.config import get_settings
     from core.db import get_engine, session_scope
-    from core.evaluation import KIND_LABELS, save_eval_run
-    from core.model_registry import list_local_models
-    from core.prompts import DEFAULT_PROMPT, as_version, get_active_prompt, list_prompts
+    from core.evaluation import charts as eval_charts
+    from core.evaluation import data as eval_data
+    from core.evaluation import frames as eval_frames
+    from core.evaluation import runs as eval_runs
+    from core.evaluation import workbench
+    from core.evaluation.runner import KIND_LABELS, save_eval_run
 
 
 @app.function

@@ -8,11 +8,16 @@ with app.setup:
     import marimo as mo
     import polars as pl
 
-    from core import eval_charts, eval_data, eval_frames, eval_runs, prompt_lab, workbench
+    from core.classification.prompts import DEFAULT_PROMPT, as_version, get_active_prompt, list_prompts
     from core.classification.types import LLMUnavailable
     from core.config import get_settings
     from core.db import get_engine, session_scope
-    from core.prompts import DEFAULT_PROMPT, as_version, get_active_prompt, list_prompts
+    from core.evaluation import charts as eval_charts
+    from core.evaluation import data as eval_data
+    from core.evaluation import frames as eval_frames
+    from core.evaluation import prompt_review as prompt_lab
+    from core.evaluation import runs as eval_runs
+    from core.evaluation import workbench
 
 
 @app.cell(hide_code=True)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 
 from core.config import Settings
 from core.db import get_engine, migrate, sqlalchemy_url
-from core.runtime import EmbeddedNats, EmbeddedPostgres
+from core.runtime.embedded import EmbeddedNats, EmbeddedPostgres
 
 API_KEY = "test-key-0123456789"
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from apps import context, data, live, widgets
-from core.messages import MessageFilter
+from core.messages.reads import MessageFilter
 from core.models import Kind, MessageStatus
 
 PAGE_SIZE = 50

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pydantic_ai.models import Model
 
-from core.classification.active_local import ActiveLocalClassifier
-from core.classification.cache import DatabaseCache, LLMCache, MemoryCache
 from core.classification.cascade import CascadeClassifier
-from core.classification.coalesce import CoalescingClassifier
-from core.classification.llm import LLMClassifier
+from core.classification.llm.agent import LLMClassifier
+from core.classification.llm.cache import DatabaseCache, LLMCache, MemoryCache
+from core.classification.llm.coalesce import CoalescingClassifier
+from core.classification.local.active import ActiveLocalClassifier
+from core.classification.prompts import DEFAULT_PROMPT, ActivePrompt, PromptSource
 from core.classification.types import Classifier
 from core.config import ClassifierMode, Settings
 from core.db import get_engine
-from core.prompts import DEFAULT_PROMPT, ActivePrompt, PromptSource
 
 
 def build_classifier(

@@ -10,8 +10,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.filters import Filter
 from aiogram.types import ChatMemberUpdated, Message
 
-from core.bootstrap import Services
 from core.config import Settings
+from core.runtime.bootstrap import Services
 from core.telegram.convert import is_allowed
 from core.telegram.webhook import secret_matches, webhook_secret
 

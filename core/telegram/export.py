@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import ijson
 
-from core.bulk import BulkRow
+from core.messages.bulk import BulkRow
 from core.telegram import SOURCE
 
 CHAT_PREFIXES = {"messages": "", "chats.list.item.messages": "chats.list.item"}

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from core.bootstrap import Services
-from core.bulk import BulkRow, BulkStored, insert_staged, stage
 from core.db import session_scope
+from core.messages.bulk import BulkRow, BulkStored, insert_staged, stage
+from core.runtime.bootstrap import Services
 from core.telegram.export import CountingReader, ExportReader, ExportStats
 
 DEMO_EXPORT = Path(__file__).with_name("demo_export.json")

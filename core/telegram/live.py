@@ -5,13 +5,13 @@ from __future__ import annotations
 from aiogram.types import Message
 from sqlmodel import Session, select
 
-from core.bootstrap import Services
-from core.ingestion import apply_edit
+from core.messages.ingest import apply_edit
+from core.messages.threads import inherit_threads
 from core.models import Message as StoredMessage
 from core.models import MessageStatus
+from core.runtime.bootstrap import Services
 from core.telegram import SOURCE
 from core.telegram.convert import edited_at, to_message_in
-from core.threads import inherit_threads
 
 
 async def receive_message(services: Services, message: Message) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from core.config import Settings
-from core.secrets import stored_secret
+from core.runtime.secrets import stored_secret
 
 WEBHOOK_PATH = "/api/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -18,10 +18,10 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException
 
 from core import events
-from core.bootstrap import connect
 from core.config import Settings
 from core.db import session_scope
-from core.queue import events_subject
+from core.runtime.bootstrap import connect
+from core.runtime.queue import events_subject
 from services.api import ws
 from services.api.auth import RequireApiKey
 from services.api.limits import BodyLimit

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.bootstrap import Services
 from core.config import Settings
+from core.runtime.bootstrap import Services
 
 Event = dict[str, Any]
 Fetch = Callable[[int], Awaitable[list[Event]]]

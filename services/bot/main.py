@@ -7,9 +7,9 @@ import asyncio
 import logging
 from contextlib import suppress
 
-from core.bootstrap import connect
 from core.config import Settings
-from core.runtime import stop_on_signals
+from core.runtime.bootstrap import connect
+from core.runtime.embedded import stop_on_signals
 from core.telegram.bot import TelegramApp
 from services.bot.notify import notify_critical
 

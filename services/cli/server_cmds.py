@@ -17,8 +17,8 @@ from rich.console import Console
 
 from core.config import Settings
 from core.db import migrate
-from core.runtime import Servers, child_env, resolved_settings, start_servers
-from core.secrets import with_secrets
+from core.runtime.embedded import Servers, child_env, resolved_settings, start_servers
+from core.runtime.secrets import with_secrets
 
 console = Console(stderr=True)
 

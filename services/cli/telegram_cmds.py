@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from core.bootstrap import connect
 from core.config import Settings
 from core.db import migrate
-from core.runtime import resolved_settings, servers
+from core.runtime.bootstrap import connect
+from core.runtime.embedded import resolved_settings, servers
 from core.telegram.export import ExportError
 from core.telegram.importer import DEMO_EXPORT, ImportReport, import_export
 from core.telegram.importer import Progress as OnProgress

@@ -8,14 +8,14 @@ from contextlib import suppress
 
 from taskiq.api import run_receiver_task
 
-from core.bootstrap import Services, connect
 from core.classification.factory import build_classifier
 from core.classification.types import Classifier
 from core.config import Settings
 from core.db import session_scope
-from core.pipeline import claim_due, classify_messages
-from core.queue import CLASSIFY_TASK
-from core.runtime import stop_on_signals
+from core.runtime.bootstrap import Services, connect
+from core.runtime.embedded import stop_on_signals
+from core.runtime.queue import CLASSIFY_TASK
+from core.triage.pipeline import claim_due, classify_messages
 
 log = logging.getLogger("tracker.worker")
 

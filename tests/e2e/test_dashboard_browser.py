@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from websockets.sync.client import connect
 
-from core.runtime import free_port
+from core.runtime.embedded import free_port
 from tests.support.processes import stop_process, wait_healthy, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,7 +12,7 @@ import httpx
 import psutil
 import pytest
 
-from core.runtime import free_port
+from core.runtime.embedded import free_port
 from tests.support.processes import stop_process, wait_until
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from core.runtime import free_port
+from core.runtime.embedded import free_port
 from tests.support.processes import stop_process, wait_healthy, wait_until
 
 

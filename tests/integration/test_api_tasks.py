@@ -14,8 +14,8 @@ from sqlalchemy import Engine, text
 
 from core.config import Settings
 from core.models import PRIORITY_RANK, Priority
-from core.pipeline import classify_messages
-from core.runtime import EmbeddedNats, free_port, nats_server_binary
+from core.runtime.embedded import EmbeddedNats, free_port, nats_server_binary
+from core.triage.pipeline import classify_messages
 from tests.support.api import AUTH, api_settings, message, row_counts
 from tests.support.classifiers import ScriptedClassifier
 from tests.support.processes import api_process, stop_process, wait_until

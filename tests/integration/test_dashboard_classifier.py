@@ -9,8 +9,8 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from apps.actions import card_key
-from core import prompts
-from core.classification.local import active_model_path
+from core.classification import prompts
+from core.classification.local.classifier import active_model_path
 from core.config import Settings
 from core.db import session_scope
 from core.models import EvalRun, LocalModel

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from core.bulk import BulkRow, insert_staged, stage
 from core.config import Settings
 from core.db import session_scope
+from core.messages.bulk import BulkRow, insert_staged, stage
 from core.models import Kind, MessageStatus
 from tests.support.dashboard import MESSAGES, Verdict, message, open_page, post, texts
 

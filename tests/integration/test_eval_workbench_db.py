@@ -8,15 +8,15 @@ import uuid
 import pytest
 from sqlalchemy import Engine, func, select
 
+from core.classification.prompts import DEFAULT_PROMPT, PromptVersion, get_active_prompt, get_prompt
 from core.db import session_scope
-from core.eval_data import TRIAGED, EvalData, triaged
-from core.eval_runs import RunSpec, evaluate_specs, load_eval_run, saved_runs
-from core.evaluation import save_eval_run
+from core.evaluation.data import TRIAGED, EvalData, triaged
+from core.evaluation.prompt_review import PromptReview, ReviewError, activate_reviewed, review, save_version
+from core.evaluation.runner import save_eval_run
+from core.evaluation.runs import RunSpec, evaluate_specs, load_eval_run, saved_runs
+from core.evaluation.workbench import open_database
 from core.models import EvalRun, Kind, Label
-from core.prompt_lab import PromptReview, ReviewError, activate_reviewed, review, save_version
-from core.prompts import DEFAULT_PROMPT, PromptVersion, get_active_prompt, get_prompt
-from core.runtime import free_port
-from core.workbench import open_database
+from core.runtime.embedded import free_port
 from tests.support.classifiers import ScriptedClassifier, keyword_kind
 from tests.support.fake_llm import ScriptedLLM, gold, llm_settings
 from tests.support.triage_data import PARENT, add_triaged

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from pydantic_ai import models
 
-from core.classification.cache import MemoryCache
-from core.classification.llm import LLMClassifier
+from core.classification.llm.agent import LLMClassifier
+from core.classification.llm.cache import MemoryCache
 from core.classification.types import MessageInput, Outcome
 from core.config import Settings
 from core.models import Kind
-from core.runtime import free_port
+from core.runtime.embedded import free_port
 from tests.support.llm_server import start_llm_server
 from tests.support.processes import stop_process
 

@@ -9,11 +9,11 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import select
 
 from core.db import alembic_config, session_scope
-from core.ingestion import ingest
-from core.messages import MessageFilter, list_messages
+from core.messages.ingest import ingest
+from core.messages.reads import MessageFilter, list_messages
+from core.messages.search import message_text_matches
 from core.models import Message
 from core.schemas import MessageIn
-from core.search import message_text_matches
 from tests.conftest import create_database
 
 pytestmark = pytest.mark.backbone

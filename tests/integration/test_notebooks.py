@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from core.classification.local.registry import list_eval_runs
+from core.classification.prompts import DEFAULT_PROMPT, get_active_prompt, get_prompt
 from core.db import get_engine, session_scope
-from core.eval_data import SEED_HELD_OUT, TRIAGED
-from core.eval_runs import saved_runs
-from core.model_registry import list_eval_runs
+from core.evaluation.data import SEED_HELD_OUT, TRIAGED
+from core.evaluation.runs import saved_runs
 from core.models import EvalRun, LLMCacheEntry
-from core.prompts import DEFAULT_PROMPT, get_active_prompt, get_prompt
-from core.runtime import free_port
+from core.runtime.embedded import free_port
 from tests.conftest import create_database
 from tests.support.llm_stub import ALL_BUGS, StubLLM, stub_llm_server
 from tests.support.triage_data import TRIAGED as ROWS

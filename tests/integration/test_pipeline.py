@@ -12,9 +12,9 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.db import session_scope
-from core.ingestion import apply_edit, ingest
-from core.pipeline import claim_due, classify_messages
+from core.messages.ingest import apply_edit, ingest
 from core.schemas import MessageIn
+from core.triage.pipeline import claim_due, classify_messages
 from tests.support.classifiers import ScriptedClassifier
 
 pytestmark = pytest.mark.backbone

@@ -9,14 +9,11 @@ import typer
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from core.classification.cache import DatabaseCache, cache_key
-from core.classification.coalesce import CoalescingClassifier
 from core.classification.factory import build_classifier
-from core.classification.llm import LLMClassifier
-from core.classification.types import MessageInput
-from core.db import session_scope
-from core.models import Prompt
-from core.prompts import (
+from core.classification.llm.agent import LLMClassifier
+from core.classification.llm.cache import DatabaseCache, cache_key
+from core.classification.llm.coalesce import CoalescingClassifier
+from core.classification.prompts import (
     DEFAULT_TEXT,
     ActivePrompt,
     activate_prompt,
@@ -24,6 +21,9 @@ from core.prompts import (
     get_active_prompt,
     list_prompts,
 )
+from core.classification.types import MessageInput
+from core.db import session_scope
+from core.models import Prompt
 from services.cli import prompt_cmds
 from tests.support.fake_llm import ScriptedLLM, gold, llm_settings
 

@@ -16,14 +16,14 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from core.bootstrap import connect
 from core.classification.types import Classification, MessageInput, Outcome
 from core.config import Settings
 from core.models import Kind, Label, Message, MessageStatus, Priority, Task, TaskMessage, TaskStatus
-from core.pipeline import classify_messages, load_due
-from core.queue import stream_name
+from core.runtime.bootstrap import connect
+from core.runtime.queue import stream_name
 from core.telegram.bot import TelegramApp
 from core.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
+from core.triage.pipeline import classify_messages, load_due
 from services.bot.main import run_bot
 from services.bot.notify import notify_critical
 from tests.support.classifiers import ScriptedClassifier

@@ -13,11 +13,11 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from core.bootstrap import Services, connect
 from core.config import Settings
-from core.ingestion import store
+from core.messages.ingest import store
 from core.models import Message, MessageStatus
-from core.queue import stream_name
+from core.runtime.bootstrap import Services, connect
+from core.runtime.queue import stream_name
 from core.schemas import MessageIn
 from core.telegram.export import ExportError
 from core.telegram.importer import DEMO_EXPORT, import_export

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from core.bootstrap import connect
 from core.config import Settings
-from core.runtime import free_port
+from core.runtime.bootstrap import connect
+from core.runtime.embedded import free_port
 from core.schemas import MessageIn
 from tests.support.llm_server import start_llm_server
 from tests.support.processes import spawn_worker, stop_process, wait_until, worker_process

@@ -25,13 +25,13 @@ from core import events
 from core.classification.types import Classification, MessageInput, Outcome
 from core.config import Settings
 from core.db import session_scope
-from core.inbox import TaskCard, task_cards
-from core.ingestion import ingest
+from core.messages.ingest import ingest
 from core.models import Kind, Priority, TaskStatus
-from core.pipeline import classify_messages
-from core.queue import events_subject
+from core.runtime.queue import events_subject
 from core.schemas import MessageIn
-from core.tasks import TaskFilter
+from core.triage.inbox import TaskCard, task_cards
+from core.triage.pipeline import classify_messages
+from core.triage.tasks import TaskFilter
 
 DASHBOARD = Path(__file__).parents[2] / "apps" / "dashboard.py"
 PASSWORD = "dashboard-password-42"

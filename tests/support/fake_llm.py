@@ -18,7 +18,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RequestUsage
 
-from core.classification.llm import read_batch
+from core.classification.llm.agent import read_batch
 from core.config import Settings
 
 Label = Callable[[str], dict[str, Any] | None]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from core.classification.llm import read_batch
+from core.classification.llm.agent import read_batch
 from core.models import Kind
 from tests.support.classifiers import keyword_kind
 

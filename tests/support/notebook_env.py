@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.db import get_engine
-from core.runtime import free_port
+from core.runtime.embedded import free_port
 from tests.conftest import create_database
 from tests.support.triage_data import add_triaged
 

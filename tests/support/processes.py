@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import httpx
 
 from core.config import Settings
-from core.runtime import child_env, free_port
+from core.runtime.embedded import child_env, free_port
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:

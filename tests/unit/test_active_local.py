@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.classification.active_local import ActiveLocalClassifier
 from core.classification.dataset import Example
-from core.classification.local import activate_model, save_model, seed_examples, train
+from core.classification.local.active import ActiveLocalClassifier
+from core.classification.local.classifier import activate_model, save_model, seed_examples, train
 from core.classification.types import MessageInput
 from core.models import Kind, Priority
 

@@ -11,14 +11,14 @@ from pydantic_ai.exceptions import ModelConnectionError
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from core.classification.cache import MemoryCache
 from core.classification.cascade import CascadeClassifier
-from core.classification.coalesce import CoalescingClassifier
 from core.classification.factory import build_classifier
-from core.classification.llm import LLMClassifier
+from core.classification.llm.agent import LLMClassifier
+from core.classification.llm.cache import MemoryCache
+from core.classification.llm.coalesce import CoalescingClassifier
+from core.classification.prompts import DEFAULT_PROMPT
 from core.classification.types import Classification, MessageInput, Outcome
 from core.models import Kind, Priority
-from core.prompts import DEFAULT_PROMPT
 from tests.support.fake_llm import ScriptedLLM, gold, llm_settings
 
 THRESHOLD = 0.85

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from core.classification.coalesce import CoalescingClassifier
+from core.classification.llm.coalesce import CoalescingClassifier
 from core.classification.types import LLMUnavailable, MessageInput
 from tests.support.classifiers import ScriptedClassifier
 

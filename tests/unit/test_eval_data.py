@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from core import eval_data
 from core.classification.dataset import DatasetError, Example, load_jsonl
-from core.classification.local import active_model_path, train
-from core.eval_data import (
+from core.classification.local.classifier import active_model_path, train
+from core.evaluation import data as eval_data
+from core.evaluation.data import (
     SEED_HELD_OUT,
     TRIAGED,
     EvalData,

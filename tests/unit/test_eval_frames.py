@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from core import eval_charts
 from core.classification.dataset import Example
-from core.eval_frames import (
+from core.evaluation import charts as eval_charts
+from core.evaluation.frames import (
     beside_labels,
     calibration_error,
     calibration_frame,
@@ -18,7 +18,7 @@ from core.eval_frames import (
     predictions_frame,
     summary_frame,
 )
-from core.evaluation import EvalResult, Prediction, compute_metrics
+from core.evaluation.runner import EvalResult, Prediction, compute_metrics
 from core.models import Kind
 
 EXAMPLES = [

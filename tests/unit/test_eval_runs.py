@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 import pytest
 
 from core.classification.dataset import Example
+from core.classification.prompts import PromptVersion
 from core.classification.types import Classification, MessageInput, Outcome
 from core.config import Settings
-from core.eval_runs import RunSpec, evaluate_limited, evaluate_specs, merge_results, plan_runs
-from core.evaluation import evaluate
+from core.evaluation.runner import evaluate
+from core.evaluation.runs import RunSpec, evaluate_limited, evaluate_specs, merge_results, plan_runs
 from core.models import Kind, Priority
-from core.prompts import PromptVersion
-from core.runtime import free_port
+from core.runtime.embedded import free_port
 from tests.support.classifiers import ScriptedClassifier, keyword_kind
 from tests.support.fake_llm import ScriptedLLM, gold, llm_settings
 

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from core.classification.dataset import DatasetError, load_jsonl, parse_lines
 from core.classification.types import Classification, MessageInput, Outcome
-from core.evaluation import Prediction, compute_metrics, evaluate, pydantic_evals_report
+from core.evaluation.nlbse import issue_text, macro_f1, run_nlbse24
+from core.evaluation.runner import Prediction, compute_metrics, evaluate, pydantic_evals_report
 from core.models import Kind, Priority
-from core.nlbse import issue_text, macro_f1, run_nlbse24
 from services.cli import app
 
 runner = CliRunner()

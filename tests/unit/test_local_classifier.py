@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.classification.dataset import Example, data_hash
-from core.classification.local import (
+from core.classification.local.classifier import (
     ACTIVE_FILE,
     LocalClassifier,
     LocalModelArtifact,
@@ -23,10 +23,10 @@ from core.classification.local import (
     seed_examples,
     train,
 )
-from core.classification.local_train import TextFeatures, fit_kind
+from core.classification.local.fit import TextFeatures, fit_kind
+from core.classification.local.training import train_local_model
 from core.classification.types import MessageInput
 from core.models import Kind, Priority
-from core.training import train_local_model
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ def test_loading_a_model_imports_neither_sklearn_nor_scipy(
 ) -> None:
     path = save_model(artifact, tmp_path)
     code = (
-        "import sys; from core.classification.local import LocalClassifier;"
+        "import sys; from core.classification.local.classifier import LocalClassifier;"
         f"c = LocalClassifier.load({str(path)!r}); from core.classification.types import MessageInput;"
         "c.predict([MessageInput('1', 'checkout is down')]);"
         "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules, sorted(sys.modules)"
@@ -218,7 +218,7 @@ def test_critical_situations_get_critical_priority(clf: LocalClassifier, text: s
 
 
 def test_critical_rule_leaves_ordinary_messages_alone() -> None:
-    from core.classification.urgency import is_critical
+    from core.classification.local.urgency import is_critical
 
     assert not is_critical("typo on the pricing page")
     assert not is_critical("додайте оплату через Apple Pay")

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from core.classification.prompts import DEFAULT_PROMPT
 from core.config import Settings
-from core.prompt_lab import draft, next_version
-from core.prompts import DEFAULT_PROMPT
-from core.runtime import free_port
-from core.workbench import llm_problem
+from core.evaluation.prompt_review import draft, next_version
+from core.evaluation.workbench import llm_problem
+from core.runtime.embedded import free_port
 from tests.support.llm_stub import stub_llm_server
 
 

@@ -6,14 +6,14 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from core.bootstrap import Services
-from core.message_decisions import ignore_message, track_message
 from core.models import ACTIONABLE_KINDS
+from core.runtime.bootstrap import Services
 from core.telegram import replies
 from core.telegram.bot import AllowedChat
 from core.telegram.convert import is_allowed
 from core.telegram.live import stored_message_id
 from core.telegram.status import open_counts, top_open
+from core.triage.decisions import ignore_message, track_message
 
 KINDS = {kind.value: kind for kind in ACTIONABLE_KINDS}
 

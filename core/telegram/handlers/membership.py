@@ -6,7 +6,7 @@ from aiogram import Bot, Router
 from aiogram.filters import JOIN_TRANSITION, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
-from core.bootstrap import Services
+from core.runtime.bootstrap import Services
 from core.telegram.convert import is_allowed
 from core.telegram.replies import enabled_text, not_enabled_text
 

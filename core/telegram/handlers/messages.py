@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import Message
 
-from core.bootstrap import Services
+from core.runtime.bootstrap import Services
 from core.telegram.bot import AllowedChat
 from core.telegram.live import receive_edit, receive_message
 

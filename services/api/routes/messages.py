@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from core.db import session_scope
-from core.ingestion import Ingested, InvalidMessage
-from core.messages import MessageFilter, get_message, list_messages
+from core.messages.ingest import Ingested, InvalidMessage
+from core.messages.reads import MessageFilter, get_message, list_messages
 from core.models import MessageStatus
 from core.schemas import MessageBatchIn, MessageIn, MessagePublic, Offset, Page, RowId, Storable
 from services.api.deps import Authorized, StateDep, field_error

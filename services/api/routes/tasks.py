@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from core.db import session_scope
 from core.models import Kind, Priority, Task, TaskStatus
 from core.schemas import Offset, Page, RowId, Storable, TaskCreate, TaskPublic, TaskUpdate
-from core.tasks import (
+from core.triage.tasks import (
     InvalidTaskChange,
     SortKey,
     TaskConflict,

@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from core.classification.dataset import Example, data_hash
-from core.classification.local import (
+from core.classification.local.classifier import (
     CompiledFeatures,
     FeatureConfig,
     LinearHead,

@@ -18,7 +18,7 @@ from core.models import (
     TaskStatus,
 )
 from core.schemas import TaskCreate
-from core.tasks import TaskChange, change_task, create_task, reject_task
+from core.triage.tasks import TaskChange, change_task, create_task, reject_task
 
 
 class UnknownMessage(LookupError):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from core.classification.dataset import DatasetError, Example
-from core.classification.local import FeatureConfig, TrainConfig, train
+from core.classification.local.classifier import FeatureConfig, TrainConfig, train
 from core.models import Kind
 
 TRAIN_FILE, TEST_FILE = "issues_train.csv", "issues_test.csv"

@@ -1,6 +1,6 @@
 """Evaluating several classifier configurations: LLM calls under a concurrency limit, saved runs.
 
-`evaluate_limited` runs core.evaluation.evaluate on batches, at most `concurrency` at a time,
+`evaluate_limited` runs core.evaluation.runner.evaluate on batches, at most `concurrency` at a time,
 and merges them into one EvalResult; the classifiers come from the factory, so LLM answers go
 through the shared result cache (the `llm_cache` table when a database is configured).
 """
@@ -18,15 +18,15 @@ from pydantic_ai.models import Model
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from core.classification.cache import LLMCache
 from core.classification.dataset import Example
 from core.classification.factory import build_classifier
-from core.classification.local import LocalClassifier
+from core.classification.llm.cache import LLMCache
+from core.classification.local.classifier import LocalClassifier
+from core.classification.prompts import PromptVersion
 from core.classification.types import Classifier, LLMUnavailable
 from core.config import ClassifierMode, Settings
-from core.evaluation import EvalResult, Prediction, ProgressFn, compute_metrics, evaluate
+from core.evaluation.runner import EvalResult, Prediction, ProgressFn, compute_metrics, evaluate
 from core.models import EvalRun
-from core.prompts import PromptVersion
 
 USAGE_KEYS = ("llm_calls", "tokens", "input_tokens", "output_tokens")
 LOCAL_BATCH = 500

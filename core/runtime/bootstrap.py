@@ -17,9 +17,9 @@ from taskiq import AsyncBroker
 from core import events
 from core.config import Settings
 from core.db import get_engine, session_scope
-from core.ingestion import Ingested, check_texts, ingest
+from core.messages.ingest import Ingested, check_texts, ingest
 from core.models import MessageStatus
-from core.queue import enqueue_classification, events_subject, make_broker
+from core.runtime.queue import enqueue_classification, events_subject, make_broker
 from core.schemas import MessageIn
 
 T = TypeVar("T")

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from core.bootstrap import Services, Work, connect
 from core.config import Settings
+from core.runtime.bootstrap import Services, Work, connect
 
 T = TypeVar("T")
 

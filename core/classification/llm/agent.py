@@ -32,8 +32,8 @@ from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RunUsage
 
-from core.classification.cache import CachedResult, LLMCache, cache_key
-from core.classification.llm_model import (
+from core.classification.llm.cache import CachedResult, LLMCache, cache_key
+from core.classification.llm.model import (
     base_settings,
     build_model,
     mode_settings,
@@ -41,10 +41,10 @@ from core.classification.llm_model import (
     output_spec,
     prompt_settings,
 )
-from core.classification.llm_schema import BatchResult
+from core.classification.llm.schema import BatchResult
+from core.classification.prompts import DEFAULT_PROMPT, PromptSource, PromptVersion
 from core.classification.types import Classification, LLMUnavailable, MessageInput, Outcome
 from core.config import Settings
-from core.prompts import DEFAULT_PROMPT, PromptSource, PromptVersion
 
 UNAVAILABLE_ERRORS = (
     ModelConnectionError,  # refused, reset, and per-attempt timeouts (ModelTimeoutError)

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine
 
 from core.config import Settings
 from core.db import ping, sqlalchemy_url
-from core.runtime import database
+from core.runtime.embedded import database
 
 LLM_SETUP = (
     "Configure one with TRACKER_OLLAMA_URL=http://HOST:11434 and TRACKER_LLM_MODEL=NAME, or with "

@@ -16,12 +16,19 @@ from dataclasses import dataclass
 from pydantic_ai.models import Model
 from sqlmodel import Session
 
+from core.classification.prompts import (
+    PromptVersion,
+    activate_prompt,
+    add_prompt,
+    as_version,
+    get_active_prompt,
+    get_prompt,
+)
 from core.classification.types import LLMUnavailable
 from core.config import ClassifierMode, Settings
-from core.eval_data import TRIAGED, EvalData
-from core.eval_runs import RunSpec, evaluate_specs
-from core.evaluation import EvalResult, ProgressFn, save_eval_run
-from core.prompts import PromptVersion, activate_prompt, add_prompt, as_version, get_active_prompt, get_prompt
+from core.evaluation.data import TRIAGED, EvalData
+from core.evaluation.runner import EvalResult, ProgressFn, save_eval_run
+from core.evaluation.runs import RunSpec, evaluate_specs
 
 DRAFT_PREFIX = "draft-"
 MAX_VERSION = 64

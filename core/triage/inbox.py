@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from core.messages import messages_by_ids
+from core.messages.reads import messages_by_ids
 from core.schemas import IssuePublic, MessagePublic, TaskPublic
-from core.tasks import SortKey, TaskFilter, list_tasks, task_message_ids
+from core.triage.tasks import SortKey, TaskFilter, list_tasks, task_message_ids
 
 
 @dataclass

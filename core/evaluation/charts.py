@@ -1,11 +1,11 @@
-"""Altair charts of evaluation frames (core.eval_frames): confusion heatmap, calibration, per-class F1."""
+"""Altair charts of evaluation frames: confusion heatmap, calibration, per-class F1."""
 
 from __future__ import annotations
 
 import altair as alt
 import polars as pl
 
-from core.evaluation import KIND_LABELS
+from core.evaluation.runner import KIND_LABELS
 
 PREDICTED_ORDER = [*KIND_LABELS, "error"]
 

@@ -32,7 +32,7 @@ from core.models import (
     TaskStatus,
     utcnow,
 )
-from core.tasks import task_payload
+from core.triage.tasks import task_payload
 
 Publish = Callable[[list[dict[str, Any]]], Awaitable[None]]
 

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from core.classification.dataset import SEED_PATH, Example, load_jsonl
+from core.classification.local.urgency import is_critical
 from core.classification.noise import noise_classification
 from core.classification.types import Classification, MessageInput, Outcome
-from core.classification.urgency import is_critical
 from core.models import Kind, Priority
 
 MODELS_DIR = "models"
@@ -280,7 +280,7 @@ def train(
     examples: Sequence[Example], cfg: TrainConfig | None = None, *, calibrate: bool = True
 ) -> LocalModelArtifact:
     """Fit a model on examples (scikit-learn is imported only here)."""
-    from core.classification.local_train import train as fit
+    from core.classification.local.fit import train as fit
 
     return fit(examples, cfg, calibrate=calibrate)
 

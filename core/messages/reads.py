@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, func, or_, text
 from sqlmodel import Session, col, select
 
+from core.messages.search import message_text_matches
 from core.models import Issue, Kind, Message, MessageStatus
 from core.schemas import IssuePublic, MessagePublic
-from core.search import message_text_matches
 
 
 @dataclass

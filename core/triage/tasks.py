@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from core import events
+from core.messages.search import message_text_matches
 from core.models import (
     PRIORITY_RANK,
     Kind,
@@ -25,7 +26,6 @@ from core.models import (
     utcnow,
 )
 from core.schemas import TaskCreate, TaskUpdate
-from core.search import message_text_matches
 
 
 class TaskNotFound(LookupError):
@@ -207,7 +207,7 @@ def list_tasks(
 
 def _text_matches(search: str) -> ColumnElement[bool]:
     """The title contains `search` (trigram-indexed), or the text of one of the task's
-    messages holds its words (full-text search, see core.search)."""
+    messages holds its words (full-text search, see core.messages.search)."""
     pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     in_messages = (
         select(TaskMessage.task_id)

@@ -12,7 +12,13 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select, update
 
 from core.classification.dataset import Example
-from core.classification.local import LocalModelArtifact, TrainConfig, save_model, seed_examples, train
+from core.classification.local.classifier import (
+    LocalModelArtifact,
+    TrainConfig,
+    save_model,
+    seed_examples,
+    train,
+)
 from core.models import Issue, Kind, Label, LocalModel, Message, Priority
 
 LLM_CLASSIFIERS = ("llm", "cascade")

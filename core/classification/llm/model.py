@@ -12,7 +12,7 @@ from pydantic_ai.providers.ollama import OllamaProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 
-from core.classification.llm_schema import BatchResult
+from core.classification.llm.schema import BatchResult
 from core.config import Settings
 
 OutputMode = Literal["native", "tool", "prompted"]

@@ -1,6 +1,6 @@
 """Bulk storage for history imports: thousands of messages per statement, idempotent.
 
-The live path (`core.ingestion.store`) records one `message.created` event per message and
+The live path (`core.messages.ingest.store`) records one `message.created` event per message and
 links replies in separate statements. A history import instead copies a batch into a
 temporary table (COPY), then inserts it with one statement that also resolves each reply's
 parent (stored earlier, or in the same batch) and its forum topic, so no row is written
@@ -21,9 +21,9 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core import events
-from core.ingestion import COLUMN_TYPES, refresh_statistics
+from core.messages.ingest import COLUMN_TYPES, refresh_statistics
+from core.messages.threads import inherit_threads
 from core.models import utcnow
-from core.threads import inherit_threads
 
 
 class BulkRow(NamedTuple):
