@@ -18,6 +18,7 @@ from core import events
 from core.classification import prompts
 from core.classification.local import registry as model_registry
 from core.db import get_engine, session_scope
+from core.evaluation import stored as stored_runs
 from core.messages import reads as messages
 from core.messages.reads import MessageFilter
 from core.models import LocalModel, TaskStatus
@@ -120,7 +121,7 @@ def local_models(url: str) -> list[LocalModel]:
 @st.cache_data(ttl=10, show_spinner=False)
 def eval_runs(url: str) -> list[dict[str, Any]]:
     with _session(url) as session:
-        return model_registry.list_eval_runs(session)
+        return stored_runs.list_eval_runs(session)
 
 
 def forget_classifier_state() -> None:

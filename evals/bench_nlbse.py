@@ -19,11 +19,11 @@ from sklearn.model_selection import StratifiedKFold
 
 from core.classification.dataset import Example
 from core.classification.local.classifier import TrainConfig, train
+from core.evaluation.metrics import macro_f1
 from core.evaluation.nlbse import (
     NLBSE_CONFIG,
     TEST_FILE,
     TRAIN_FILE,
-    macro_f1,
     read_split,
     run_nlbse24,
     run_repo,

@@ -18,8 +18,9 @@ with app.setup:
     from core.evaluation import data as eval_data
     from core.evaluation import frames as eval_frames
     from core.evaluation import runs as eval_runs
+    from core.evaluation import stored as stored_runs
     from core.evaluation import workbench
-    from core.evaluation.runner import KIND_LABELS, save_eval_run
+    from core.evaluation.metrics import KIND_LABELS
 
 
 @app.function
@@ -293,7 +294,7 @@ def _(data, settings):
     saved_run_ids = {}
     if settings.database_url:
         with session_scope(get_engine(settings.database_url)) as _session:
-            saved_run_ids = eval_runs.saved_runs(_session, data.name)
+            saved_run_ids = stored_runs.saved_runs(_session, data.name)
     return (saved_run_ids,)
 
 
@@ -317,7 +318,7 @@ def _(compare_a, compare_b, data, runs, saved_run_ids, settings):
         if label in runs.results:
             return runs.results[label]
         with session_scope(get_engine(settings.database_url)) as _session:
-            return eval_runs.load_eval_run(_session, saved_run_ids[label])
+            return stored_runs.load_eval_run(_session, saved_run_ids[label])
 
     pair = {compare_a.value: _result(compare_a.value), compare_b.value: _result(compare_b.value)}
     disagreement = eval_frames.disagreements(data.examples, *pair.values())
@@ -389,7 +390,7 @@ def _(data, inspect_picker, inspected, runs, save_button, settings):
     if _to_save:
         with session_scope(get_engine(settings.database_url)) as _session:
             saved_run_numbers = {
-                label: save_eval_run(_session, r, data.name) for label, r in _to_save.items()
+                label: stored_runs.save_eval_run(_session, r, data.name) for label, r in _to_save.items()
             }
     _done = ", ".join(f"`{label}` as run #{number}" for label, number in saved_run_numbers.items())
     mo.vstack([

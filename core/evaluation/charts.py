@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from core.evaluation.runner import KIND_LABELS
+from core.evaluation.metrics import KIND_LABELS
 
 PREDICTED_ORDER = [*KIND_LABELS, "error"]
 

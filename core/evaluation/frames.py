@@ -9,7 +9,8 @@ import polars as pl
 
 from core.classification.dataset import Example
 from core.classification.types import MessageInput, Outcome
-from core.evaluation.runner import KIND_LABELS, EvalResult
+from core.evaluation.metrics import KIND_LABELS
+from core.evaluation.runner import EvalResult
 
 SUMMARY_KEYS = (
     "n", "macro_f1", "accuracy", "priority_accuracy", "accuracy_at_conf_0_9", "coverage_at_conf_0_9",

@@ -12,7 +12,6 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from core.classification.dataset import DatasetError, Example
 from core.classification.local.classifier import FeatureConfig, TrainConfig, train
+from core.evaluation.metrics import macro_f1
 from core.models import Kind
 
 TRAIN_FILE, TEST_FILE = "issues_train.csv", "issues_test.csv"
@@ -56,17 +56,6 @@ def read_split(path: Path) -> dict[str, list[Example]]:
             text = issue_text(row.get("title") or "", row.get("body") or "")
             repos.setdefault(row["repo"], []).append(Example(text=text, kind=LABELS[label]))
     return repos
-
-
-def macro_f1(gold: list[str], pred: list[str]) -> float:
-    """Macro-F1 over the gold classes."""
-    scores = []
-    for c in sorted(set(gold)):
-        tp = sum(g == p == c for g, p in zip(gold, pred, strict=True))
-        prec = tp / max(sum(p == c for p in pred), 1)
-        rec = tp / max(sum(g == c for g in gold), 1)
-        scores.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
-    return float(np.mean(scores))
 
 
 def run_repo(train_rows: list[Example], test_rows: list[Example], cfg: TrainConfig) -> dict[str, Any]:
@@ -113,8 +102,3 @@ def _describe(cfg: TrainConfig) -> dict[str, Any]:
     return {"model": cfg.model, "nb_weighting": cfg.nb_weighting, "char_ngrams": list(f.char_ngrams),
             "word_ngrams": list(f.word_ngrams), "min_df": f.min_df, "kind_c": cfg.kind_c,
             "body_chars": BODY_CHARS}  # fmt: skip
-
-
-def with_c(cfg: TrainConfig, c: float) -> TrainConfig:
-    """The same configuration with another regularisation strength."""
-    return replace(cfg, kind_c=c)

@@ -27,8 +27,9 @@ from core.classification.prompts import (
 from core.classification.types import LLMUnavailable
 from core.config import ClassifierMode, Settings
 from core.evaluation.data import TRIAGED, EvalData
-from core.evaluation.runner import EvalResult, ProgressFn, save_eval_run
+from core.evaluation.runner import EvalResult, ProgressFn
 from core.evaluation.runs import RunSpec, evaluate_specs
+from core.evaluation.stored import save_eval_run
 
 DRAFT_PREFIX = "draft-"
 MAX_VERSION = 64

@@ -1,60 +1,26 @@
-"""Scoring any Classifier on a labeled data set: batched runs, metrics, saved runs.
+"""Scoring any Classifier on labeled examples: batched runs, at most N batches in flight.
 
 The fast path (`evaluate`) classifies in batches and computes the metrics itself, so
-10,000 messages take seconds with the local classifier. `pydantic_evals_report` turns
-the same predictions into a pydantic-evals report (per-case table, confusion matrix,
-precision/recall) when the per-case view is wanted.
+10,000 messages take seconds with the local classifier. `evaluate_limited` runs it on
+batches under a concurrency limit (LLM calls) and merges the parts into one result.
+`pydantic_evals_report` turns the same predictions into a pydantic-evals report (per-case
+table, confusion matrix, precision/recall) when the per-case view is wanted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from core.classification.dataset import DatasetError, Example, load_jsonl, parse_lines
+from core.classification.dataset import Example
 from core.classification.types import Classifier, MessageInput, Outcome
-from core.models import Kind
+from core.evaluation.metrics import Prediction, compute_metrics
 
-__all__ = [
-    "DatasetError",
-    "EvalResult",
-    "Prediction",
-    "compute_metrics",
-    "evaluate",
-    "load_dataset",
-    "parse_lines",
-    "save_eval_run",
-]
-
-KIND_LABELS = [k.value for k in Kind]
-HIGH_CONFIDENCE = 0.9
 ProgressFn = Callable[[int], None]
-
-
-def load_dataset(path: str) -> list[Example]:
-    """A JSON Lines data set (see core.classification.dataset for the format)."""
-    return load_jsonl(path)
-
-
-@dataclass
-class Prediction:
-    """One example's gold labels next to what the classifier said."""
-
-    id: str
-    gold_kind: str
-    gold_priority: str | None
-    kind: str | None
-    priority: str | None
-    confidence: float | None
-    title: str | None
-    needs_review: bool = False
-    error: str | None = None
-
-    @property
-    def correct(self) -> bool:
-        return self.kind == self.gold_kind
+USAGE_KEYS = ("llm_calls", "tokens", "input_tokens", "output_tokens")
 
 
 @dataclass
@@ -68,6 +34,17 @@ class EvalResult:
     model: str | None = None
     prompt_version: str | None = None
 
+    def report(self, dataset: str) -> dict[str, Any]:
+        """The flat report `tracker eval` prints: what ran on which data, then the metrics."""
+        return {"dataset": dataset, "classifier": self.classifier,
+                "classifier_version": self.classifier_version, "model": self.model,
+                "prompt_version": self.prompt_version, **self.metrics}  # fmt: skip
+
+    @property
+    def llm_answered_nothing(self) -> bool:
+        """Messages wait for review and no LLM call succeeded (the cascade kept local results)."""
+        return bool(self.metrics.get("needs_review")) and not self.metrics.get("llm_calls")
+
 
 def _prediction(example: Example, outcome: Outcome) -> Prediction:
     r = outcome.result
@@ -80,58 +57,6 @@ def _prediction(example: Example, outcome: Outcome) -> Prediction:
     )  # fmt: skip
 
 
-def _per_class(preds: Sequence[Prediction]) -> dict[str, dict[str, float | int]]:
-    out: dict[str, dict[str, float | int]] = {}
-    for label in KIND_LABELS:
-        tp = sum(1 for p in preds if p.kind == label and p.gold_kind == label)
-        predicted = sum(1 for p in preds if p.kind == label)
-        support = sum(1 for p in preds if p.gold_kind == label)
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out[label] = {"precision": round(precision, 4), "recall": round(recall, 4),
-                      "f1": round(f1, 4), "support": support}  # fmt: skip
-    return out
-
-
-def _confusion(preds: Sequence[Prediction]) -> dict[str, dict[str, int]]:
-    """gold kind -> predicted kind -> count ("error" where no result came back)."""
-    columns = [*KIND_LABELS, "error"]
-    matrix = {g: dict.fromkeys(columns, 0) for g in KIND_LABELS}
-    for p in preds:
-        matrix[p.gold_kind][p.kind or "error"] += 1
-    return matrix
-
-
-def _ratio(num: int, den: int) -> float | None:
-    return round(num / den, 4) if den else None
-
-
-def compute_metrics(preds: Sequence[Prediction], seconds: float = 0.0) -> dict[str, Any]:
-    """Accuracy, macro-F1 over the kinds present, per-class figures, calibration at 0.9."""
-    n = len(preds)
-    per_class = _per_class(preds)
-    present = [k for k in KIND_LABELS if per_class[k]["support"]]
-    confident = [p for p in preds if p.confidence is not None and p.confidence >= HIGH_CONFIDENCE]
-    with_prio = [p for p in preds if p.gold_priority is not None]
-    return {
-        "n": n,
-        "accuracy": _ratio(sum(p.correct for p in preds), n),
-        "macro_f1": round(sum(float(per_class[k]["f1"]) for k in present) / len(present), 4)
-        if present
-        else None,
-        "per_class": per_class,
-        "confusion": _confusion(preds),
-        "priority_accuracy": _ratio(sum(p.priority == p.gold_priority for p in with_prio), len(with_prio)),
-        "accuracy_at_conf_0_9": _ratio(sum(p.correct for p in confident), len(confident)),
-        "coverage_at_conf_0_9": _ratio(len(confident), n),
-        "errors": sum(1 for p in preds if p.kind is None),
-        "needs_review": sum(1 for p in preds if p.needs_review),
-        "seconds": round(seconds, 4),
-        "messages_per_second": round(n / seconds, 1) if seconds > 0 else None,
-    }
-
-
 def _usage(outcomes: Sequence[Outcome]) -> dict[str, int]:
     return {
         "llm_calls": sum(o.llm_calls for o in outcomes),
@@ -141,8 +66,8 @@ def _usage(outcomes: Sequence[Outcome]) -> dict[str, int]:
     }
 
 
-def _first(outcomes: Sequence[Outcome], attr: str) -> str | None:
-    return next((str(getattr(o, attr)) for o in outcomes if getattr(o, attr)), None)
+def _first(items: Sequence[Any], attr: str) -> str | None:
+    return next((str(getattr(i, attr)) for i in items if getattr(i, attr)), None)
 
 
 async def evaluate(
@@ -174,19 +99,41 @@ async def evaluate(
     )  # fmt: skip
 
 
-def save_eval_run(session: Any, result: EvalResult, dataset: str) -> int | None:
-    """Store the run as an EvalRun row (metrics and predictions); returns its id."""
-    from core.models import EvalRun
-
-    row = EvalRun(
-        dataset=dataset[:512], classifier=result.classifier,
-        classifier_version=result.classifier_version, prompt_version=result.prompt_version,
-        model=result.model, metrics=result.metrics,
-        predictions=[asdict(p) for p in result.predictions],
+def merge_results(parts: Sequence[EvalResult], seconds: float) -> EvalResult:
+    """One result from the results of consecutive batches."""
+    if not parts:
+        raise ValueError("no results to merge")
+    preds = [p for part in parts for p in part.predictions]
+    usage = {k: sum(int(part.metrics.get(k) or 0) for part in parts) for k in USAGE_KEYS}
+    return EvalResult(
+        metrics=compute_metrics(preds, seconds) | usage, predictions=preds, classifier=parts[0].classifier,
+        classifier_version=_first(parts, "classifier_version"), model=_first(parts, "model"),
+        prompt_version=_first(parts, "prompt_version"),
     )  # fmt: skip
-    session.add(row)
-    session.flush()
-    return row.id
+
+
+async def evaluate_limited(
+    classifier: Classifier,
+    examples: Sequence[Example],
+    *,
+    batch_size: int = 20,
+    concurrency: int = 4,
+    progress: ProgressFn | None = None,
+) -> EvalResult:
+    """evaluate() on batches of `batch_size`, at most `concurrency` of them in flight at once."""
+    if not examples:
+        raise ValueError("no examples to evaluate")
+    limit = asyncio.Semaphore(max(1, concurrency))
+    size = max(1, batch_size)
+
+    async def one(batch: Sequence[Example]) -> EvalResult:
+        async with limit:
+            return await evaluate(classifier, batch, batch_size=len(batch), progress=progress)
+
+    started = time.perf_counter()
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(examples[i : i + size])) for i in range(0, len(examples), size)]
+    return merge_results([t.result() for t in tasks], time.perf_counter() - started)
 
 
 async def pydantic_evals_report(examples: Sequence[Example], result: EvalResult, name: str = "eval") -> Any:

@@ -55,8 +55,8 @@ def _check_reachable(url: str) -> None:
 
 async def llm_problem(settings: Settings, wait: float = 3.0) -> str | None:
     """None when the configured LLM server answers; otherwise why it cannot be used and how to fix it."""
-    if settings.llm_provider == "openai" and not settings.llm_base_url:
-        return f"TRACKER_LLM_PROVIDER=openai needs TRACKER_LLM_BASE_URL. {LLM_SETUP}"
+    if problem := llm_config_problem(settings):
+        return problem
     url, headers = _models_endpoint(settings)
     try:
         async with httpx.AsyncClient(timeout=wait) as client:
@@ -67,6 +67,13 @@ async def llm_problem(settings: Settings, wait: float = 3.0) -> str | None:
         return f"The LLM server at {url} answered HTTP {response.status_code}. {LLM_SETUP}"
     if settings.llm_provider == "ollama":
         return _missing_ollama_model(settings.llm_model, response)
+    return None
+
+
+def llm_config_problem(settings: Settings) -> str | None:
+    """Why the LLM settings cannot work whatever the server says, and how to fix it; else None."""
+    if settings.llm_provider == "openai" and not settings.llm_base_url:
+        return f"TRACKER_LLM_PROVIDER=openai needs TRACKER_LLM_BASE_URL. {LLM_SETUP}"
     return None
 
 

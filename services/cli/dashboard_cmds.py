@@ -10,6 +10,7 @@ import typer
 
 from core.runtime.embedded import child_env
 from services.cli import server_cmds
+from services.cli.output import err
 
 
 def dashboard() -> None:
@@ -18,7 +19,7 @@ def dashboard() -> None:
     command = server_cmds._optional_children(settings, sys.executable)["dashboard"]
     password = settings.dashboard_password.get_secret_value() if settings.dashboard_password else ""
     url = f"http://127.0.0.1:{settings.dashboard_port}"
-    server_cmds.console.print(f"[bold green]Dashboard[/bold green]: {url}  (password: {password})")
+    err.print(f"[bold green]Dashboard[/bold green]: {url}  (password: {password})")
     try:
         code = _run_forwarding_signals(command, child_env(settings))
     finally:

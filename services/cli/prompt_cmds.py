@@ -9,26 +9,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
 from core.classification import prompts
 from core.config import Settings
 from core.runtime.embedded import database_session
+from services.cli.output import console, fail
 
-console = Console()
-errors = Console(stderr=True)
 prompts_app = typer.Typer(name="prompts", help="Prompt versions of the LLM classifier.", no_args_is_help=True)
 
 
 def _session() -> AbstractContextManager[Session]:
     return database_session(Settings())
-
-
-def _fail(message: str) -> typer.Exit:
-    errors.print(f"[red]{message}[/red]")
-    return typer.Exit(1)
 
 
 @prompts_app.command("list")
@@ -58,7 +51,7 @@ def show(
             version = prompts.get_active_prompt(session).version
         row = prompts.get_prompt(session, version)
     if row is None:
-        raise _fail(f"no prompt version {version!r}; see `tracker prompts list`")
+        raise fail(f"no prompt version {version!r}; see `tracker prompts list`", 1)
     current = prompts.as_version(row)
     console.print(f"[bold]version[/bold] {current.version}{'  (active)' if row.active else ''}")
     console.print(f"[bold]model[/bold]   {current.model or '-'}")
@@ -116,7 +109,7 @@ def add(
         try:
             prompts.add_prompt(session, version, body, model=model, settings=values, notes=notes)
         except ValueError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc), 1) from exc
         if activate:
             prompts.activate_prompt(session, version)
     console.print(f"added prompt {version}" + (" (active)" if activate else ""))
@@ -129,7 +122,7 @@ def activate_cmd(version: Annotated[str, typer.Argument(help="Version to make ac
         try:
             prompts.activate_prompt(session, version)
         except KeyError as exc:
-            raise _fail(f"no prompt version {version!r}; see `tracker prompts list`") from exc
+            raise fail(f"no prompt version {version!r}; see `tracker prompts list`", 1) from exc
     console.print(f"prompt {version} is active")
 
 

@@ -12,8 +12,8 @@ from core.classification.prompts import DEFAULT_PROMPT, PromptVersion, get_activ
 from core.db import session_scope
 from core.evaluation.data import TRIAGED, EvalData, triaged
 from core.evaluation.prompt_review import PromptReview, ReviewError, activate_reviewed, review, save_version
-from core.evaluation.runner import save_eval_run
-from core.evaluation.runs import RunSpec, evaluate_specs, load_eval_run, saved_runs
+from core.evaluation.runs import RunSpec, evaluate_specs
+from core.evaluation.stored import load_eval_run, save_eval_run, saved_runs
 from core.evaluation.workbench import open_database
 from core.models import EvalRun, Kind, Label
 from core.runtime.embedded import free_port

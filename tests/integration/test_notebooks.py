@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.classification.local.registry import list_eval_runs
 from core.classification.prompts import DEFAULT_PROMPT, get_active_prompt, get_prompt
 from core.db import get_engine, session_scope
 from core.evaluation.data import SEED_HELD_OUT, TRIAGED
-from core.evaluation.runs import saved_runs
+from core.evaluation.stored import list_eval_runs, saved_runs
 from core.models import EvalRun, LLMCacheEntry
 from core.runtime.embedded import free_port
 from tests.conftest import create_database

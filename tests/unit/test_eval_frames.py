@@ -18,7 +18,8 @@ from core.evaluation.frames import (
     predictions_frame,
     summary_frame,
 )
-from core.evaluation.runner import EvalResult, Prediction, compute_metrics
+from core.evaluation.metrics import Prediction, compute_metrics
+from core.evaluation.runner import EvalResult
 from core.models import Kind
 
 EXAMPLES = [

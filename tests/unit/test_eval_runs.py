@@ -11,8 +11,8 @@ from core.classification.dataset import Example
 from core.classification.prompts import PromptVersion
 from core.classification.types import Classification, MessageInput, Outcome
 from core.config import Settings
-from core.evaluation.runner import evaluate
-from core.evaluation.runs import RunSpec, evaluate_limited, evaluate_specs, merge_results, plan_runs
+from core.evaluation.runner import evaluate, evaluate_limited, merge_results
+from core.evaluation.runs import RunSpec, evaluate_specs, plan_runs
 from core.models import Kind, Priority
 from core.runtime.embedded import free_port
 from tests.support.classifiers import ScriptedClassifier, keyword_kind

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from core.classification.dataset import DatasetError, load_jsonl, parse_lines
 from core.classification.types import Classification, MessageInput, Outcome
-from core.evaluation.nlbse import issue_text, macro_f1, run_nlbse24
-from core.evaluation.runner import Prediction, compute_metrics, evaluate, pydantic_evals_report
+from core.evaluation.metrics import Prediction, compute_metrics, macro_f1
+from core.evaluation.nlbse import issue_text, run_nlbse24
+from core.evaluation.runner import evaluate, pydantic_evals_report
 from core.models import Kind, Priority
 from services.cli import app
 
