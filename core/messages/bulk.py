@@ -37,6 +37,7 @@ class BulkRow(NamedTuple):
     author: str | None
     text: str
     sent_at: datetime | None
+    edited_at: datetime | None
     reply_to_external_id: str | None
     thread_id: str | None
     thread_title: str | None
@@ -56,7 +57,7 @@ class BulkStored:
 
 
 _COLUMNS = ", ".join(BulkRow._fields)
-_STAGED_TYPES = {**COLUMN_TYPES, "classify": "boolean"}
+_STAGED_TYPES = {**COLUMN_TYPES, "edited_at": "timestamptz", "classify": "boolean"}
 _STAGING = text(
     "CREATE TEMPORARY TABLE IF NOT EXISTS bulk_messages ("
     + ", ".join(f"{name} {_STAGED_TYPES[name]}" for name in BulkRow._fields)

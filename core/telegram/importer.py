@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from core.db import session_scope
 from core.messages.bulk import BulkRow, BulkStored, insert_staged, stage
 from core.runtime.bootstrap import Services
-from core.telegram.export import CountingReader, ExportReader, ExportStats
+from core.telegram.export import CountingReader, ExportReader, ExportStats, local_zone
 
 DEMO_EXPORT = Path(__file__).with_name("demo_export.json")
 
@@ -40,38 +42,46 @@ async def import_export(
     classify: bool = True,
     batch_size: int = 5000,
     progress: Progress | None = None,
+    zone: tzinfo | None = None,
+    include_left: bool = False,
 ) -> ImportReport:
     """Store an export's messages (known ones are skipped) and queue them for classification.
 
-    Each batch is committed on its own, so when the file turns out broken (ExportError,
-    naming the position) everything before the error stays stored, and a re-run after
-    the fix adds only the rest.
+    `zone` reads the local times of exports older than mid-2022 (default: this machine's);
+    `include_left` imports the chats a whole-account export lists as left. Each batch is
+    committed on its own, so when the file turns out broken (ExportError, naming the
+    position) everything before stays stored, and a re-run adds only the rest.
     """
-    reader = ExportReader(services.settings.max_text_bytes, classify)
+    reader = ExportReader(services.settings.max_text_bytes, classify, zone or local_zone(), include_left)
     pipeline = _Pipeline(services, ImportReport(reader.stats))
     batch: list[BulkRow] = []
-    switch = sys.getswitchinterval()
-    # The reading thread would hold the GIL for 5 ms at a time while a storing thread that
-    # just got PostgreSQL's answer waits for it: trade it more often during the import.
-    sys.setswitchinterval(min(switch, 0.0005))
-    try:
-        with path.open("rb") as raw:
-            stream = CountingReader(raw)
-            try:
-                for item in reader.read(stream):
-                    batch.append(item)
-                    if len(batch) >= batch_size:
-                        await pipeline.submit(batch)
-                        batch = []
-                        if progress:
-                            progress(pipeline.report, stream.position)
-            finally:  # what was read before an error is stored too
-                await pipeline.finish(batch)
-    finally:
-        sys.setswitchinterval(switch)
+    with _frequent_switches(), path.open("rb") as raw:
+        stream = CountingReader(raw)
+        try:
+            for item in reader.read(stream):
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    await pipeline.submit(batch)
+                    batch = []
+                    if progress:
+                        progress(pipeline.report, stream.position)
+        finally:  # what was read before an error is stored too
+            await pipeline.finish(batch)
     if progress:
         progress(pipeline.report, stream.position)
     return pipeline.report
+
+
+@contextlib.contextmanager
+def _frequent_switches() -> Iterator[None]:
+    """The reading thread would hold the GIL for 5 ms at a time while a storing thread that
+    just got PostgreSQL's answer waits for it: trade it more often during the import."""
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch, 0.0005))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(switch)
 
 
 @dataclass

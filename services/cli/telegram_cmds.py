@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
+from datetime import tzinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,11 +18,16 @@ from core.config import Settings
 from core.db import migrate
 from core.runtime.bootstrap import connect
 from core.runtime.embedded import resolved_settings, servers
-from core.telegram.export import ExportError
+from core.telegram.export import ExportError, local_zone, zone_named
 from core.telegram.importer import DEMO_EXPORT, ImportReport, import_export
 from core.telegram.importer import Progress as OnProgress
 
 console = Console(stderr=True)
+BROKEN_ADVICE = (
+    "Messages before that point are stored. Export the chat again with Telegram Desktop "
+    "(Settings > Advanced > Export Telegram data, format JSON) and run the same command with "
+    "the new result.json: only the messages not stored yet will be added."
+)
 import_app = typer.Typer(help="Bring chat history in.", no_args_is_help=True)
 
 
@@ -36,6 +42,15 @@ def bot() -> None:
         asyncio.run(run_bot(settings))
 
 
+_TIMEZONE = typer.Option(
+    "--timezone",
+    metavar="ZONE",
+    help="Time zone of the computer that made the export (e.g. Europe/Kyiv), for exports older than "
+    "mid-2022, which hold local times only; default: this machine's",
+)
+_INCLUDE_LEFT = typer.Option("--include-left", help="Also import the chats an account export lists as left")
+
+
 @import_app.command("telegram")
 def import_telegram(
     path: Annotated[
@@ -44,21 +59,30 @@ def import_telegram(
     no_classify: Annotated[
         bool, typer.Option("--no-classify", help="Only store the messages; they are never classified")
     ] = False,
+    timezone: Annotated[str | None, _TIMEZONE] = None,
+    include_left: Annotated[bool, _INCLUDE_LEFT] = False,
 ) -> None:
     """Import a Telegram Desktop export of one chat or of a whole account (chats.list).
 
     Known messages are skipped, so the import can be run again (after a fix, or with a newer
     export). New messages are queued for classification unless --no-classify.
     """
+    options: dict[str, Any] = {"classify": not no_classify, "zone": _zone(timezone)}
+    options["include_left"] = include_left
     with _system(Settings()) as settings:
         try:
-            report = asyncio.run(_import(settings, path, classify=not no_classify, show_progress=True))
+            report = asyncio.run(_import(settings, path, show_progress=True, **options))
         except ExportError as exc:
-            raise _fail(
-                f"{path}: {exc}\nMessages before that point are stored. Fix the file and run the same "
-                "command again: only the rest will be added."
-            ) from None
+            raise _fail(f"{path}: {exc}\n{BROKEN_ADVICE}") from None
     typer.echo(summary(report, path))
+
+
+def _zone(name: str | None) -> tzinfo:
+    """The zone named on the command line, or this machine's."""
+    try:
+        return zone_named(name) if name else local_zone()
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
 
 
 def import_demo(settings: Settings) -> ImportReport:
@@ -67,6 +91,7 @@ def import_demo(settings: Settings) -> ImportReport:
 
 
 def summary(report: ImportReport, path: Path) -> str:
+    """What the import did, one line per fact worth a look."""
     stats = report.stats
     parts = [
         f"{path.name}: {stats.chats} chat(s), {report.stored:,} new messages",
@@ -74,9 +99,21 @@ def summary(report: ImportReport, path: Path) -> str:
         f"{stats.skipped:,} service messages skipped",
         f"{report.queued:,} queued for classification",
     ]
+    if stats.unsupported:
+        parts.append(f"{stats.unsupported:,} messages Telegram Desktop could not export (unsupported)")
     if stats.truncated:
         parts.append(f"{stats.truncated:,} over-long texts cut to TRACKER_MAX_TEXT_BYTES")
-    return "; ".join(parts)
+    if stats.left_chats_skipped:
+        parts.append(f"{stats.left_chats_skipped:,} left chat(s) skipped (--include-left imports them)")
+    if stats.local_times:
+        parts.append(f"times read as {stats.zone} (the export has local times only; see --timezone)")
+    lines = ["; ".join(parts)]
+    if stats.unreadable:
+        lines.append(f"{stats.unreadable:,} message(s) could not be understood and were skipped:")
+        lines += [f"  {where}" for where in stats.unreadable_at]
+        if stats.unreadable > len(stats.unreadable_at):
+            lines.append(f"  … and {stats.unreadable - len(stats.unreadable_at):,} more")
+    return "\n".join(lines)
 
 
 @contextlib.contextmanager
@@ -87,11 +124,13 @@ def _system(settings: Settings) -> Iterator[Settings]:
         yield resolved_settings(settings, running)
 
 
-async def _import(settings: Settings, path: Path, *, classify: bool, show_progress: bool) -> ImportReport:
+async def _import(
+    settings: Settings, path: Path, *, classify: bool, show_progress: bool, **options: Any
+) -> ImportReport:
     services = await connect(settings)
     try:
         with _progress(path, show_progress) as progress:
-            return await import_export(services, path, classify=classify, progress=progress)
+            return await import_export(services, path, classify=classify, progress=progress, **options)
     finally:
         await services.close()
 

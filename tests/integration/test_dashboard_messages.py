@@ -68,7 +68,7 @@ def test_an_imported_batch_shows_in_the_feed_on_the_next_probe(engine: Engine, s
     at.selectbox(key="msg_chat").select("imports").run()
     assert feed(at) == ["imports: live message"]
     history = BulkRow("test", "imports", "Imports chat", "h1", None, "Ігор", "imports: from the history export",
-                      None, None, None, None, None, None, True)  # fmt: skip
+                      None, None, None, None, None, None, None, True)  # fmt: skip
     with session_scope(engine) as session:  # what `tracker import telegram` commits for a batch
         stored, _ = insert_staged(session, stage(session, [history]))
     assert stored.created == 1

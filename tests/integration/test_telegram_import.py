@@ -106,7 +106,11 @@ async def test_single_chat_export(services: Services, engine: Engine, tmp_path: 
     assert reply.reply_to_id == first.id and reply.author == "Сергей"
     assert (photo.text, photo.media_kind) == ("Скрин", "photo")
     assert rows["5"].forwarded_from == "Koshyk Support Bot"
-    assert (rows["6"].media_kind, rows["6"].status) == ("sticker", MessageStatus.skipped)
+    assert (rows["6"].text, rows["6"].media_kind, rows["6"].status) == (
+        "🍕",
+        "sticker",
+        MessageStatus.skipped,
+    )
     assert rows["7"].reply_to_external_id is None
     assert report.queued == 6 and first.status == MessageStatus.pending
 
@@ -149,7 +153,9 @@ async def test_service_messages_are_skipped_and_topics_kept(
             msg(4, "нашел регресс в промокоде", reply_to_message_id=3),
             msg(5, "фікшу", reply_to_message_id=4),
             service(6, "pin_message", message_id=3),
-            service(7, "topic_edited", new_title="Реліз 2.4 ✅", reply_to_message_id=2),
+            service(
+                7, "topic_edit", new_title="Реліз 2.4 ✅", reply_to_message_id=2
+            ),  # one that names its topic
             msg(8, "вийшов!", reply_to_message_id=2),
             msg(9, "lunch?"),
         ],
@@ -205,7 +211,8 @@ async def test_truncated_file_stops_at_the_position_and_a_rerun_adds_the_rest(
     with pytest.raises(ExportError) as broken:
         await import_export(services, path, batch_size=100)
     message = str(broken.value)
-    assert "near byte" in message and "after message #" in message and "'Кошик · продукт'" in message
+    assert f"the file ends at byte {path.stat().st_size:,}" in message and "cut short" in message
+    assert "after message #" in message and "'Кошик · продукт'" in message
     kept = len(in_chat(engine, "-1001500000701"))
     assert 300 <= kept < 500  # every batch before the break, and the messages read before it
 
@@ -288,21 +295,19 @@ async def test_a_parent_stored_meanwhile_by_someone_else(
         (1500000803, {"text": ["ok ", {"type": "bold", "text": 7}]}, "'text' array items"),
         (1500000804, {"from": ["Олена"]}, "'from' must be a string"),
         (1500000805, {"date_unixtime": None, "date": "yesterday"}, "'date' must be an ISO date"),
+        (1500000806, {"poll": {"question": "?", "answers": "так"}}, "'poll' options must be an array"),
     ],
-    ids=["id", "text", "entity", "from", "date"],
+    ids=["id", "text", "entity", "from", "date", "poll"],
 )
-async def test_wrong_types_stop_naming_the_message_and_a_fix_adds_the_rest(
+async def test_a_message_that_cannot_be_understood_is_skipped_and_named(
     services: Services, engine: Engine, tmp_path: Path, chat_id: int, bad: dict[str, Any], field: str
 ) -> None:
     messages = [msg(n, f"text {n}") for n in range(1, 6)]
     broken = [*messages[:2], messages[2] | bad, *messages[3:]]
-    path = write(tmp_path, chat(broken, chat_id))
-    with pytest.raises(ExportError) as error:
-        await import_export(services, path)
-    assert "message #3 of chat 'Кошик · продукт'" in str(error.value) and field in str(error.value)
-    assert set(in_chat(engine, f"-100{chat_id}")) == {"1", "2"}
-    write(tmp_path, chat(messages, chat_id))
-    assert (await import_export(services, path)).stored == 3
+    report = await import_export(services, write(tmp_path, chat(broken, chat_id)))
+    assert set(in_chat(engine, f"-100{chat_id}")) == {"1", "2", "4", "5"} and report.stats.unreadable == 1
+    (where,) = report.stats.unreadable_at
+    assert where.startswith("message #3 of chat 'Кошик · продукт' (id ") and field in where
 
 
 @pytest.mark.parametrize(
@@ -356,7 +361,18 @@ def test_cli_import_and_its_error(settings: Settings, engine: Engine, tmp_path: 
 
     path.write_text(path.read_text()[:-40])
     failed = runner.invoke(app, ["import", "telegram", str(path)], env=cli_env(settings))
-    assert failed.exit_code == 1 and "near byte" in failed.output and "run the same" in failed.output
+    assert failed.exit_code == 1 and "the file ends at byte" in failed.output
+    assert "Export the chat again" in failed.output and "run the same command" in failed.output
+
+
+def test_cli_lists_what_it_could_not_understand(settings: Settings, tmp_path: Path) -> None:
+    messages = [msg(1, "a"), msg(2, "b", date_unixtime="99999999999999"), msg(3, 7), msg(4, "d")]
+    path = write(tmp_path, chat(messages, 1500000902))
+    done = CliRunner().invoke(app, ["import", "telegram", str(path), "--no-classify"], env=cli_env(settings))
+    assert done.exit_code == 0 and "2 new messages" in done.output
+    assert "2 message(s) could not be understood and were skipped:" in done.output
+    assert "message #2 of chat 'Кошик · продукт' (id 2), near byte" in done.output
+    assert "message #3 of chat 'Кошик · продукт' (id 3), near byte" in done.output
 
 
 def test_cli_bot_needs_a_token(settings: Settings) -> None:

@@ -8,7 +8,10 @@ import json
 import pytest
 
 from core.config import Settings
-from core.telegram.export import Chat, CountingReader, ExportError, ExportReader, author_id, message_text
+from core.telegram.export import CountingReader, ExportError, ExportReader
+from core.telegram.export.chats import Chat
+from core.telegram.export.content import message_text
+from core.telegram.export.ids import author_id
 
 
 def test_chat_list_accepts_commas_and_json(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,7 +33,7 @@ def test_chat_list_accepts_commas_and_json(monkeypatch: pytest.MonkeyPatch) -> N
     ],
 )
 def test_chat_ids_are_the_bot_apis(kind: str, export_id: int, bot_api_id: str) -> None:
-    assert Chat(export_id=export_id, type=kind).chat_id == bot_api_id
+    assert Chat(export_id=export_id, type=kind).chat_id() == bot_api_id
 
 
 def test_text_and_authors() -> None:
@@ -47,9 +50,28 @@ def test_reader_streams_items_in_order() -> None:
     assert [i.external_id for i in items] == ["1", "2", "3"] and reader.stats.messages == 3
 
 
-def test_unreadable_start_names_the_byte() -> None:
-    with pytest.raises(ExportError, match="near byte"):
-        list(ExportReader().read(CountingReader(io.BytesIO(b'{"name": "T", "messages": [ {"id": '))))
+def test_a_cut_file_names_the_exact_bytes() -> None:
+    data = b'{"name": "T", "messages": [ {"id": 1}, {"id": '
+    with pytest.raises(ExportError) as error:
+        list(ExportReader().read(CountingReader(io.BytesIO(data))))
+    message = str(error.value)
+    assert f"the file ends at byte {len(data)}" in message and "after message #1 of chat 'T'" in message
+    assert f"the message starts at byte {data.rindex(b'{') + 1}" in message and "cut short" in message
+
+
+def test_broken_json_names_the_byte_where_it_breaks() -> None:
+    good = {
+        "id": 1,
+        "type": "message",
+        "date_unixtime": "1800000000",
+        "text": "ok " * 1300,
+    }  # about 4,096 characters
+    data = json.dumps({"name": "T", "id": 1, "messages": [good, good | {"id": 2}]}).encode()
+    bad = data.rindex(b'"ok ')  # the second message's text loses its opening quote
+    data = data[:bad] + b"?" + data[bad + 1 :]
+    with pytest.raises(ExportError) as error:
+        list(ExportReader().read(CountingReader(io.BytesIO(data))))
+    assert f"the JSON is broken at byte {bad + 1:,}, in the message after message #1" in str(error.value)
 
 
 @pytest.mark.parametrize(
@@ -57,12 +79,12 @@ def test_unreadable_start_names_the_byte() -> None:
     [
         ({"text": "broken \udc00 text"}, "not valid UTF-8"),  # an escaped lone surrogate
         ({"from": "Ol\udc00ena"}, "not valid UTF-8"),
-        ({"date_unixtime": "99999999999999"}, "'date_unixtime' is out of range"),
-        ({"date_unixtime": None, "date": "0999-01-01T00:00:00"}, "between the years 1900 and 2999"),
     ],
-    ids=["surrogate-text", "surrogate-author", "unix-time", "iso-date"],
+    ids=["surrogate-text", "surrogate-author"],
 )
-def test_what_postgresql_cannot_store_stops_naming_the_message(bad: dict[str, object], reason: str) -> None:
+def test_text_the_json_reader_cannot_decode_stops_naming_the_message(
+    bad: dict[str, object], reason: str
+) -> None:
     good = {"id": 1, "type": "message", "date_unixtime": "1800000000", "text": "ok"}
     raw = {"name": "T", "type": "private_supergroup", "id": 1, "messages": [good, good | {"id": 2} | bad]}
     reader = ExportReader()
@@ -70,7 +92,28 @@ def test_what_postgresql_cannot_store_stops_naming_the_message(bad: dict[str, ob
     with pytest.raises(ExportError, match=reason) as error:
         read.extend(reader.read(CountingReader(io.BytesIO(json.dumps(raw).encode()))))
     assert [r.external_id for r in read] == ["1"]
-    assert "message #2 of chat 'T'" in str(error.value) or "after message #1 of chat 'T'" in str(error.value)
+    assert "after message #1 of chat 'T'" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ({"date_unixtime": "99999999999999"}, "'date_unixtime' is out of range"),
+        ({"date_unixtime": None, "date": "0999-01-01T00:00:00"}, "between the years 1900 and 2999"),
+        ({"id": "two"}, "'id' must be an integer"),
+        ({"type": "note"}, "'type' must be 'message', 'service' or 'unsupported'"),
+    ],
+    ids=["unix-time", "iso-date", "id", "type"],
+)
+def test_what_postgresql_cannot_store_is_skipped_and_named(bad: dict[str, object], reason: str) -> None:
+    good = {"id": 1, "type": "message", "date_unixtime": "1800000000", "text": "ok"}
+    messages = [good, good | {"id": 2} | bad, good | {"id": 3}]
+    raw = {"name": "T", "type": "private_supergroup", "id": 1, "messages": messages}
+    reader = ExportReader()
+    read = list(reader.read(CountingReader(io.BytesIO(json.dumps(raw).encode()))))
+    assert [r.external_id for r in read] == ["1", "3"] and reader.stats.unreadable == 1
+    (where,) = reader.stats.unreadable_at
+    assert where.startswith("message #2 of chat 'T' (id ") and "near byte" in where and reason in where
 
 
 def test_rows_carry_what_the_messages_table_needs() -> None:
