@@ -22,11 +22,12 @@ from typing import Any
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from core.classification.dataset import Example, load_jsonl
+from core.classification.dataset import Example, load_jsonl, seed_examples
 from core.classification.factory import build_classifier
 from core.classification.llm.agent import read_batch
 from core.classification.llm.cache import MemoryCache
-from core.classification.local.classifier import LocalClassifier, seed_examples, train
+from core.classification.local.classifier import LocalClassifier
+from core.classification.local.model import train
 from core.classification.prompts import DEFAULT_PROMPT
 from core.config import Settings
 from core.evaluation.runner import evaluate

@@ -19,14 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.classification.dataset import Example
-from core.classification.local.classifier import (
-    LocalClassifier,
-    active_model_path,
-    save_model,
-    seed_examples,
-    train,
-)
+from core.classification.dataset import Example, seed_examples
+from core.classification.local.classifier import LocalClassifier
+from core.classification.local.model import train
+from core.classification.local.store import active_model_path, save_model
 from core.classification.types import MessageInput
 from core.evaluation.runner import evaluate
 

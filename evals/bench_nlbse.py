@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from core.classification.dataset import Example
-from core.classification.local.classifier import TrainConfig, train
+from core.classification.local.model import TrainConfig, train
 from core.evaluation.metrics import macro_f1
 from core.evaluation.nlbse import (
     NLBSE_CONFIG,

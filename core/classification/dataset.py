@@ -104,6 +104,11 @@ def load_jsonl(path: Path | str) -> list[Example]:
     return parse_lines(text.splitlines(), p)
 
 
+def seed_examples() -> list[Example]:
+    """The project's own seed examples."""
+    return load_jsonl(SEED_PATH)
+
+
 def data_hash(examples: Iterable[Example]) -> str:
     """A stable hash of the training data (order-independent)."""
     rows = sorted(

@@ -19,7 +19,9 @@ from typing import Literal
 from sqlmodel import Session
 
 from core.classification.dataset import SEED_PATH, DatasetError, Example, data_hash, load_jsonl
-from core.classification.local.classifier import LocalClassifier, load_model, models_dir, save_model, train
+from core.classification.local.classifier import LocalClassifier
+from core.classification.local.model import train
+from core.classification.local.store import load_model, models_dir, save_model
 from core.classification.local.training import human_label_examples
 from core.classification.types import MessageInput
 from core.models import Kind

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from core.classification.dataset import DatasetError, Example
-from core.classification.local.classifier import FeatureConfig, TrainConfig, train
+from core.classification.local.features import FeatureConfig
+from core.classification.local.model import TrainConfig, train
 from core.evaluation.metrics import macro_f1
 from core.models import Kind
 

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.classification.dataset import DatasetError
-from core.classification.local.classifier import ModelLoadError
+from core.classification.local.store import ModelLoadError
 from core.classification.prompts import DEFAULT_PROMPT, PromptVersion, as_version, get_prompt
 from core.classification.types import LLMUnavailable
 from core.config import ClassifierMode, Settings, get_settings

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from apps.actions import card_key
 from core.classification import prompts
-from core.classification.local.classifier import active_model_path
+from core.classification.local.store import active_model_path
 from core.config import Settings
 from core.db import session_scope
 from core.models import EvalRun, LocalModel

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from core.classification.local.classifier import seed_examples
+from core.classification.dataset import seed_examples
 from core.classification.local.training import human_label_examples, llm_label_examples, train_local_model
 from core.db import session_scope
 from core.models import EvalRun, Issue, Kind, Label, LocalModel, Message, Priority

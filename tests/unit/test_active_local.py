@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.classification.dataset import Example
+from core.classification.dataset import Example, seed_examples
 from core.classification.local.active import ActiveLocalClassifier
-from core.classification.local.classifier import activate_model, save_model, seed_examples, train
+from core.classification.local.model import train
+from core.classification.local.store import activate_model, save_model
 from core.classification.types import MessageInput
 from core.models import Kind, Priority
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.classification.dataset import DatasetError, Example, load_jsonl
-from core.classification.local.classifier import active_model_path, train
+from core.classification.local.model import train
+from core.classification.local.store import active_model_path
 from core.evaluation import data as eval_data
 from core.evaluation.data import (
     SEED_HELD_OUT,

@@ -8,22 +8,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
 
-from core.classification.dataset import Example, data_hash
-from core.classification.local.classifier import (
+from core.classification.dataset import Example, data_hash, seed_examples
+from core.classification.local.classifier import LocalClassifier
+from core.classification.local.fit import TextFeatures, fit_kind
+from core.classification.local.model import LocalModelArtifact, TrainConfig, softmax, train
+from core.classification.local.store import (
     ACTIVE_FILE,
-    LocalClassifier,
-    LocalModelArtifact,
     ModelLoadError,
-    TrainConfig,
     active_model_path,
-    extract_title,
     load_model,
     save_model,
-    seed_examples,
-    train,
 )
-from core.classification.local.fit import TextFeatures, fit_kind
+from core.classification.local.titles import extract_title
 from core.classification.local.training import train_local_model
 from core.classification.types import MessageInput
 from core.models import Kind, Priority
@@ -59,7 +57,8 @@ def test_compiled_features_equal_scikit_learn() -> None:
     texts = ["Прод лежить!! 500 на /checkout", "can we get dark mode?", "ok 👍", "a", "  spaced   out  "]
     ctx = [None, "додайте експорт", None, "x", None]
     expected = feats.transform(texts, ctx).toarray()
-    got = feats.compile().transform(texts, ctx).toarray()
+    rows = feats.compile().transform(texts, ctx)
+    got = csr_matrix((rows.data, rows.indices, rows.indptr), shape=rows.shape).toarray()
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
@@ -89,9 +88,16 @@ async def test_classify_follows_the_protocol(clf: LocalClassifier) -> None:
     assert outcomes[0].result is not None and outcomes[0].result.kind == Kind.noise
 
 
-def test_probabilities_sum_to_one(clf: LocalClassifier) -> None:
-    probs = clf.predict_proba(msgs("експорт не працює", "хто на каву?"))
+def test_confidence_is_the_calibrated_probability_of_the_kind(
+    clf: LocalClassifier, artifact: LocalModelArtifact
+) -> None:
+    texts = ["експорт не працює", "хто на каву?"]
+    x = artifact.features.transform(texts, [None, None])
+    probs = softmax(artifact.kind_head.logits(x) / artifact.temperature)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    results = clf.predict(msgs(*texts))
+    assert [r.kind.value for r in results] == [artifact.kind_head.classes[i] for i in probs.argmax(axis=1)]
+    np.testing.assert_allclose([r.confidence for r in results], probs.max(axis=1), rtol=1e-6)
 
 
 def test_metrics_and_version_recorded(artifact: LocalModelArtifact) -> None:

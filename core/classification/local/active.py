@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from core.classification.local.classifier import LocalClassifier, active_model_path
+from core.classification.local.classifier import LocalClassifier
+from core.classification.local.store import active_model_path
 from core.classification.types import MessageInput, Outcome
 
 

@@ -1,4 +1,4 @@
-"""Training the local classifier with scikit-learn; the result is compiled for local.py.
+"""Training the local classifier with scikit-learn; the result is compiled to numpy (model.py).
 
 Kind: multinomial logistic regression over TF-IDF char_wb n-grams + word n-grams of the
 text and word unigrams of the replied-to text. Priority: a second logistic regression on
@@ -22,17 +22,15 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from core.classification.dataset import Example, data_hash
-from core.classification.local.classifier import (
-    CompiledFeatures,
-    FeatureConfig,
+from core.classification.local.features import CompiledFeatures, FeatureConfig, normalize_batch
+from core.classification.local.model import (
     LinearHead,
     LocalModelArtifact,
-    NgramSpace,
     TrainConfig,
     make_version,
-    normalize,
     softmax,
 )
+from core.classification.local.ngrams import NgramSpace
 from core.models import Kind
 
 WORD_TOKENS = r"[\w']+|[?!+]"
@@ -54,18 +52,14 @@ class TextFeatures:
         )  # fmt: skip
         self.context = TfidfVectorizer(analyzer="word", token_pattern=WORD_TOKENS, **common)
 
-    def _prepare(self, texts: Sequence[str], contexts: Sequence[str | None]) -> tuple[list[str], list[str]]:
-        n = self.cfg.max_chars
-        return [normalize(t, n) for t in texts], [normalize(c or "", 500) or "noreply" for c in contexts]
-
     def fit_transform(self, texts: Sequence[str], contexts: Sequence[str | None]) -> csr_matrix:
-        t, c = self._prepare(texts, contexts)
+        t, c = normalize_batch(texts, contexts, self.cfg.max_chars)
         return self._stack(
             [self.char.fit_transform(t), self.word.fit_transform(t), self.context.fit_transform(c)]
         )
 
     def transform(self, texts: Sequence[str], contexts: Sequence[str | None]) -> csr_matrix:
-        t, c = self._prepare(texts, contexts)
+        t, c = normalize_batch(texts, contexts, self.cfg.max_chars)
         return self._stack([self.char.transform(t), self.word.transform(t), self.context.transform(c)])
 
     def _stack(self, parts: list[Any]) -> csr_matrix:
@@ -189,7 +183,7 @@ def fit_priority(cfg: TrainConfig, feats: TextFeatures, rows: Sequence[Example])
     return head(model)
 
 
-def train(
+def fit_model(
     examples: Sequence[Example], cfg: TrainConfig | None = None, *, calibrate: bool = True
 ) -> LocalModelArtifact:
     """Fit the kind and priority models (and the confidence temperature) on examples."""

@@ -11,14 +11,9 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select, update
 
-from core.classification.dataset import Example
-from core.classification.local.classifier import (
-    LocalModelArtifact,
-    TrainConfig,
-    save_model,
-    seed_examples,
-    train,
-)
+from core.classification.dataset import Example, seed_examples
+from core.classification.local.model import LocalModelArtifact, TrainConfig, train
+from core.classification.local.store import save_model
 from core.models import Issue, Kind, Label, LocalModel, Message, Priority
 
 LLM_CLASSIFIERS = ("llm", "cascade")

@@ -1,0 +1,70 @@
+"""Model files under data_dir/models/: <version>.pkl written atomically, and an ACTIVE file
+naming the version that classifiers load."""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+from pathlib import Path
+
+from core.classification.local.features import CompiledFeatures
+from core.classification.local.model import LocalModelArtifact
+
+MODELS_DIR = "models"
+ACTIVE_FILE = "ACTIVE"
+
+
+class ModelLoadError(Exception):
+    """A model file is missing, unreadable or from an incompatible version of this code."""
+
+
+def models_dir(data_dir: Path | str) -> Path:
+    """Where data_dir keeps its model files."""
+    return Path(data_dir) / MODELS_DIR
+
+
+def save_model(artifact: LocalModelArtifact, data_dir: Path | str, activate: bool = True) -> Path:
+    """Write data_dir/models/<version>.pkl (atomically); optionally make it the active one."""
+    root = models_dir(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{artifact.version}.pkl"
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as f:
+        pickle.dump(artifact, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    if activate:
+        activate_model(data_dir, artifact.version)
+    return path
+
+
+def activate_model(data_dir: Path | str, version: str) -> None:
+    """Make `version` the model that LocalClassifier.from_data_dir loads."""
+    root = models_dir(data_dir)
+    if not (root / f"{version}.pkl").is_file():
+        raise FileNotFoundError(f"no local model {version} in {root}")
+    (root / ACTIVE_FILE).write_text(version + "\n")
+
+
+def load_model(path: Path | str) -> LocalModelArtifact:
+    """Load a pickled model (only files this project wrote under data_dir)."""
+    try:
+        with Path(path).open("rb") as f:
+            artifact = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, AttributeError, ImportError, EOFError) as e:
+        raise ModelLoadError(f"cannot load local model {path}: {e}") from e
+    if not isinstance(artifact, LocalModelArtifact) or not isinstance(
+        getattr(artifact, "features", None), CompiledFeatures
+    ):
+        raise ModelLoadError(f"{path} is not a local model of this version")
+    return artifact
+
+
+def active_model_path(data_dir: Path | str) -> Path | None:
+    """The active model's file, if one has been trained and activated."""
+    root = models_dir(data_dir)
+    with contextlib.suppress(OSError):
+        version = (root / ACTIVE_FILE).read_text().strip()
+        path = root / f"{version}.pkl"
+        if path.is_file():
+            return path
+    return None
