@@ -24,13 +24,13 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from core.classification.dataset import Example, load_jsonl, seed_examples
 from core.classification.factory import build_classifier
-from core.classification.llm.agent import read_batch
 from core.classification.llm.cache import MemoryCache
 from core.classification.local.classifier import LocalClassifier
 from core.classification.local.model import train
 from core.classification.prompts import DEFAULT_PROMPT
 from core.config import Settings
 from core.evaluation.runner import evaluate
+from evals.stand_in_llm import read_batch
 
 SWEEP = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 

@@ -44,11 +44,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from core.classification.factory import build_classifier
-from core.classification.llm.agent import read_batch
 from core.classification.types import Classifier
 from core.config import Settings
 from core.runtime.embedded import child_env
 from evals.harness import api_server, auth, chat_message, cpu_seconds, embedded_system
+from evals.stand_in_llm import read_batch
 from services.worker.main import run_worker
 
 KINDS = ["bug", "feature", "question", "task", "noise"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic_ai.models import Model
 
 from core.classification.cascade import CascadeClassifier
-from core.classification.llm.agent import LLMClassifier
 from core.classification.llm.cache import DatabaseCache, LLMCache, MemoryCache
+from core.classification.llm.classifier import LLMClassifier
 from core.classification.llm.coalesce import CoalescingClassifier
 from core.classification.local.active import ActiveLocalClassifier
 from core.classification.prompts import DEFAULT_PROMPT, ActivePrompt, PromptSource

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic_ai import models
 
-from core.classification.llm.agent import LLMClassifier
 from core.classification.llm.cache import MemoryCache
+from core.classification.llm.classifier import LLMClassifier
 from core.classification.types import MessageInput, Outcome
 from core.config import Settings
 from core.models import Kind

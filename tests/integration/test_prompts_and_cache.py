@@ -10,8 +10,8 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from core.classification.factory import build_classifier
-from core.classification.llm.agent import LLMClassifier
 from core.classification.llm.cache import DatabaseCache, cache_key
+from core.classification.llm.classifier import LLMClassifier
 from core.classification.llm.coalesce import CoalescingClassifier
 from core.classification.prompts import (
     DEFAULT_TEXT,

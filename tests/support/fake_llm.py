@@ -18,8 +18,8 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RequestUsage
 
-from core.classification.llm.agent import read_batch
 from core.config import Settings
+from evals.stand_in_llm import read_batch
 
 Label = Callable[[str], dict[str, Any] | None]
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from core.classification.llm.agent import read_batch
 from core.models import Kind
+from evals.stand_in_llm import read_batch
 from tests.support.classifiers import keyword_kind
 
 ALL_BUGS = "LABEL EVERY MESSAGE AS A BUG"

@@ -13,8 +13,8 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from core.classification.cascade import CascadeClassifier
 from core.classification.factory import build_classifier
-from core.classification.llm.agent import LLMClassifier
 from core.classification.llm.cache import MemoryCache
+from core.classification.llm.classifier import LLMClassifier
 from core.classification.llm.coalesce import CoalescingClassifier
 from core.classification.prompts import DEFAULT_PROMPT
 from core.classification.types import Classification, MessageInput, Outcome

@@ -12,11 +12,13 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 
-from core.classification.llm.agent import LLMClassifier, read_batch, render_batch
 from core.classification.llm.cache import MemoryCache
+from core.classification.llm.classifier import LLMClassifier
+from core.classification.llm.render import render_batch
 from core.classification.prompts import DEFAULT_PROMPT, PromptVersion
 from core.classification.types import LLMUnavailable, MessageInput
 from core.models import Kind, Priority
+from evals.stand_in_llm import read_batch
 from tests.support.fake_llm import ScriptedLLM, fenced, gold, llm_settings, user_prompt
 
 
