@@ -47,33 +47,30 @@ class CascadeClassifier:
 
     async def classify(self, messages: list[MessageInput]) -> list[Outcome]:
         """One outcome per message, in order; never raises LLMUnavailable."""
-        outcomes: list[Outcome | None] = [self._noise(m) for m in messages]
-        rest = [i for i, o in enumerate(outcomes) if o is None]
+        noise = [self._noise(m) for m in messages]
+        rest = [i for i, o in enumerate(noise) if o is None]
         local = await self.local.classify([messages[i] for i in rest]) if rest else []
-        for i, outcome in zip(rest, local, strict=True):
-            outcomes[i] = _via(outcome)
-        unsure = [i for i in rest if not self._sure(outcomes[i])]
+        decided = {i: _via(outcome) for i, outcome in zip(rest, local, strict=True)}
+        unsure = [i for i in rest if not self._sure(decided[i])]
         if unsure:
-            decided = await self._ask_llm([messages[i] for i in unsure], [outcomes[i] for i in unsure])
-            for i, outcome in zip(unsure, decided, strict=True):
-                outcomes[i] = outcome
-        return [o for o in outcomes if o is not None]
+            answers = await self._ask_llm([messages[i] for i in unsure], [decided[i] for i in unsure])
+            decided.update(zip(unsure, answers, strict=True))
+        return [o if o is not None else decided[i] for i, o in enumerate(noise)]
 
     def _noise(self, message: MessageInput) -> Outcome | None:
         result = self.noise(message.text)
         return None if result is None else Outcome(result, "noise", extra={"via": self.name})
 
-    def _sure(self, outcome: Outcome | None) -> bool:
-        return bool(outcome and outcome.result and outcome.result.confidence >= self.threshold)
+    def _sure(self, outcome: Outcome) -> bool:
+        return bool(outcome.result and outcome.result.confidence >= self.threshold)
 
-    async def _ask_llm(self, messages: list[MessageInput], local: list[Outcome | None]) -> list[Outcome]:
+    async def _ask_llm(self, messages: list[MessageInput], local: list[Outcome]) -> list[Outcome]:
         """The LLM's outcomes, or the local ones flagged for review while it is away."""
-        kept = [o or Outcome(None, "local") for o in local]
         try:
             answers = await self.llm.classify(messages)
         except LLMUnavailable as exc:
-            return [_flagged(o, str(exc)) for o in kept]
-        return [_merge(own, answer) for own, answer in zip(kept, answers, strict=True)]
+            return [_flagged(o, str(exc)) for o in local]
+        return [_merge(own, answer) for own, answer in zip(local, answers, strict=True)]
 
 
 def _via(outcome: Outcome) -> Outcome:
