@@ -17,8 +17,10 @@ from sqlmodel import Session
 from apps import context, data
 from core.classification import prompts
 from core.classification.local import training
-from core.triage import tasks
-from core.triage.tasks import InvalidTaskChange, TaskConflict, TaskNotFound
+from core.models import LabelOrigin
+from core.triage import commands
+from core.triage.commands import InvalidTaskChange, TaskConflict
+from core.triage.queries import TaskNotFound
 
 CONFLICT = (
     "Nothing was changed: someone else changed {which} since this page was loaded. "
@@ -41,7 +43,7 @@ def flash(level: str, text: str) -> None:
 
 
 def _who() -> dict[str, Any]:
-    return {"origin": "dashboard", "author": context.author()}
+    return {"origin": LabelOrigin.dashboard, "author": context.author()}
 
 
 def _decide(done: str, work: Callable[[Session], Any], which: str = "the task") -> None:
@@ -66,7 +68,8 @@ def _decide(done: str, work: Callable[[Session], Any], which: str = "the task") 
 def accept(task_id: int, version: int) -> None:
     who = _who()
     _decide(
-        f"Accepted task #{task_id}.", lambda s: tasks.accept_task(s, task_id, expected_version=version, **who)
+        f"Accepted task #{task_id}.",
+        lambda s: commands.accept_task(s, task_id, expected_version=version, **who),
     )
 
 
@@ -74,7 +77,7 @@ def reject(task_id: int, version: int) -> None:
     who = _who()
     _decide(
         f"Rejected task #{task_id} as noise.",
-        lambda s: tasks.reject_task(s, task_id, expected_version=version, **who),
+        lambda s: commands.reject_task(s, task_id, expected_version=version, **who),
     )
 
 
@@ -84,7 +87,7 @@ def correct(task_id: int, version: int) -> None:
     who = _who()
     _decide(
         f"Saved task #{task_id}.",
-        lambda s: tasks.change_task(s, task_id, values, expected_version=version, **who),
+        lambda s: commands.change_task(s, task_id, values, expected_version=version, **who),
     )
 
 
@@ -93,7 +96,7 @@ def assign(task_id: int, version: int) -> None:
     who = _who()
     _decide(
         f"Assigned task #{task_id} to {name}." if name.strip() else f"Unassigned task #{task_id}.",
-        lambda s: tasks.assign_task(s, task_id, name, expected_version=version, **who),
+        lambda s: commands.assign_task(s, task_id, name, expected_version=version, **who),
     )
 
 
@@ -105,7 +108,7 @@ def merge(task_id: int, version: int) -> None:
     who = _who()
     _decide(
         f"Merged task #{task_id} into #{into}.",
-        lambda s: tasks.merge_task(s, task_id, int(into), expected_version=version, **who),
+        lambda s: commands.merge_task(s, task_id, int(into), expected_version=version, **who),
         which=f"task #{task_id}",
     )
 
@@ -116,7 +119,7 @@ def move(task_id: int, version: int) -> None:
     who = _who()
     _decide(
         f"Moved task #{task_id} to {status}.",
-        lambda s: tasks.change_task(s, task_id, {"status": status}, expected_version=version, **who),
+        lambda s: commands.change_task(s, task_id, {"status": status}, expected_version=version, **who),
     )
 
 
@@ -131,24 +134,24 @@ def select_all(value: bool) -> None:
         st.session_state[card_key("pick", tid, v)] = value
 
 
-def _for_selected(done: str, decide: tasks.Decision) -> None:
+def _for_selected(done: str, decide: commands.Decision) -> None:
     versions = selected()
     if not versions:
         flash("error", "Nothing was changed: tick the tasks to act on first.")
         return
     _decide(
         done.replace("{n}", str(len(versions))),
-        lambda s: tasks.for_each_task(s, versions, decide),
+        lambda s: commands.for_each_task(s, versions, decide),
         which="one of the selected tasks",
     )
 
 
 def accept_selected() -> None:
-    _for_selected("Accepted {n} tasks.", partial(tasks.accept_task, **_who()))
+    _for_selected("Accepted {n} tasks.", partial(commands.accept_task, **_who()))
 
 
 def reject_selected() -> None:
-    _for_selected("Rejected {n} tasks as noise.", partial(tasks.reject_task, **_who()))
+    _for_selected("Rejected {n} tasks as noise.", partial(commands.reject_task, **_who()))
 
 
 def change_selected(field: str) -> None:
@@ -156,15 +159,17 @@ def change_selected(field: str) -> None:
     value = st.session_state[f"bulk_{field}"]
     who = _who()
 
-    def decide(session: Session, task_id: int, *, expected_version: int | None) -> tasks.TaskChange:
-        return tasks.change_task(session, task_id, {field: value}, expected_version=expected_version, **who)
+    def decide(session: Session, task_id: int, *, expected_version: int | None) -> commands.TaskChange:
+        return commands.change_task(
+            session, task_id, {field: value}, expected_version=expected_version, **who
+        )
 
     _for_selected(f"Set the {field} of {{n}} tasks to {value}.", decide)
 
 
 def assign_selected() -> None:
     name = st.session_state["bulk_assignee"]
-    _for_selected(f"Assigned {{n}} tasks to {name}.", partial(tasks.assign_task, assignee=name, **_who()))
+    _for_selected(f"Assigned {{n}} tasks to {name}.", partial(commands.assign_task, assignee=name, **_who()))
 
 
 def merge_selected() -> None:
@@ -172,7 +177,9 @@ def merge_selected() -> None:
     if into is None:
         flash("error", "Nothing was changed: give the number of the task to merge into.")
         return
-    _for_selected(f"Merged {{n}} tasks into #{into}.", partial(tasks.merge_task, into_id=int(into), **_who()))
+    _for_selected(
+        f"Merged {{n}} tasks into #{into}.", partial(commands.merge_task, into_id=int(into), **_who())
+    )
 
 
 def activate_prompt(version: str) -> None:

@@ -23,9 +23,9 @@ from core.messages import reads as messages
 from core.messages.reads import MessageFilter
 from core.models import LocalModel, TaskStatus
 from core.schemas import MessagePublic, TaskPublic
-from core.triage import analytics, inbox, tasks
+from core.triage import analytics, inbox, queries
 from core.triage.inbox import TaskCard
-from core.triage.tasks import SortKey, TaskFilter
+from core.triage.queries import SortKey, TaskFilter
 
 PAGES = 32
 """Cached pages kept per reader: bounds the memory a long session can take."""
@@ -52,7 +52,7 @@ def task_list(
     url: str, flt: TaskFilter, offset: int, limit: int, sort: SortKey, seq: int
 ) -> tuple[list[TaskPublic], int]:
     with _session(url) as session:
-        found, total = tasks.list_tasks(session, flt, limit=limit, offset=offset, sort=sort)
+        found, total = queries.list_tasks(session, flt, limit=limit, offset=offset, sort=sort)
         return [TaskPublic.model_validate(t) for t in found], total
 
 
@@ -84,7 +84,7 @@ def chats(url: str) -> dict[str, str | None]:
 @st.cache_data(ttl=60, show_spinner=False)
 def assignees(url: str) -> list[str]:
     with _session(url) as session:
-        return tasks.list_assignees(session)
+        return queries.list_assignees(session)
 
 
 @st.cache_data(ttl=60, max_entries=8, show_spinner="Aggregating…")

@@ -16,7 +16,7 @@ from apps.actions import card_key
 from core.models import Kind, LocalModel, Priority, TaskStatus
 from core.schemas import IssuePublic, MessagePublic, TaskPublic
 from core.triage.inbox import TaskCard
-from core.triage.tasks import TaskFilter
+from core.triage.queries import TaskFilter
 
 KINDS, PRIORITIES, STATUSES = list(Kind), list(Priority), list(TaskStatus)
 PRIORITY_COLOR = {"critical": "red", "high": "orange", "medium": "blue", "low": "gray"}

@@ -73,6 +73,37 @@ class MessageStatus(StrEnum):
     """Service messages and the like: stored, never classified."""
 
 
+class TaskMessageRole(StrEnum):
+    """Why a message is linked to a task."""
+
+    source = "source"
+    """The message opened the task (at most one task each)."""
+    manual = "manual"
+    """Linked by a person when creating the task."""
+    duplicate = "duplicate"
+    """A "+1" reply, or a message of a task merged into this one."""
+
+
+class LabelAction(StrEnum):
+    """What a person did, as recorded on a label."""
+
+    accept = "accept"
+    reject = "reject"
+    correct = "correct"
+    assign = "assign"
+    merge = "merge"
+    track = "track"
+    ignore = "ignore"
+
+
+class LabelOrigin(StrEnum):
+    """Where a person took the decision."""
+
+    dashboard = "dashboard"
+    api = "api"
+    bot = "bot"
+
+
 class Message(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
@@ -207,8 +238,7 @@ class TaskMessage(SQLModel, table=True):
 
     task_id: int = Field(sa_type=BigInteger, foreign_key="tasks.id", primary_key=True)
     message_id: int = Field(sa_type=BigInteger, foreign_key="messages.id", primary_key=True)
-    role: str = Field(default="source", max_length=16)
-    """source | duplicate (a "+1" reply or a merged task's message)."""
+    role: TaskMessageRole = Field(default=TaskMessageRole.source, sa_type=String(16))
 
 
 class TaskExport(SQLModel, table=True):
@@ -237,10 +267,8 @@ class Label(SQLModel, table=True):
     kind: Kind = Field(sa_type=String(16))
     priority: Priority | None = Field(default=None, sa_type=String(16))
     title: str | None = Field(default=None, max_length=200)
-    action: str = Field(max_length=32)
-    """accept | reject | correct | merge | track | ignore …"""
-    origin: str = Field(max_length=32)
-    """dashboard | bot | api"""
+    action: LabelAction = Field(sa_type=String(32))
+    origin: LabelOrigin = Field(sa_type=String(32))
     author: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 

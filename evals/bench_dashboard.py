@@ -36,7 +36,7 @@ from core.db import get_engine, session_scope
 from core.models import Kind, TaskStatus
 from core.runtime.embedded import free_port
 from core.triage.inbox import task_cards
-from core.triage.tasks import TaskFilter
+from core.triage.queries import TaskFilter
 from evals.harness import embedded_system
 
 DASHBOARD = Path(__file__).parents[1] / "apps" / "dashboard.py"

@@ -4,7 +4,7 @@ import streamlit as st
 
 from apps import context, data, live, widgets
 from core.models import TaskStatus
-from core.triage.tasks import SortKey
+from core.triage.queries import SortKey
 
 PAGE_SIZE = 50
 PER_COLUMN = 20

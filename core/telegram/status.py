@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.models import Kind, Priority, Task, TaskStatus
-from core.triage.tasks import TaskFilter, list_tasks
+from core.triage.queries import TaskFilter, list_tasks
 
 OPEN = [TaskStatus.new, TaskStatus.accepted, TaskStatus.in_progress]
 

@@ -13,8 +13,10 @@ import polars as pl
 from sqlalchemy import text
 from sqlmodel import Session
 
+from core.models import LabelAction
+
 MESSAGE_DAY = "((coalesce(m.sent_at, m.created_at)) AT TIME ZONE 'UTC')::date"
-JUDGING_ACTIONS = ("accept", "reject", "correct", "merge")
+JUDGING_ACTIONS = (LabelAction.accept, LabelAction.reject, LabelAction.correct, LabelAction.merge)
 """Label actions that say something about the kind (assigning does not)."""
 
 

@@ -9,20 +9,27 @@ from core.models import (
     ACTIONABLE_KINDS,
     Issue,
     Kind,
-    Label,
+    LabelAction,
+    LabelOrigin,
     Message,
     MessageStatus,
     Priority,
     Task,
     TaskMessage,
+    TaskMessageRole,
     TaskStatus,
 )
 from core.schemas import TaskCreate
-from core.triage.tasks import TaskChange, change_task, create_task, reject_task
+from core.triage.commands import TaskChange, change_task, create_task, reject_task
+from core.triage.labels import label
 
 
 class UnknownMessage(LookupError):
     pass
+
+
+OWN_ROLES = (TaskMessageRole.source, TaskMessageRole.manual)
+"""The links that make a task the message's own (a duplicate's task is someone else's)."""
 
 
 def message_task(session: Session, message_id: int) -> Task | None:
@@ -30,8 +37,8 @@ def message_task(session: Session, message_id: int) -> Task | None:
     task = session.exec(
         select(Task)
         .join(TaskMessage, col(TaskMessage.task_id) == Task.id)
-        .where(TaskMessage.message_id == message_id, col(TaskMessage.role).in_(("source", "manual")))
-        .order_by(col(TaskMessage.role).desc())
+        .where(TaskMessage.message_id == message_id, col(TaskMessage.role).in_(OWN_ROLES))
+        .order_by(col(TaskMessage.role).desc())  # "source" before "manual": the task it opened wins
     ).first()
     while task is not None and task.merged_into_id is not None:
         task = session.get(Task, task.merged_into_id)
@@ -39,7 +46,12 @@ def message_task(session: Session, message_id: int) -> Task | None:
 
 
 def track_message(
-    session: Session, message_id: int, kind: Kind | None = None, *, origin: str, author: str | None = None
+    session: Session,
+    message_id: int,
+    kind: Kind | None = None,
+    *,
+    origin: LabelOrigin,
+    author: str | None = None,
 ) -> TaskChange:
     """Make the message a task now: its task is accepted (with the kind given), or opened."""
     message = _message(session, message_id)
@@ -48,19 +60,21 @@ def track_message(
     if task is None:
         task, opened = _open_task(session, message, kind)
     values = {"status": TaskStatus.accepted, **({"kind": kind} if kind else {})}
-    task, changed = change_task(session, task.id or 0, values, origin=origin, author=author, action="track")
+    task, changed = change_task(
+        session, task.id or 0, values, origin=origin, author=author, action=LabelAction.track
+    )
     return task, opened + changed
 
 
 def ignore_message(
-    session: Session, message_id: int, *, origin: str, author: str | None = None
+    session: Session, message_id: int, *, origin: LabelOrigin, author: str | None = None
 ) -> tuple[Task | None, list[dict[str, object]]]:
     """Mark the message noise: its task is rejected; without one, it is never classified."""
     message = _message(session, message_id)
     task = message_task(session, message_id)
     if task is not None:
         return reject_task(session, task.id or 0, origin=origin, author=author)
-    session.add(Label(message_id=message_id, kind=Kind.noise, action="ignore", origin=origin, author=author))
+    session.add(label(message_id, LabelAction.ignore, origin, author))
     if message.status == MessageStatus.pending:
         message.status = MessageStatus.skipped
         message.next_attempt_at = None
@@ -96,7 +110,7 @@ def _open_task(session: Session, message: Message, kind: Kind | None) -> TaskCha
     # The message's own task, so the classifier never opens a second one for it.
     link = session.get(TaskMessage, (task.id, message.id))
     if link is not None:
-        link.role = "source"
+        link.role = TaskMessageRole.source
         session.add(link)
     task.chat_id = message.chat_id
     session.add(task)

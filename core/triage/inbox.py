@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from core.messages.reads import messages_by_ids
 from core.schemas import IssuePublic, MessagePublic, TaskPublic
-from core.triage.tasks import SortKey, TaskFilter, list_tasks, task_message_ids
+from core.triage.queries import SortKey, TaskFilter, list_tasks, task_message_ids
 
 
 @dataclass

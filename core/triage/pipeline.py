@@ -29,10 +29,11 @@ from core.models import (
     Priority,
     Task,
     TaskMessage,
+    TaskMessageRole,
     TaskStatus,
     utcnow,
 )
-from core.triage.tasks import task_payload
+from core.triage.commands import task_payload
 
 Publish = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
@@ -129,7 +130,7 @@ def _source_tasks(session: Session, message_ids: list[int]) -> dict[int, Task]:
     rows = session.exec(
         select(TaskMessage.message_id, Task)
         .join(Task, col(Task.id) == TaskMessage.task_id)
-        .where(col(TaskMessage.message_id).in_(message_ids), TaskMessage.role == "source")
+        .where(col(TaskMessage.message_id).in_(message_ids), TaskMessage.role == TaskMessageRole.source)
     )
     return {message_id: task for message_id, task in rows}
 
@@ -220,7 +221,7 @@ def _open_task(session: Session, message: Message, issue: Issue) -> Task:
     )
     session.add(task)
     session.flush()
-    session.add(TaskMessage(task_id=task.id or 0, message_id=message.id or 0, role="source"))
+    session.add(TaskMessage(task_id=task.id or 0, message_id=message.id or 0, role=TaskMessageRole.source))
     return task
 
 
@@ -248,11 +249,15 @@ def _link_duplicate(session: Session, message: Message) -> list[tuple[str, dict[
     if message.reply_to_id is None:
         return []
     parent = session.exec(
-        select(TaskMessage).where(TaskMessage.message_id == message.reply_to_id, TaskMessage.role == "source")
+        select(TaskMessage).where(
+            TaskMessage.message_id == message.reply_to_id, TaskMessage.role == TaskMessageRole.source
+        )
     ).first()
     if parent is None or session.get(TaskMessage, (parent.task_id, message.id)) is not None:
         return []
-    session.add(TaskMessage(task_id=parent.task_id, message_id=message.id or 0, role="duplicate"))
+    session.add(
+        TaskMessage(task_id=parent.task_id, message_id=message.id or 0, role=TaskMessageRole.duplicate)
+    )
     session.flush()
     task = session.get(Task, parent.task_id)
     return [(events.TASK_UPDATED, task_payload(task))] if task else []

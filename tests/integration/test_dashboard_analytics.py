@@ -11,7 +11,7 @@ from core.config import Settings
 from core.db import session_scope
 from core.models import Kind
 from core.triage import analytics
-from core.triage.tasks import accept_task, change_task, reject_task
+from core.triage.commands import accept_task, change_task, reject_task
 from tests.support.dashboard import (
     ANALYTICS,
     Verdict,

@@ -10,7 +10,7 @@ from apps.actions import card_key
 from core.config import Settings
 from core.db import session_scope
 from core.models import Kind, Priority
-from core.triage.tasks import assign_task
+from core.triage.commands import assign_task
 from tests.support.dashboard import (
     TRIAGE,
     EventListener,

@@ -12,7 +12,7 @@ from apps.actions import card_key
 from core.config import Settings
 from core.db import session_scope
 from core.models import Kind, Priority, TaskStatus
-from core.triage.tasks import accept_task, assign_task
+from core.triage.commands import accept_task, assign_task
 from tests.support.dashboard import (
     TASKS,
     labels_of,

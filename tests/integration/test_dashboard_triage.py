@@ -13,7 +13,7 @@ from core.config import Settings
 from core.db import session_scope
 from core.models import Kind, Priority
 from core.schemas import TaskUpdate
-from core.triage.tasks import update_task
+from core.triage.commands import update_task
 from tests.support.dashboard import (
     TRIAGE,
     EventListener,

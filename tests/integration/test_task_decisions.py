@@ -9,14 +9,8 @@ from core import events
 from core.config import Settings
 from core.db import session_scope
 from core.messages.reads import list_chats
-from core.triage.tasks import (
-    InvalidTaskChange,
-    TaskConflict,
-    TaskFilter,
-    list_tasks,
-    merge_task,
-    task_message_ids,
-)
+from core.triage.commands import InvalidTaskChange, TaskConflict, merge_task
+from core.triage.queries import TaskFilter, list_tasks, task_message_ids
 from tests.support.dashboard import message, new_task, post, task_row
 
 pytestmark = pytest.mark.backbone

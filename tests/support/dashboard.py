@@ -31,7 +31,7 @@ from core.runtime.queue import events_subject
 from core.schemas import MessageIn
 from core.triage.inbox import TaskCard, task_cards
 from core.triage.pipeline import classify_messages
-from core.triage.tasks import TaskFilter
+from core.triage.queries import TaskFilter
 
 DASHBOARD = Path(__file__).parents[2] / "apps" / "dashboard.py"
 PASSWORD = "dashboard-password-42"

@@ -6,7 +6,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from core.models import ACTIONABLE_KINDS
+from core.models import ACTIONABLE_KINDS, LabelOrigin
 from core.runtime.bootstrap import Services
 from core.telegram import replies
 from core.telegram.bot import AllowedChat
@@ -48,7 +48,7 @@ async def on_track(message: Message, command: CommandObject, services: Services)
     if target is not None:
         author = _author(message)
         task = await services.run(
-            lambda session: track_message(session, target, kind, origin="bot", author=author)
+            lambda session: track_message(session, target, kind, origin=LabelOrigin.bot, author=author)
         )
         await message.reply(replies.tracked_text(task))
 
@@ -58,7 +58,9 @@ async def on_ignore(message: Message, services: Services) -> None:
     target = await _replied(message, services, "ignore")
     if target is not None:
         author = _author(message)
-        await services.run(lambda session: ignore_message(session, target, origin="bot", author=author))
+        await services.run(
+            lambda session: ignore_message(session, target, origin=LabelOrigin.bot, author=author)
+        )
         await message.reply(replies.ignored_text())
 
 

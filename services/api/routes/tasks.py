@@ -10,18 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from core.db import session_scope
 from core.models import Kind, Priority, Task, TaskStatus
 from core.schemas import Offset, Page, RowId, Storable, TaskCreate, TaskPublic, TaskUpdate
-from core.triage.tasks import (
-    InvalidTaskChange,
-    SortKey,
-    TaskConflict,
-    TaskFilter,
-    TaskNotFound,
-    create_task,
-    get_task,
-    list_tasks,
-    task_message_ids,
-    update_task,
-)
+from core.triage.commands import InvalidTaskChange, TaskConflict, create_task, update_task
+from core.triage.queries import SortKey, TaskFilter, TaskNotFound, get_task, list_tasks, task_message_ids
 from services.api.deps import Authorized, StateDep, field_error
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], dependencies=[Authorized])

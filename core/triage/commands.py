@@ -1,35 +1,29 @@
-"""Task service: create, read, change and merge tasks; human changes become labels."""
+"""Task commands: create, change, decide on and merge tasks; human changes become labels."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
-from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from core import events
-from core.messages.search import message_text_matches
 from core.models import (
     PRIORITY_RANK,
-    Kind,
-    Label,
+    LabelAction,
+    LabelOrigin,
     Message,
-    Priority,
     Task,
     TaskMessage,
+    TaskMessageRole,
     TaskStatus,
     utcnow,
 )
 from core.schemas import TaskCreate, TaskUpdate
-
-
-class TaskNotFound(LookupError):
-    pass
+from core.triage.labels import action_for_change, label, label_task_messages
+from core.triage.queries import TaskNotFound, task_message_ids
 
 
 class TaskConflict(Exception):
@@ -43,33 +37,9 @@ class InvalidTaskChange(ValueError):
         self.reason = reason
 
 
-SortKey = Literal["triage", "newest", "oldest", "priority", "updated"]
-
-
-@dataclass
-class TaskFilter:
-    status: list[TaskStatus] | None = None
-    kind: list[Kind] | None = None
-    priority: list[Priority] | None = None
-    chat_id: str | None = None
-    assignee: str | None = None
-    search: str | None = None
-    """Words in the title or in the text of any of the task's messages."""
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    """Exclusive upper bound."""
-
-
-def task_message_ids(session: Session, task_ids: list[int]) -> dict[int, list[int]]:
-    rows = session.exec(
-        select(TaskMessage.task_id, TaskMessage.message_id)
-        .where(col(TaskMessage.task_id).in_(task_ids))
-        .order_by(col(TaskMessage.message_id))
-    ).all()
-    result: dict[int, list[int]] = {tid: [] for tid in task_ids}
-    for task_id, message_id in rows:
-        result[task_id].append(message_id)
-    return result
+TaskChange = tuple[Task, list[dict[str, Any]]]
+Decision = Callable[..., TaskChange]
+"""A triage decision on one task: called as decide(session, task_id, expected_version=...)."""
 
 
 def task_payload(task: Task | None, message_ids: list[int] | None = None) -> dict[str, Any]:
@@ -82,14 +52,7 @@ def task_payload(task: Task | None, message_ids: list[int] | None = None) -> dic
     return data
 
 
-def get_task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise TaskNotFound(task_id)
-    return task
-
-
-def create_task(session: Session, data: TaskCreate) -> tuple[Task, list[dict[str, Any]]]:
+def create_task(session: Session, data: TaskCreate) -> TaskChange:
     """A manual task, optionally linked to stored messages."""
     found = set(session.exec(select(Message.id).where(col(Message.id).in_(data.message_ids))).all())
     missing = sorted(set(data.message_ids) - found)
@@ -107,7 +70,7 @@ def create_task(session: Session, data: TaskCreate) -> tuple[Task, list[dict[str
     session.add(task)
     session.flush()
     for message_id in dict.fromkeys(data.message_ids):
-        session.add(TaskMessage(task_id=task.id or 0, message_id=message_id, role="manual"))
+        session.add(TaskMessage(task_id=task.id or 0, message_id=message_id, role=TaskMessageRole.manual))
     session.flush()
     event = events.record_event(session, events.TASK_CREATED, task_payload(task, data.message_ids))
     return task, [event]
@@ -118,10 +81,10 @@ def update_task(
     task_id: int,
     change: TaskUpdate,
     *,
-    origin: str = "api",
+    origin: LabelOrigin = LabelOrigin.api,
     author: str | None = None,
-    action: str | None = None,
-) -> tuple[Task, list[dict[str, Any]]]:
+    action: LabelAction | None = None,
+) -> TaskChange:
     """Apply a human change; a stale `expected_version` raises TaskConflict."""
     task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
     if task is None:
@@ -140,86 +103,9 @@ def update_task(
     task.version += 1
     task.updated_at = utcnow()
     session.add(task)
-    _record_labels(session, task, action or _action_for(values), origin, author)
+    label_task_messages(session, task, action or action_for_change(values), origin, author)
     session.flush()
     return task, [events.record_event(session, events.TASK_UPDATED, task_payload(task))]
-
-
-def _action_for(values: dict[str, Any]) -> str:
-    status = values.get("status")
-    if status == TaskStatus.rejected:
-        return "reject"
-    if status in (TaskStatus.accepted, TaskStatus.in_progress, TaskStatus.done) and len(values) == 1:
-        return "accept"
-    return "correct"
-
-
-def _record_labels(session: Session, task: Task, action: str, origin: str, author: str | None) -> None:
-    """Each source message of the task gets the human's verdict as a training label."""
-    kind = Kind.noise if action == "reject" else task.kind
-    for message_id in task_message_ids(session, [task.id or 0])[task.id or 0]:
-        session.add(
-            Label(
-                message_id=message_id,
-                task_id=task.id,
-                kind=kind,
-                priority=None if kind == Kind.noise else task.priority,
-                title=task.title,
-                action=action,
-                origin=origin,
-                author=author,
-            )
-        )
-
-
-def list_tasks(
-    session: Session, flt: TaskFilter, *, limit: int = 50, offset: int = 0, sort: SortKey = "triage"
-) -> tuple[list[Task], int]:
-    """Tasks matching the filter, one page of them, and how many match in all."""
-    query = select(Task).where(col(Task.merged_into_id).is_(None))
-    if flt.status:
-        query = query.where(col(Task.status).in_(flt.status))
-    if flt.kind:
-        query = query.where(col(Task.kind).in_(flt.kind))
-    if flt.priority:
-        query = query.where(col(Task.priority).in_(flt.priority))
-    if flt.chat_id:
-        query = query.where(Task.chat_id == flt.chat_id)
-    if flt.assignee:
-        query = query.where(Task.assignee == flt.assignee)
-    if flt.search:
-        query = query.where(_text_matches(flt.search))
-    if flt.created_from:
-        query = query.where(col(Task.created_at) >= flt.created_from)
-    if flt.created_to:
-        query = query.where(col(Task.created_at) < flt.created_to)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    order = {
-        "triage": (col(Task.priority_rank), col(Task.created_at).desc()),
-        "newest": (col(Task.created_at).desc(),),
-        "oldest": (col(Task.created_at),),
-        "priority": (col(Task.priority_rank), col(Task.id)),
-        "updated": (col(Task.updated_at).desc(),),
-    }[sort]
-    rows = session.exec(query.order_by(*order, col(Task.id).desc()).offset(offset).limit(limit)).all()
-    return list(rows), int(total)
-
-
-def _text_matches(search: str) -> ColumnElement[bool]:
-    """The title contains `search` (trigram-indexed), or the text of one of the task's
-    messages holds its words (full-text search, see core.messages.search)."""
-    pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    in_messages = (
-        select(TaskMessage.task_id)
-        .join(Message, col(Message.id) == TaskMessage.message_id)
-        .where(message_text_matches(search))
-    )
-    return or_(col(Task.title).ilike(pattern, escape="\\"), col(Task.id).in_(in_messages))
-
-
-TaskChange = tuple[Task, list[dict[str, Any]]]
-Decision = Callable[..., TaskChange]
-"""A triage decision on one task: called as decide(session, task_id, expected_version=...)."""
 
 
 def change_task(
@@ -228,9 +114,9 @@ def change_task(
     values: Mapping[str, Any],
     *,
     expected_version: int | None = None,
-    origin: str = "api",
+    origin: LabelOrigin = LabelOrigin.api,
     author: str | None = None,
-    action: str | None = None,
+    action: LabelAction | None = None,
 ) -> TaskChange:
     """`update_task` from plain values; an invalid value raises InvalidTaskChange naming the field."""
     try:
@@ -258,7 +144,7 @@ def reject_task(session: Session, task_id: int, **who: Any) -> TaskChange:
 def assign_task(session: Session, task_id: int, assignee: str | None, **who: Any) -> TaskChange:
     """Give the task to someone (an empty name unassigns it)."""
     name = (assignee or "").strip() or None
-    return change_task(session, task_id, {"assignee": name}, action="assign", **who)
+    return change_task(session, task_id, {"assignee": name}, action=LabelAction.assign, **who)
 
 
 def merge_task(
@@ -267,7 +153,7 @@ def merge_task(
     into_id: int,
     *,
     expected_version: int | None = None,
-    origin: str = "api",
+    origin: LabelOrigin = LabelOrigin.api,
     author: str | None = None,
 ) -> TaskChange:
     """Merge a duplicate into another task: its messages join the target as duplicates."""
@@ -278,8 +164,9 @@ def merge_task(
     links = task_message_ids(session, [task_id, into_id])
     for message_id in links[task_id]:
         if message_id not in links[into_id]:
-            session.add(TaskMessage(task_id=into_id, message_id=message_id, role="duplicate"))
-        session.add(_merge_label(target, message_id, origin, author))
+            session.add(TaskMessage(task_id=into_id, message_id=message_id, role=TaskMessageRole.duplicate))
+        # The human said: this message is about the same thing as the target task.
+        session.add(label(message_id, LabelAction.merge, origin, author, target))
     task.merged_into_id = into_id
     for changed in (task, target):
         changed.version += 1
@@ -316,20 +203,6 @@ def _lock_pair(session: Session, task_id: int, into_id: int) -> tuple[Task, Task
     return found[task_id], found[into_id]
 
 
-def _merge_label(target: Task, message_id: int, origin: str, author: str | None) -> Label:
-    """The human said: this message is about the same thing as the target task."""
-    return Label(
-        message_id=message_id,
-        task_id=target.id,
-        kind=target.kind,
-        priority=None if target.kind == Kind.noise else target.priority,
-        title=target.title,
-        action="merge",
-        origin=origin,
-        author=author,
-    )
-
-
 def for_each_task(
     session: Session, versions: Mapping[int, int | None], decide: Decision
 ) -> tuple[list[Task], list[dict[str, Any]]]:
@@ -341,11 +214,3 @@ def for_each_task(
         changed.append(task)
         recorded.extend(new_events)
     return changed, recorded
-
-
-def list_assignees(session: Session) -> list[str]:
-    """Everyone who has a task assigned, by name."""
-    rows = session.exec(
-        select(Task.assignee).where(col(Task.assignee).is_not(None)).distinct().order_by(col(Task.assignee))
-    ).all()
-    return [name for name in rows if name]
