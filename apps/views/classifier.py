@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from apps import actions, charts, context, data, widgets
+from apps import actions, charts, context, data
+from apps.widgets import notices, tables
 
 st.title("Classifier")
-widgets.show_flash()
+notices.show_flash()
 settings = context.settings()
 url = context.database_url()
 active_prompt, prompt_rows = data.prompt_versions(url)
@@ -33,7 +34,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     )
 
 st.subheader("Local models")
-st.dataframe(widgets.model_rows(models), hide_index=True, key="models_table")
+st.dataframe(tables.model_rows(models), hide_index=True, key="models_table")
 st.button(
     "Retrain the local model",
     key="retrain",
@@ -46,6 +47,6 @@ runs = data.eval_runs(url)
 if not runs:
     st.caption("No evaluation runs yet: `tracker eval --dataset FILE.jsonl --save` records one.")
 else:
-    table = widgets.eval_table(runs)
+    table = tables.eval_table(runs)
     st.dataframe(table, hide_index=True, key="evals_table")
     st.altair_chart(charts.eval_scores(table), width="stretch")

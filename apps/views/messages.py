@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from apps import context, data, live, widgets
+from apps import context, data, live
+from apps.widgets import cards, filters, paging, tables, text
 from core.messages.reads import MessageFilter
 from core.models import Kind, MessageStatus
 
@@ -16,19 +17,19 @@ chats = data.chats(url)
 row = st.columns(4)
 flt = MessageFilter(
     chat_id=row[0].selectbox(
-        "Chat", list(chats), index=None, format_func=widgets.chat_name(chats), key="msg_chat"
+        "Chat", list(chats), index=None, format_func=filters.chat_name(chats), key="msg_chat"
     ),
     status=row[1].selectbox("Status", list(MessageStatus), index=None, key="msg_status"),
     kind=row[2].selectbox("Classified as", list(Kind), index=None, key="msg_kind"),
     search=row[3].text_input("Search text", key="msg_search").strip() or None,
 )
-offset = widgets.page_offset("msg_page", flt, PAGE_SIZE)
+offset = paging.page_offset("msg_page", flt, PAGE_SIZE)
 items, total = data.message_feed(url, flt, offset, PAGE_SIZE, seq)
-widgets.past_the_end("msg_page", offset, len(items))
+paging.past_the_end("msg_page", offset, len(items))
 
-st.caption(f"{widgets.count(total, 'message')}, newest first")
-st.dataframe(widgets.message_rows(items), hide_index=True, key="msg_table")
-widgets.pager("msg_page", flt, total, PAGE_SIZE)
+st.caption(f"{text.count(total, 'message')}, newest first")
+st.dataframe(tables.message_rows(items), hide_index=True, key="msg_table")
+paging.pager("msg_page", flt, total, PAGE_SIZE)
 
 shown = {m.id: m for m in items}
 opened = st.selectbox(
@@ -43,5 +44,5 @@ if opened is not None:
     with st.container(border=True, key="thread"):
         st.subheader(f"Thread of message #{opened}")
         for message in sorted(thread, key=lambda m: m.id):
-            widgets.message_block(message)
-            st.caption(widgets.decided_by(message.issue) if message.issue else "Not classified yet")
+            cards.message_block(message)
+            st.caption(text.decided_by(message.issue) if message.issue else "Not classified yet")

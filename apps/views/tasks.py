@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from apps import context, data, live, widgets
+from apps import context, data, live
+from apps.widgets import cards, filters, notices, paging, tables, text
 from core.models import TaskStatus
 from core.triage.queries import SortKey
 
@@ -17,19 +18,19 @@ SORTS: dict[SortKey, str] = {
 
 st.title("Tasks")
 seq = live.follow(live.TASKS)
-widgets.show_flash()
-flt = widgets.task_filter("tasks", more=True)
+notices.show_flash()
+flt = filters.task_filter("tasks", more=True)
 url = context.database_url()
 view = st.radio("View", ["List", "Board"], horizontal=True, key="tasks_view", label_visibility="collapsed")
 
 if view == "List":
     sort = st.selectbox("Order", list(SORTS), format_func=SORTS.__getitem__, key="tasks_sort") or "triage"
-    offset = widgets.page_offset("tasks_page", (flt, sort), PAGE_SIZE)
+    offset = paging.page_offset("tasks_page", (flt, sort), PAGE_SIZE)
     items, total = data.task_list(url, flt, offset, PAGE_SIZE, sort, seq)
-    widgets.past_the_end("tasks_page", offset, len(items))
-    st.caption(widgets.count(total, "task"))
-    st.dataframe(widgets.task_rows(items), hide_index=True, key="tasks_table")
-    widgets.pager("tasks_page", (flt, sort), total, PAGE_SIZE)
+    paging.past_the_end("tasks_page", offset, len(items))
+    st.caption(text.count(total, "task"))
+    st.dataframe(tables.task_rows(items), hide_index=True, key="tasks_table")
+    paging.pager("tasks_page", (flt, sort), total, PAGE_SIZE)
 else:
     statuses = flt.status or list(TaskStatus)
     flt.status = statuses
@@ -39,6 +40,6 @@ else:
         with column:
             st.subheader(f"{status} · {total:,}")
             for task in items:
-                widgets.board_card(task)
+                cards.board_card(task)
             if total > len(items):
                 st.caption(f"{total - len(items):,} more: use the list or narrow the filters")

@@ -1,0 +1,1 @@
+"""Pieces the screens share: notices, filters, paging, task cards, the selection bar, tables."""

@@ -1,0 +1,43 @@
+"""How things read on screen: chat text made inert, times, counts, badges, provenance."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from core.schemas import IssuePublic, TaskPublic
+
+PRIORITY_COLOR = {"critical": "red", "high": "orange", "medium": "blue", "low": "gray"}
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def md(text: str | None) -> str:
+    """Text from chats shown as itself: no markdown, links, colours or maths get through."""
+    return _MARKDOWN.sub(r"\\\1", text or "").replace("\n", "  \n")
+
+
+def when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def count(n: int, thing: str) -> str:
+    """'1 task', '2 tasks'."""
+    return f"{n:,} {thing}" + ("" if n == 1 else "s")
+
+
+def badges(task: TaskPublic) -> str:
+    confidence = f" · confidence {task.confidence:.2f}" if task.confidence is not None else ""
+    return (
+        f":{PRIORITY_COLOR[task.priority]}-badge[{task.priority}] :violet-badge[{task.kind}] "
+        f":gray-badge[{task.status}]{confidence}"
+    )
+
+
+def decided_by(issue: IssuePublic | None) -> str:
+    if issue is None:
+        return "Not classified: created by hand"
+    version = f" {issue.classifier_version}" if issue.classifier_version else ""
+    return (
+        f"Classified by {issue.classifier}{version} · model {issue.model or '—'} · "
+        f"prompt {issue.prompt_version or '—'}" + (" · needs review" if issue.needs_review else "")
+    )
