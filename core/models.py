@@ -104,7 +104,35 @@ class LabelOrigin(StrEnum):
     bot = "bot"
 
 
-class Message(SQLModel, table=True):
+class MessageBase(SQLModel):
+    """What a chat message says and where it comes from: every channel gives these columns."""
+
+    source: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    external_id: str = Field(max_length=128)
+    text: str = Field(sa_type=Text)
+    chat_title: str | None = Field(default=None, max_length=256)
+    author_id: str | None = Field(default=None, max_length=128)
+    author: str | None = Field(default=None, max_length=256)
+    sent_at: datetime | None = _ts()
+    reply_to_external_id: str | None = Field(default=None, max_length=128)
+    thread_id: str | None = Field(default=None, max_length=128)
+    thread_title: str | None = Field(default=None, max_length=256)
+    media_kind: str | None = Field(default=None, max_length=32)
+    forwarded_from: str | None = Field(default=None, max_length=256)
+
+
+class MessageRecord(MessageBase):
+    """A stored message as readers see it: the columns the system sets on top of the channel's."""
+
+    edited_at: datetime | None = _ts()
+    reply_to_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="messages.id")
+    status: MessageStatus = Field(default=MessageStatus.pending, sa_type=String(16))
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Message(MessageRecord, table=True):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("source", "chat_id", "external_id", name="uq_messages_source_chat_ext"),
@@ -122,28 +150,10 @@ class Message(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
-    source: str = Field(max_length=32)
-    chat_id: str = Field(max_length=128)
-    chat_title: str | None = Field(default=None, max_length=256)
-    external_id: str = Field(max_length=128)
-    author_id: str | None = Field(default=None, max_length=128)
-    author: str | None = Field(default=None, max_length=256)
-    text: str = Field(sa_type=Text)
-    sent_at: datetime | None = _ts()
-    edited_at: datetime | None = _ts()
-    reply_to_external_id: str | None = Field(default=None, max_length=128)
-    reply_to_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="messages.id")
-    thread_id: str | None = Field(default=None, max_length=128)
-    thread_title: str | None = Field(default=None, max_length=256)
-    media_kind: str | None = Field(default=None, max_length=32)
-    forwarded_from: str | None = Field(default=None, max_length=256)
     revision: int = 1
     """Bumped on every edit; a classification belongs to one revision."""
-    status: MessageStatus = Field(default=MessageStatus.pending, sa_type=String(16))
-    attempts: int = 0
     next_attempt_at: datetime | None = _ts()
     last_error: str | None = Field(default=None, sa_type=Text)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 SEARCH_CONFIG: ColumnElement[Any] = literal_column("'simple'::regconfig")
@@ -151,7 +161,37 @@ MESSAGE_WORDS = func.to_tsvector(SEARCH_CONFIG, Message.__table__.c.text)  # typ
 """The words of a message's text, for full-text search: the expression ix_messages_text_fts indexes."""
 
 
-class Issue(SQLModel, table=True):
+class Provenance(SQLModel):
+    """How a classification was obtained: classifier, model and prompt versions, spend, doubts."""
+
+    # Lengths on the column types only: an outcome is not refused for a long model name.
+    classifier: str = Field(sa_type=String(32))
+    classifier_version: str | None = Field(default=None, sa_type=String(64))
+    model: str | None = Field(default=None, sa_type=String(128))
+    prompt_version: str | None = Field(default=None, sa_type=String(64))
+    input_tokens: int = 0
+    output_tokens: int = 0
+    llm_calls: int = 0
+    latency_ms: float = 0.0
+    needs_review: bool = False
+    error: str | None = Field(default=None, sa_type=Text)
+
+    def provenance(self) -> dict[str, Any]:
+        """The provenance fields alone, to record on another row."""
+        return {name: getattr(self, name) for name in Provenance.model_fields}
+
+
+class IssueBase(Provenance):
+    """A message's classification (empty when it failed) and its provenance."""
+
+    kind: Kind | None = Field(default=None, sa_type=String(16))
+    priority: Priority | None = Field(default=None, sa_type=String(16))
+    title: str | None = Field(default=None, max_length=200)
+    confidence: float | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class Issue(IssueBase, table=True):
     """The AI classification result of one message revision; one current per message."""
 
     __tablename__ = "issues"
@@ -168,24 +208,33 @@ class Issue(SQLModel, table=True):
     message_id: int = Field(sa_type=BigInteger, foreign_key="messages.id", index=True)
     revision: int = 1
     is_current: bool = True
-    kind: Kind | None = Field(default=None, sa_type=String(16))
-    priority: Priority | None = Field(default=None, sa_type=String(16))
-    title: str | None = Field(default=None, max_length=200)
+
+
+class TaskBase(SQLModel):
+    """What a person says a task is: the fields a new task is given."""
+
+    title: str = Field(max_length=200)
+    kind: Kind = Field(default=Kind.task, sa_type=String(16))
+    priority: Priority = Field(default=Priority.medium, sa_type=String(16))
+    description: str | None = Field(default=None, sa_type=Text)
+    assignee: str | None = Field(default=None, max_length=128)
+
+
+class TaskRecord(TaskBase):
+    """A stored task as readers see it: its state and where it came from."""
+
+    status: TaskStatus = Field(default=TaskStatus.new, sa_type=String(16))
+    chat_id: str | None = Field(default=None, max_length=128)
     confidence: float | None = None
-    classifier: str = Field(max_length=32)
-    classifier_version: str | None = Field(default=None, max_length=64)
-    model: str | None = Field(default=None, max_length=128)
-    prompt_version: str | None = Field(default=None, max_length=64)
-    input_tokens: int = 0
-    output_tokens: int = 0
-    llm_calls: int = 0
-    latency_ms: float = 0.0
     needs_review: bool = False
-    error: str | None = Field(default=None, sa_type=Text)
+    merged_into_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="tasks.id")
+    version: int = 1
+    """Optimistic lock: an update names the version it saw."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
-class Task(SQLModel, table=True):
+class Task(TaskRecord, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_status_priority_created", "status", "priority_rank", "created_at"),
@@ -204,22 +253,8 @@ class Task(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
-    title: str = Field(max_length=200)
-    description: str | None = Field(default=None, sa_type=Text)
-    kind: Kind = Field(default=Kind.task, sa_type=String(16))
-    priority: Priority = Field(default=Priority.medium, sa_type=String(16))
     priority_rank: int = 2
     """0 = critical … 3 = low: sorts critical first with a plain index."""
-    status: TaskStatus = Field(default=TaskStatus.new, sa_type=String(16))
-    assignee: str | None = Field(default=None, max_length=128)
-    chat_id: str | None = Field(default=None, max_length=128)
-    confidence: float | None = None
-    needs_review: bool = False
-    merged_into_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="tasks.id")
-    version: int = 1
-    """Optimistic lock: an update names the version it saw."""
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 class TaskMessage(SQLModel, table=True):

@@ -6,9 +6,20 @@ from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
+from sqlmodel import SQLModel
+from sqlmodel.main import SQLModelConfig
 
-from core.models import Kind, MessageStatus, Priority, TaskStatus
+from core.models import (
+    IssueBase,
+    Kind,
+    MessageBase,
+    MessageRecord,
+    Priority,
+    TaskBase,
+    TaskRecord,
+    TaskStatus,
+)
 
 T = TypeVar("T")
 
@@ -46,13 +57,15 @@ RowId = Annotated[int, Ge(1), Le(MAX_ID)]
 Offset = Annotated[int, Ge(0), Le(MAX_ID)]
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-ShortText = Annotated[str, StringConstraints(max_length=256)]
 
 
-class Strict(BaseModel):
-    """Input models: unknown fields refused, every string checked by `storable`."""
+class Strict(SQLModel):
+    """Input models: unknown fields refused, every string checked by `storable`.
 
-    model_config = ConfigDict(extra="forbid", strict=False)
+    A SQLModel, so that the create shapes can take their fields from the tables' bases.
+    """
+
+    model_config = SQLModelConfig(extra="forbid", strict=False)
 
     @field_validator("*")
     @classmethod
@@ -60,81 +73,45 @@ class Strict(BaseModel):
         return storable(value) if isinstance(value, str) else value
 
 
-class MessageIn(Strict):
+class MessageCreate(MessageBase, Strict):
     """One incoming chat message: the public contract of POST /api/messages."""
 
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
     chat_id: Id
     external_id: Id
     text: str = Field(description="Message text; at most TRACKER_MAX_TEXT_BYTES bytes (UTF-8)")
-    chat_title: ShortText | None = None
-    author_id: Annotated[str, StringConstraints(max_length=128)] | None = None
-    author: ShortText | None = None
     sent_at: Annotated[datetime, AfterValidator(plausible_time)] | None = None
-    reply_to_external_id: Annotated[str, StringConstraints(max_length=128)] | None = None
-    thread_id: Annotated[str, StringConstraints(max_length=128)] | None = None
-    thread_title: ShortText | None = None
-    media_kind: Annotated[str, StringConstraints(max_length=32)] | None = None
-    forwarded_from: ShortText | None = None
     classify: bool = True
     """False stores a message that is never classified (service messages)."""
 
 
 class MessageBatchIn(Strict):
-    messages: list[MessageIn] = Field(min_length=1)
+    messages: list[MessageCreate] = Field(min_length=1)
 
 
-class IssuePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    kind: Kind | None
-    priority: Priority | None
-    title: str | None
-    confidence: float | None
-    classifier: str
-    classifier_version: str | None
-    model: str | None
-    prompt_version: str | None
-    input_tokens: int
-    output_tokens: int
-    latency_ms: float
-    needs_review: bool
-    error: str | None
-    created_at: datetime
+PUBLIC = SQLModelConfig(json_schema_serialization_defaults_required=True)
+"""Output models: a field with a default is still always sent, so the API schema says it is required."""
 
 
-class MessagePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class IssuePublic(IssueBase):
+    """A message's current classification, as the API shows it."""
+
+    model_config = PUBLIC
+
+
+class MessagePublic(MessageRecord):
+    """A stored message and its current classification, as the API shows it."""
+
+    model_config = PUBLIC
 
     id: int
-    source: str
-    chat_id: str
-    chat_title: str | None
-    external_id: str
-    author_id: str | None
-    author: str | None
-    text: str
-    sent_at: datetime | None
-    edited_at: datetime | None
-    reply_to_external_id: str | None
-    reply_to_id: int | None
-    thread_id: str | None
-    thread_title: str | None
-    media_kind: str | None
-    forwarded_from: str | None
-    status: MessageStatus
-    attempts: int
-    created_at: datetime
     issue: IssuePublic | None = None
 
 
-class TaskCreate(Strict):
+class TaskCreate(TaskBase, Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    kind: Kind = Kind.task
-    priority: Priority = Priority.medium
     description: Annotated[str, StringConstraints(max_length=16384)] | None = None
     message_ids: list[RowId] = Field(default_factory=list, max_length=1000)
-    assignee: Annotated[str, StringConstraints(max_length=128)] | None = None
 
 
 class TaskUpdate(Strict):
@@ -156,23 +133,12 @@ class TaskUpdate(Strict):
         return value
 
 
-class TaskPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class TaskPublic(TaskRecord):
+    """A task and the messages it came from, as the API shows it."""
+
+    model_config = PUBLIC
 
     id: int
-    title: str
-    description: str | None
-    kind: Kind
-    priority: Priority
-    status: TaskStatus
-    assignee: str | None
-    chat_id: str | None
-    confidence: float | None
-    needs_review: bool
-    merged_into_id: int | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
     message_ids: list[int] = Field(default_factory=list)
 
 

@@ -13,38 +13,30 @@ what lets a reply point at a parent inserted by the same statement.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from core import events
-from core.messages.ingest import COLUMN_TYPES, refresh_statistics
+from core.messages.ingest import COLUMN_TYPES, column_type, refresh_statistics
 from core.messages.threads import inherit_threads
-from core.models import utcnow
+from core.models import MessageBase, utcnow
 
+STAGED_COLUMNS = (*MessageBase.model_fields, "edited_at", "classify")
+"""A staged row's fields, in the staging table's order: a channel's message columns (from the
+table), when it was last edited, and whether to classify it (False for service messages, empty
+texts)."""
 
-class BulkRow(NamedTuple):
-    """One message to store, in the staging table's column order."""
-
-    source: str
-    chat_id: str
-    chat_title: str | None
-    external_id: str
-    author_id: str | None
-    author: str | None
-    text: str
-    sent_at: datetime | None
-    edited_at: datetime | None
-    reply_to_external_id: str | None
-    thread_id: str | None
-    thread_title: str | None
-    media_kind: str | None
-    forwarded_from: str | None
-    classify: bool
-    """False stores a message that is never classified (service messages, empty texts)."""
+# Built from the table at import, so a type checker cannot see its fields: to it a row is Any.
+# A plain tuple keeps COPY fast (no per-row validation: an export is parsed by its reader).
+if TYPE_CHECKING:
+    BulkRow: TypeAlias = Any
+else:
+    BulkRow = namedtuple("BulkRow", STAGED_COLUMNS)
 
 
 @dataclass
@@ -56,15 +48,15 @@ class BulkStored:
     pending: list[int] = field(default_factory=list)
 
 
-_COLUMNS = ", ".join(BulkRow._fields)
-_STAGED_TYPES = {**COLUMN_TYPES, "edited_at": "timestamptz", "classify": "boolean"}
+_COLUMNS = ", ".join(STAGED_COLUMNS)
+_STAGED_TYPES = {**COLUMN_TYPES, "edited_at": column_type("edited_at"), "classify": "boolean"}
 _STAGING = text(
     "CREATE TEMPORARY TABLE IF NOT EXISTS bulk_messages ("
-    + ", ".join(f"{name} {_STAGED_TYPES[name]}" for name in BulkRow._fields)
+    + ", ".join(f"{name} {_STAGED_TYPES[name]}" for name in STAGED_COLUMNS)
     + ", id bigint DEFAULT nextval('messages_id_seq')) ON COMMIT DELETE ROWS"
 )
 _COPY = f"COPY bulk_messages ({_COLUMNS}) FROM STDIN"
-_PLAIN = ", ".join(c for c in BulkRow._fields if c not in {"thread_id", "thread_title", "classify"})
+_PLAIN = ", ".join(c for c in STAGED_COLUMNS if c not in {"thread_id", "thread_title", "classify"})
 # One statement a batch. Each staged row drew its id as it was copied; `linked` finds each
 # reply's parent: stored before (p, one unique-index lookup) or in this batch (q), and a reply
 # takes its parent's topic. The sort makes every lookup run before the first row is inserted,

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, any_, bindparam, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from core import events
-from core.models import Message, MessageStatus, utcnow
-from core.schemas import MessageIn
+from core.models import Message, MessageBase, MessageStatus, utcnow
+from core.schemas import MessageCreate
 
 
 class InvalidMessage(ValueError):
@@ -31,7 +33,7 @@ class Ingested:
     created: bool
 
 
-def check_texts(items: list[MessageIn], max_bytes: int) -> None:
+def check_texts(items: list[MessageCreate], max_bytes: int) -> None:
     """Refuse the whole batch when one text is over the configured limit."""
     for index, item in enumerate(items):
         if len(item.text.encode("utf-8", "surrogatepass")) > max_bytes:
@@ -47,14 +49,14 @@ class Stored:
     status: MessageStatus
 
 
-COLUMN_TYPES = {
-    # the messages columns an insert sets, with their SQL types
-    "source": "varchar", "chat_id": "varchar", "chat_title": "varchar", "external_id": "varchar",
-    "author_id": "varchar", "author": "varchar", "text": "text", "sent_at": "timestamptz",
-    "reply_to_external_id": "varchar", "thread_id": "varchar", "thread_title": "varchar",
-    "media_kind": "varchar", "forwarded_from": "varchar", "status": "varchar",
-    "next_attempt_at": "timestamptz",
-}  # fmt: skip
+def column_type(name: str) -> str:
+    """A messages column's SQL type without its length (a cast to varchar(n) would cut, not refuse)."""
+    column = Message.__table__.c[name]  # type: ignore[attr-defined]
+    return re.sub(r"\(\d+\)", "", column.type.compile(dialect=postgresql.dialect()))
+
+
+COLUMN_TYPES = {name: column_type(name) for name in (*MessageBase.model_fields, "status", "next_attempt_at")}
+"""The messages columns an insert sets, with their SQL types: a channel's fields, then the queue's."""
 _NAMES = ", ".join(COLUMN_TYPES)
 _ARRAYS = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in COLUMN_TYPES.items())
 # One short statement with one array per column: cheap to send and to plan, whatever the batch size.
@@ -132,7 +134,7 @@ def refresh_statistics(session: Session, growth: float = 1.25) -> None:
         session.execute(_ANALYZE)
 
 
-def _columns(items: list[MessageIn], lease_until: datetime) -> dict[str, Any]:
+def _columns(items: list[MessageCreate], lease_until: datetime) -> dict[str, Any]:
     """The rows to insert as one list per column."""
     columns: dict[str, Any] = {name: [getattr(i, name, None) for i in items] for name in COLUMN_TYPES}
     columns["status"] = [MessageStatus.pending if i.classify else MessageStatus.skipped for i in items]
@@ -142,7 +144,7 @@ def _columns(items: list[MessageIn], lease_until: datetime) -> dict[str, Any]:
 
 
 def store(
-    session: Session, items: list[MessageIn], *, lease_seconds: float = 120.0
+    session: Session, items: list[MessageCreate], *, lease_seconds: float = 120.0
 ) -> tuple[list[Stored], list[dict[str, Any]]]:
     """Store new messages (skipping known ones), link replies, record message.created.
 
@@ -184,7 +186,7 @@ def _existing(session: Session, keys: list[Key]) -> dict[Key, Any]:
 
 
 def ingest(
-    session: Session, items: list[MessageIn], *, lease_seconds: float = 120.0
+    session: Session, items: list[MessageCreate], *, lease_seconds: float = 120.0
 ) -> tuple[list[Ingested], list[dict[str, Any]]]:
     """Store new messages (skipping known ones), link replies, record message.created.
 
@@ -227,7 +229,7 @@ def apply_edit(
     return message
 
 
-def _payload(message_id: int | None, message: Message | MessageIn, status: str) -> dict[str, Any]:
+def _payload(message_id: int | None, message: Message | MessageCreate, status: str) -> dict[str, Any]:
     return {
         "id": message_id,
         "source": message.source,

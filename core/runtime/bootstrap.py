@@ -20,7 +20,7 @@ from core.db import get_engine, session_scope
 from core.messages.ingest import Ingested, check_texts, ingest
 from core.models import MessageStatus
 from core.runtime.queue import enqueue_classification, events_subject, make_broker
-from core.schemas import MessageIn
+from core.schemas import MessageCreate
 
 T = TypeVar("T")
 Work = Callable[[Session], tuple[T, list[dict[str, Any]]]]
@@ -69,7 +69,7 @@ class Services:
         await self.publish(new_events)
         return value
 
-    async def receive(self, items: list[MessageIn]) -> list[Ingested]:
+    async def receive(self, items: list[MessageCreate]) -> list[Ingested]:
         """Store messages once each and queue the new ones for classification."""
         check_texts(items, self.settings.max_text_bytes)
         lease = self.settings.task_ack_wait

@@ -1,4 +1,4 @@
-"""Bot API messages -> MessageIn: text or caption, author, reply, topic, forward origin."""
+"""Bot API messages -> MessageCreate: text or caption, author, reply, topic, forward origin."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from aiogram.types import Chat, Message, MessageOriginUnion
 
 from core.config import Settings
-from core.schemas import MessageIn
+from core.schemas import MessageCreate
 from core.telegram import SOURCE
 
 MEDIA_KINDS = (
@@ -65,7 +65,7 @@ def _topic(message: Message) -> tuple[str | None, str | None, bool]:
     return str(message.message_thread_id), created.name if created else None, created is not None
 
 
-def to_message_in(message: Message) -> MessageIn | None:
+def to_message_in(message: Message) -> MessageCreate | None:
     """The message to store; a forum topic's creation is kept unclassified, other service
     messages (joins, pins, title changes) are not stored at all."""
     if message.forum_topic_created is not None:
@@ -76,7 +76,7 @@ def to_message_in(message: Message) -> MessageIn | None:
     reply = message.reply_to_message
     author_id, author = _author(message)
     text = message.text if message.text is not None else message.caption or ""
-    return MessageIn(
+    return MessageCreate(
         source=SOURCE,
         chat_id=str(message.chat.id),
         chat_title=chat_title(message.chat),
@@ -94,10 +94,10 @@ def to_message_in(message: Message) -> MessageIn | None:
     )
 
 
-def _topic_created(message: Message) -> MessageIn:
+def _topic_created(message: Message) -> MessageCreate:
     name = message.forum_topic_created.name if message.forum_topic_created else ""
     author_id, author = _author(message)
-    return MessageIn(
+    return MessageCreate(
         source=SOURCE,
         chat_id=str(message.chat.id),
         chat_title=chat_title(message.chat),

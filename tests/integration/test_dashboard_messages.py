@@ -67,8 +67,10 @@ def test_an_imported_batch_shows_in_the_feed_on_the_next_probe(engine: Engine, s
     at = open_page(MESSAGES)
     at.selectbox(key="msg_chat").select("imports").run()
     assert feed(at) == ["imports: live message"]
-    history = BulkRow("test", "imports", "Imports chat", "h1", None, "Ігор", "imports: from the history export",
-                      None, None, None, None, None, None, None, True)  # fmt: skip
+    history = BulkRow(source="test", chat_id="imports", chat_title="Imports chat", external_id="h1", author_id=None,
+                      author="Ігор", text="imports: from the history export", sent_at=None,
+                      edited_at=None, reply_to_external_id=None, thread_id=None, thread_title=None, media_kind=None,
+                      forwarded_from=None, classify=True)  # fmt: skip
     with session_scope(engine) as session:  # what `tracker import telegram` commits for a batch
         stored, _ = insert_staged(session, stage(session, [history]))
     assert stored.created == 1

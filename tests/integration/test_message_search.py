@@ -13,7 +13,7 @@ from core.messages.ingest import ingest
 from core.messages.reads import MessageFilter, list_messages
 from core.messages.search import message_text_matches
 from core.models import Message
-from core.schemas import MessageIn
+from core.schemas import MessageCreate
 from tests.conftest import create_database
 
 pytestmark = pytest.mark.backbone
@@ -28,7 +28,8 @@ TEXTS = {
 @pytest.fixture(scope="module")
 def stored(engine: Engine) -> dict[str, int]:
     items = [
-        MessageIn(source="test", chat_id="search", external_id=key, text=body) for key, body in TEXTS.items()
+        MessageCreate(source="test", chat_id="search", external_id=key, text=body)
+        for key, body in TEXTS.items()
     ]
     with session_scope(engine) as session:
         result, _ = ingest(session, items)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from core.config import Settings
 from core.db import session_scope
 from core.messages.ingest import apply_edit, ingest
-from core.schemas import MessageIn
+from core.schemas import MessageCreate
 from core.triage.pipeline import claim_due, classify_messages
 from tests.support.classifiers import ScriptedClassifier
 
@@ -28,7 +28,7 @@ class Published(list[dict[str, Any]]):
 def store(engine: Engine, texts: list[str], reply_to: str | None = None) -> list[int]:
     chat = uuid.uuid4().hex
     items = [
-        MessageIn(source="api", chat_id=chat, external_id=str(i), text=t, reply_to_external_id=reply_to)
+        MessageCreate(source="api", chat_id=chat, external_id=str(i), text=t, reply_to_external_id=reply_to)
         for i, t in enumerate(texts)
     ]
     with session_scope(engine) as session:
@@ -118,8 +118,10 @@ async def test_edit_reclassifies_and_updates_task(engine: Engine, settings: Sett
 async def test_plus_one_reply_joins_parent_task(engine: Engine, settings: Settings) -> None:
     chat = uuid.uuid4().hex
     items = [
-        MessageIn(source="api", chat_id=chat, external_id="1", text="checkout fails"),
-        MessageIn(source="api", chat_id=chat, external_id="2", text="у мене теж", reply_to_external_id="1"),
+        MessageCreate(source="api", chat_id=chat, external_id="1", text="checkout fails"),
+        MessageCreate(
+            source="api", chat_id=chat, external_id="2", text="у мене теж", reply_to_external_id="1"
+        ),
     ]
     with session_scope(engine) as session:
         result, _ = ingest(session, items)

@@ -385,7 +385,7 @@ class CriticalClassifier:
         result = Classification(
             kind=Kind.bug, priority=Priority.critical, title="Prod is down", confidence=0.95
         )
-        return [Outcome(result, self.name) for _ in messages]
+        return [Outcome(result=result, classifier=self.name) for _ in messages]
 
 
 async def test_critical_task_is_announced_in_the_chat_when_enabled(

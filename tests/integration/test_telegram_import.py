@@ -18,7 +18,7 @@ from core.messages.ingest import store
 from core.models import Message, MessageStatus
 from core.runtime.bootstrap import Services, connect
 from core.runtime.queue import stream_name
-from core.schemas import MessageIn
+from core.schemas import MessageCreate
 from core.telegram.export import ExportError
 from core.telegram.importer import DEMO_EXPORT, import_export
 from services.cli import app
@@ -244,7 +244,7 @@ async def test_replies_stored_before_their_parent_are_linked_by_the_import(
     services: Services, engine: Engine, tmp_path: Path
 ) -> None:
     chat_id = 1500001201
-    live = MessageIn(
+    live = MessageCreate(
         source="telegram", chat_id=f"-100{chat_id}", external_id="50", text="+1, у мене теж",
         reply_to_external_id="5",
     )  # fmt: skip
@@ -267,7 +267,7 @@ async def test_a_parent_stored_meanwhile_by_someone_else(
     chat_id = 1500001301
     path = write(tmp_path, chat([msg(1, "з експорту"), msg(2, "відповідь", reply_to_message_id=1)], chat_id))
     bot = Session(engine)
-    store(bot, [MessageIn(source="telegram", chat_id=f"-100{chat_id}", external_id="1", text="від бота")])
+    store(bot, [MessageCreate(source="telegram", chat_id=f"-100{chat_id}", external_id="1", text="від бота")])
     importing = asyncio.create_task(import_export(services, path))
     waiting = text(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'transactionid' AND query LIKE '%bulk_messages%'"

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from core.config import Settings
 from core.runtime.bootstrap import connect
 from core.runtime.embedded import free_port
-from core.schemas import MessageIn
+from core.schemas import MessageCreate
 from tests.support.llm_server import start_llm_server
 from tests.support.processes import spawn_worker, stop_process, wait_until, worker_process
 
@@ -40,7 +40,7 @@ async def post(settings: Settings, n: int) -> str:
     try:
         for start in range(0, n, 500):
             batch = [
-                MessageIn(source="api", chat_id=chat, external_id=str(i), text=f"{TEXTS[i % 5]} #{i}")
+                MessageCreate(source="api", chat_id=chat, external_id=str(i), text=f"{TEXTS[i % 5]} #{i}")
                 for i in range(start, min(start + 500, n))
             ]
             await services.receive(batch)

@@ -32,7 +32,9 @@ class ScriptedClassifier:
 
     def _one(self, message: MessageInput) -> Outcome:
         if message.id in self.fail_ids:
-            return Outcome(None, self.name, error="output failed validation after 2 retries")
+            return Outcome(
+                result=None, classifier=self.name, error="output failed validation after 2 retries"
+            )
         kind = keyword_kind(message.text)
         result = Classification(
             kind=kind,
@@ -41,5 +43,10 @@ class ScriptedClassifier:
             confidence=0.9,
         )
         return Outcome(
-            result, self.name, classifier_version="1", input_tokens=10, output_tokens=5, llm_calls=1
+            result=result,
+            classifier=self.name,
+            classifier_version="1",
+            input_tokens=10,
+            output_tokens=5,
+            llm_calls=1,
         )

@@ -28,7 +28,7 @@ from core.db import session_scope
 from core.messages.ingest import ingest
 from core.models import Kind, Priority, TaskStatus
 from core.runtime.queue import events_subject
-from core.schemas import MessageIn
+from core.schemas import MessageCreate
 from core.triage.inbox import TaskCard, task_cards
 from core.triage.pipeline import classify_messages
 from core.triage.queries import TaskFilter
@@ -105,13 +105,13 @@ class ChosenClassifier:
             kind=v.kind, priority=v.priority, title=v.title or message.text, confidence=v.confidence
         )
         return Outcome(
-            result, self.name, classifier_version="test-1", model="local:test-1", prompt_version="p-test",
+            result=result, classifier=self.name, classifier_version="test-1", model="local:test-1", prompt_version="p-test",
             llm_calls=v.llm_calls, input_tokens=v.input_tokens, output_tokens=v.output_tokens, latency_ms=v.latency_ms,
         )  # fmt: skip
 
 
 def post(
-    engine: Engine, settings: Settings, items: list[MessageIn], verdicts: dict[str, Verdict] | None = None
+    engine: Engine, settings: Settings, items: list[MessageCreate], verdicts: dict[str, Verdict] | None = None
 ) -> list[int]:
     """Store messages and classify them through the real pipeline; returns their ids."""
     with session_scope(engine) as session:
@@ -128,9 +128,11 @@ def post(
     return ids
 
 
-def message(text: str, *, chat: str = "support", external_id: str | None = None, **extra: Any) -> MessageIn:
+def message(
+    text: str, *, chat: str = "support", external_id: str | None = None, **extra: Any
+) -> MessageCreate:
     fields: dict[str, Any] = {"author": "Olena", "chat_title": f"{chat.title()} chat"} | extra
-    return MessageIn(
+    return MessageCreate(
         source="test", chat_id=chat, external_id=external_id or uuid.uuid4().hex, text=text, **fields
     )
 

@@ -50,7 +50,9 @@ class SlowClassifier:
         kind = keyword_kind(message.text)
         result = Classification(kind=kind, priority=None if kind == Kind.noise else Priority.high,
                                 title=message.text, confidence=0.95 if kind != Kind.task else 0.5)  # fmt: skip
-        return Outcome(result, self.name, model="slow-1", llm_calls=1, input_tokens=7, output_tokens=3)
+        return Outcome(
+            result=result, classifier=self.name, model="slow-1", llm_calls=1, input_tokens=7, output_tokens=3
+        )
 
 
 def test_the_plan_crosses_prompts_and_models_for_llm_modes_only() -> None:

@@ -112,7 +112,7 @@ class Fixed:
     async def classify(self, messages: list[MessageInput]) -> list[Outcome]:
         self.batches.append(len(messages))
         result = Classification(kind=Kind.bug, priority=Priority.high, title="t", confidence=0.95)
-        return [Outcome(result, "fixed", "v1", llm_calls=1, input_tokens=10, output_tokens=2,
+        return [Outcome(result=result, classifier="fixed", classifier_version="v1", llm_calls=1, input_tokens=10, output_tokens=2,
                         prompt_version="p1") for _ in messages]  # fmt: skip
 
 

@@ -11,14 +11,14 @@ from core.db import session_scope
 from core.messages.ingest import Ingested, InvalidMessage
 from core.messages.reads import MessageFilter, get_message, list_messages
 from core.models import MessageStatus
-from core.schemas import MessageBatchIn, MessageIn, MessagePublic, Offset, Page, RowId, Storable
+from core.schemas import MessageBatchIn, MessageCreate, MessagePublic, Offset, Page, RowId, Storable
 from services.api.deps import Authorized, StateDep, field_error
 from services.api.state import AppState
 
 router = APIRouter(prefix="/api/messages", tags=["messages"], dependencies=[Authorized])
 
 
-async def _receive(state: AppState, items: list[MessageIn], batch: bool) -> list[Ingested]:
+async def _receive(state: AppState, items: list[MessageCreate], batch: bool) -> list[Ingested]:
     try:
         return await state.services.receive(items)
     except InvalidMessage as exc:
@@ -27,7 +27,7 @@ async def _receive(state: AppState, items: list[MessageIn], batch: bool) -> list
 
 
 @router.post("", response_model=MessagePublic, status_code=201)
-async def post_message(item: MessageIn, state: StateDep, response: Response) -> MessagePublic:
+async def post_message(item: MessageCreate, state: StateDep, response: Response) -> MessagePublic:
     """Store one message (201), or return the stored one for a known id (200)."""
     [result] = await _receive(state, [item], batch=False)
     if not result.created:
