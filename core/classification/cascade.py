@@ -2,13 +2,12 @@
 
 The local result stands when its confidence is at or above the threshold. When the LLM is
 unreachable the local result is kept with needs_review=True (the pipeline asks the LLM again
-later); when the LLM answers but its output stays invalid, the local result is kept as is and
-the LLM's error and spend are recorded in `extra`.
+later); when the LLM answers but its output stays invalid, the local result is kept with the
+LLM's spend.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Protocol
 
 from core.classification.noise import noise_classification
@@ -50,7 +49,7 @@ class CascadeClassifier:
         noise = [self._noise(m) for m in messages]
         rest = [i for i, o in enumerate(noise) if o is None]
         local = await self.local.classify([messages[i] for i in rest]) if rest else []
-        decided = {i: _via(outcome) for i, outcome in zip(rest, local, strict=True)}
+        decided = dict(zip(rest, local, strict=True))
         unsure = [i for i in rest if not self._sure(decided[i])]
         if unsure:
             answers = await self._ask_llm([messages[i] for i in unsure], [decided[i] for i in unsure])
@@ -59,7 +58,7 @@ class CascadeClassifier:
 
     def _noise(self, message: MessageInput) -> Outcome | None:
         result = self.noise(message.text)
-        return None if result is None else Outcome(result, "noise", extra={"via": self.name})
+        return None if result is None else Outcome(result=result, classifier="noise")
 
     def _sure(self, outcome: Outcome) -> bool:
         return bool(outcome.result and outcome.result.confidence >= self.threshold)
@@ -68,41 +67,18 @@ class CascadeClassifier:
         """The LLM's outcomes, or the local ones flagged for review while it is away."""
         try:
             answers = await self.llm.classify(messages)
-        except LLMUnavailable as exc:
-            return [_flagged(o, str(exc)) for o in local]
+        except LLMUnavailable:
+            return [o.model_copy(update={"needs_review": True}) for o in local]
         return [_merge(own, answer) for own, answer in zip(local, answers, strict=True)]
-
-
-def _via(outcome: Outcome) -> Outcome:
-    return replace(outcome, extra={**outcome.extra, "via": "cascade"})
-
-
-def _flagged(local: Outcome, reason: str) -> Outcome:
-    """The local result, to be re-classified by the LLM when it is back."""
-    extra = {**local.extra, "llm": "unavailable", "llm_error": reason}
-    return replace(local, needs_review=True, extra=extra)
 
 
 def _merge(local: Outcome, answer: Outcome) -> Outcome:
     """The LLM's result when it has one, else the local one; the LLM's spend is kept either way."""
-    context = {"via": "cascade", "local_kind": _kind(local), "local_confidence": _conf(local)}
     latency = local.latency_ms + answer.latency_ms
     if answer.result is not None:
-        return replace(answer, latency_ms=latency, extra={**answer.extra, **context})
-    return replace(
-        local,
-        input_tokens=answer.input_tokens,
-        output_tokens=answer.output_tokens,
-        llm_calls=answer.llm_calls,
-        latency_ms=latency,
-        error=local.error if local.result else answer.error,
-        extra={**local.extra, "llm": "failed", "llm_error": answer.error},
+        return answer.model_copy(update={"latency_ms": latency})
+    spend = {"input_tokens": answer.input_tokens, "output_tokens": answer.output_tokens}
+    error = local.error if local.result else answer.error
+    return local.model_copy(
+        update={**spend, "llm_calls": answer.llm_calls, "latency_ms": latency, "error": error}
     )
-
-
-def _kind(outcome: Outcome) -> str | None:
-    return outcome.result.kind.value if outcome.result else None
-
-
-def _conf(outcome: Outcome) -> float | None:
-    return outcome.result.confidence if outcome.result else None

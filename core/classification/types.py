@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
-from core.models import Kind, Priority
+from core.models import Kind, Priority, Provenance
 
 
 class Classification(BaseModel):
@@ -45,22 +45,10 @@ class MessageInput:
     reply_to: str | None = None
 
 
-@dataclass
-class Outcome:
-    """A classification plus how it was obtained (recorded on the issue row)."""
+class Outcome(Provenance):
+    """A classification (None when none came out) and how it was obtained: the issue row's provenance."""
 
     result: Classification | None
-    classifier: str
-    classifier_version: str | None = None
-    model: str | None = None
-    prompt_version: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    llm_calls: int = 0
-    latency_ms: float = 0.0
-    needs_review: bool = False
-    error: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class LLMUnavailable(Exception):

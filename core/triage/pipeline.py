@@ -149,20 +149,8 @@ def _write_issue(session: Session, message: Message, current: Issue | None, outc
     issue = Issue(
         message_id=message.id or 0,
         revision=message.revision,
-        kind=result.kind if result else None,
-        priority=result.priority if result else None,
-        title=result.title if result else None,
-        confidence=result.confidence if result else None,
-        classifier=outcome.classifier,
-        classifier_version=outcome.classifier_version,
-        model=outcome.model,
-        prompt_version=outcome.prompt_version,
-        input_tokens=outcome.input_tokens,
-        output_tokens=outcome.output_tokens,
-        llm_calls=outcome.llm_calls,
-        latency_ms=outcome.latency_ms,
-        needs_review=outcome.needs_review,
-        error=outcome.error,
+        **(result.model_dump() if result else {}),
+        **outcome.provenance(),
     )
     session.add(issue)
     return issue

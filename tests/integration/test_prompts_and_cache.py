@@ -82,7 +82,7 @@ async def test_a_rerun_in_another_process_costs_no_llm_call(engine: Engine) -> N
     )
     assert len(llm.calls) == 1
     assert [o.result for o in again] == [o.result for o in first]
-    assert all(o.llm_calls == 0 and o.extra["cached"] for o in again)
+    assert all(o.llm_calls == 0 and o.input_tokens == 0 for o in again)
 
 
 async def test_the_worker_classifier_follows_the_active_prompt_without_restart(

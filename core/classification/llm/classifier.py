@@ -8,8 +8,6 @@ retries becomes a failed outcome with its error; an unreachable server raises LL
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pydantic_ai.models import Model
 
 from core.classification.llm.agent import BatchAgent
@@ -76,14 +74,14 @@ class LLMClassifier:
         for i, key in enumerate(keys):
             result = call.results.get(str(i + 1))
             if result is not None or len(keys) == 1:
-                done[key] = self._outcome(result, prompt, shares[i], error=call.error, batch=len(keys))
+                done[key] = self._outcome(result, prompt, shares[i], error=call.error)
         await self._remember(done)
         for i, key in enumerate(keys):
             if key not in done:
                 alone = await self._agent.call([batch[key]], prompt)
                 spend = shares[i] + alone.spend
                 result = alone.results.get("1")
-                done[key] = self._outcome(result, prompt, spend, error=alone.error, retried_alone=True)
+                done[key] = self._outcome(result, prompt, spend, error=alone.error)
                 await self._remember({key: done[key]})
         return done
 
@@ -94,7 +92,6 @@ class LLMClassifier:
         spend: Spend,
         *,
         error: str | None = None,
-        **extra: object,
     ) -> Outcome:
         return Outcome(
             result=result,
@@ -106,11 +103,10 @@ class LLMClassifier:
             llm_calls=spend.calls,
             latency_ms=spend.latency_ms,
             error=None if result else (error or "no valid result"),
-            extra={"output_mode": self.mode, **extra},
         )
 
     def _cached(self, stored: CachedResult, prompt: PromptVersion) -> Outcome:
-        return self._outcome(Classification.model_validate(stored), prompt, Spend(), cached=True)
+        return self._outcome(Classification.model_validate(stored), prompt, Spend())
 
     async def _remember(self, outcomes: dict[str, Outcome]) -> None:
         """Cache the successful results (failures are asked again next time)."""
@@ -127,13 +123,8 @@ def _first_pays(keys: list[str], outcomes: dict[str, Outcome]) -> list[Outcome]:
     for key in keys:
         outcome = outcomes[key]
         if key in seen:
-            outcome = replace(
-                outcome,
-                input_tokens=0,
-                output_tokens=0,
-                llm_calls=0,
-                latency_ms=0.0,
-                extra={**outcome.extra, "cached": True},
+            outcome = outcome.model_copy(
+                update={"input_tokens": 0, "output_tokens": 0, "llm_calls": 0, "latency_ms": 0.0}
             )
         seen.add(key)
         ordered.append(outcome)
