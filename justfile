@@ -18,11 +18,12 @@ services-dev:
 test *args:
     uv run pytest {{args}}
 
-# Lint, format check, type check, compose file check
+# Lint, format check, type check, import contracts, compose file check
 lint:
     uv run ruff check .
     uv run ruff format --check .
     uv run mypy
+    uv run lint-imports
     uv run check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
 # Format the code
