@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,11 @@ def in_chat(engine: Engine, chat_id: str) -> dict[str, Message]:
     with Session(engine) as session:
         found = session.exec(select(Message).where(Message.chat_id == chat_id)).all()
     return {m.external_id: m for m in found}
+
+
+def _scalar(engine: Engine, sql: Any) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(sql).scalar_one()
 
 
 async def queued(services: Services) -> int:
@@ -272,13 +278,11 @@ async def test_a_parent_stored_meanwhile_by_someone_else(
     waiting = text(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'transactionid' AND query LIKE '%bulk_messages%'"
     )
-    for _ in range(400):  # until the import waits for the bot's transaction
-        with engine.connect() as conn:
-            if conn.execute(waiting).scalar_one():
-                break
+    deadline = time.monotonic() + 60  # until the import waits for the bot's transaction
+    while not _scalar(engine, waiting):
+        if time.monotonic() > deadline:
+            pytest.fail("the import never waited for the bot's insert")
         await asyncio.sleep(0.025)
-    else:
-        pytest.fail("the import never waited for the bot's insert")
     bot.commit()
     bot.close()
     report = await importing

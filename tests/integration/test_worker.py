@@ -15,7 +15,14 @@ from core.runtime.bootstrap import connect
 from core.runtime.embedded import free_port
 from core.schemas import MessageCreate
 from tests.support.llm_server import start_llm_server
-from tests.support.processes import spawn_worker, stop_process, wait_until, worker_process
+from tests.support.processes import (
+    STARTUP_SECONDS,
+    spawn_worker,
+    stop_process,
+    wait_until,
+    worker_process,
+    worker_ready,
+)
 
 pytestmark = pytest.mark.backbone
 
@@ -91,14 +98,15 @@ def test_sigkill_mid_batch_then_restart_loses_nothing(engine: Engine, settings: 
 def test_sigterm_stops_the_worker_cleanly(settings: Settings) -> None:
     worker = spawn_worker(settings)
     try:
-        asyncio.run(asyncio.sleep(3))
+        wait_until(lambda: worker_ready(settings) or worker.poll() is not None, what="the worker to start")
         assert worker.poll() is None, "worker died on start"
         worker.send_signal(signal.SIGTERM)
-        assert worker.wait(15) == 0
+        assert worker.wait(60) == 0
     finally:
         stop_process(worker)
 
 
+@pytest.mark.timeout(900)  # three waits on a loaded machine, each with its own deadline
 def test_llm_down_then_back_messages_wait_then_classify(
     engine: Engine, settings: Settings, tmp_path: Any
 ) -> None:
@@ -110,12 +118,17 @@ def test_llm_down_then_back_messages_wait_then_classify(
             "llm_base_url": f"http://127.0.0.1:{port}/v1",
             "llm_model": "smollm2",
             "llm_batch_size": 5,
+            # A batch of real LLM calls on a loaded machine outlasts the fixture's 10 s: with the
+            # lease that short, the sweeper and JetStream hand the same batch out again and again.
+            "task_ack_wait": 120.0,
         }
     )
     chat = asyncio.run(post(llm, 6))
     pending = "SELECT count(*) FROM messages WHERE chat_id = :c AND status = 'pending' AND attempts > 0"
     with worker_process(llm, TRACKER_LLM_OUTPUT_MODE="prompted"):
-        wait_until(lambda: scalar(engine, pending, c=chat) == 6, timeout=60, what="messages waiting")
+        wait_until(
+            lambda: scalar(engine, pending, c=chat) == 6, timeout=STARTUP_SECONDS, what="messages waiting"
+        )
         assert scalar(engine, "SELECT count(*) FROM issues i JOIN messages m ON m.id = i.message_id "
                       "WHERE m.chat_id = :c", c=chat) == 0  # fmt: skip
         server = start_llm_server(port, tmp_path / "llm.log")
@@ -123,7 +136,7 @@ def test_llm_down_then_back_messages_wait_then_classify(
             settled = (
                 "SELECT count(*) FROM messages WHERE chat_id = :c AND status IN ('classified', 'failed')"
             )
-            wait_until(lambda: scalar(engine, settled, c=chat) == 6, timeout=240, what="classification")
+            wait_until(lambda: scalar(engine, settled, c=chat) == 6, timeout=480, what="classification")
         finally:
             stop_process(server)
     issues = "SELECT count(*) FROM issues i JOIN messages m ON m.id = i.message_id WHERE m.chat_id = :c"

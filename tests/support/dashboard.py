@@ -197,7 +197,7 @@ class EventListener:
         await nc.flush()
         return nc
 
-    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10) -> dict[str, Any]:
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 60) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = next((e for e in list(self.received) if predicate(e)), None)

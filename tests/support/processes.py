@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,9 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import nats
+from nats.js.errors import NotFoundError
 
 from core.config import Settings
 from core.runtime.embedded import child_env, free_port
+from core.runtime.queue import make_broker, stream_name
+
+# A process that starts in seconds alone took 95 s at load 15 on 2 cores (aiogram, pydantic-ai imports).
+STARTUP_SECONDS = 240.0
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:
@@ -75,10 +82,27 @@ def spawn_worker(settings: Settings, **extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "services.worker"], env=env_for(settings, **extra))
 
 
+def worker_ready(settings: Settings) -> bool:
+    """Whether a worker is pulling from the settings' queue (a fetch waits on its consumer)."""
+    return asyncio.run(_pulling(settings))
+
+
+async def _pulling(settings: Settings) -> bool:
+    durable = make_broker(settings).consumer_config.durable_name
+    nc = await nats.connect(str(settings.nats_url))
+    try:
+        info = await nc.jetstream().consumer_info(stream_name(settings), durable)
+    except NotFoundError:
+        return False
+    finally:
+        await nc.close()
+    return bool(info.num_waiting)
+
+
 def wait_healthy(
     url: str,
     proc: subprocess.Popen[bytes] | None = None,
-    timeout: float = 30,
+    timeout: float = STARTUP_SECONDS,
     statuses: tuple[int, ...] = (200,),
 ) -> None:
     deadline = time.monotonic() + timeout
@@ -94,7 +118,7 @@ def wait_healthy(
     raise TimeoutError(f"{url} not healthy within {timeout}s")
 
 
-def wait_until(predicate, timeout: float = 30, interval: float = 0.1, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float = 60, interval: float = 0.1, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
