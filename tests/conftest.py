@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from pydantic_ai import models
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from core.config import Settings
@@ -17,6 +18,17 @@ from core.db import get_engine, migrate, sqlalchemy_url
 from core.runtime.embedded import EmbeddedNats, EmbeddedPostgres
 
 API_KEY = "test-key-0123456789"
+
+# No test reaches an LLM by accident: one that talks to an LLM server over HTTP (the stand-in
+# or llama-cpp) asks for it with the `model_requests` fixture.
+models.ALLOW_MODEL_REQUESTS = False
+
+
+@pytest.fixture
+def model_requests() -> Iterator[None]:
+    """Real model requests (over HTTP to a local LLM server) allowed for this test."""
+    with models.override_allow_model_requests(True):
+        yield
 
 
 @pytest.fixture(scope="session")

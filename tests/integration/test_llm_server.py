@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic_ai import models
 
 from core.classification.llm.cache import MemoryCache
 from core.classification.llm.classifier import LLMClassifier
@@ -20,7 +19,7 @@ from core.runtime.embedded import free_port
 from tests.support.llm_server import start_llm_server
 from tests.support.processes import stop_process
 
-pytestmark = pytest.mark.llm_server
+pytestmark = [pytest.mark.llm_server, pytest.mark.usefixtures("model_requests")]
 
 MESSAGES = [
     MessageInput("1", "checkout returns 500 since 10:00, customers cannot pay"),
@@ -56,11 +55,6 @@ def settings_for_server(llm_base_url: str) -> Settings:
         llm_output_mode="auto",
         llm_timeout=240,
     )
-
-
-@pytest.fixture(autouse=True)
-def model_requests_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(models, "ALLOW_MODEL_REQUESTS", True)
 
 
 def assert_contract(outcome: Outcome) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-from pydantic_ai import models
 from pydantic_ai.exceptions import ModelConnectionError
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
@@ -22,12 +20,6 @@ from core.models import Kind, Priority
 from tests.support.fake_llm import ScriptedLLM, gold, llm_settings
 
 THRESHOLD = 0.85
-
-
-@pytest.fixture(autouse=True)
-def no_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No real model request leaves these tests (the flag is restored afterwards)."""
-    monkeypatch.setattr(models, "ALLOW_MODEL_REQUESTS", False)
 
 
 @dataclass

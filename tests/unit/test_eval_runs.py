@@ -92,7 +92,7 @@ async def test_nothing_to_evaluate_or_merge_is_an_error() -> None:
         merge_results([], 0.0)
 
 
-async def test_an_unreachable_llm_fails_its_own_runs_only() -> None:
+async def test_an_unreachable_llm_fails_its_own_runs_only(model_requests: None) -> None:
     closed = f"http://127.0.0.1:{free_port()}/v1"
     settings = llm_settings(llm_provider="openai", llm_base_url=closed, cascade_threshold=0.95)
     specs = [RunSpec("local"), RunSpec("llm", prompt=V2), RunSpec("cascade", prompt=V2)]

@@ -186,7 +186,7 @@ def test_cli_eval_llm_not_configured(tmp_path: Path, env: dict[str, str]) -> Non
     assert "TRACKER_OLLAMA_URL" in res.stderr and "TRACKER_LLM_BASE_URL" in res.stderr
 
 
-def test_cli_eval_llm_unreachable(tmp_path: Path, env: dict[str, str]) -> None:
+def test_cli_eval_llm_unreachable(tmp_path: Path, env: dict[str, str], model_requests: None) -> None:
     data = write_jsonl(tmp_path / "d.jsonl", TINY)
     res = runner.invoke(app, ["eval", "--dataset", str(data), "--classifier", "llm", "--format", "json"],
                         env={**env, "TRACKER_OLLAMA_URL": "http://127.0.0.1:9", "TRACKER_LLM_RETRIES": "0",

@@ -6,7 +6,6 @@ import socket
 from typing import Any
 
 import pytest
-from pydantic_ai import models
 from pydantic_ai.exceptions import ModelConnectionError, ModelHTTPError, ModelTimeoutError
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
@@ -20,13 +19,6 @@ from core.classification.types import LLMUnavailable, MessageInput
 from core.models import Kind, Priority
 from evals.stand_in_llm import read_batch
 from tests.support.fake_llm import ScriptedLLM, fenced, gold, llm_settings, user_prompt
-
-
-@pytest.fixture(autouse=True)
-def no_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No real model request leaves these tests (the flag is restored afterwards)."""
-    monkeypatch.setattr(models, "ALLOW_MODEL_REQUESTS", False)
-
 
 KINDS = {"crash": "bug", "add": "feature", "how": "question", "renew": "task", "thanks": "noise"}
 
@@ -155,15 +147,9 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def real_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let a real provider client try to connect (only to a closed loopback port)."""
-    monkeypatch.setattr(models, "ALLOW_MODEL_REQUESTS", True)
-
-
 @pytest.mark.parametrize("provider", ["ollama", "openai"])
 async def test_unreachable_server_raises_llm_unavailable(
-    provider: str, closed_port: int, real_requests: None
+    provider: str, closed_port: int, model_requests: None
 ) -> None:
     url = f"http://127.0.0.1:{closed_port}"
     llm = LLMClassifier(
