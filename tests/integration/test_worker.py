@@ -62,12 +62,15 @@ def classified(engine: Engine, chat: str) -> int:
     )
 
 
+@pytest.mark.timeout(900)  # two worker start-ups and 2000 classifications on a loaded machine
 def test_sigkill_mid_batch_then_restart_loses_nothing(engine: Engine, settings: Settings) -> None:
     n = 2000
     chat = asyncio.run(post(settings, n))
     worker = spawn_worker(settings)
     try:
-        wait_until(lambda: classified(engine, chat) >= 50, timeout=120, what="first classifications")
+        wait_until(
+            lambda: classified(engine, chat) >= 50, timeout=STARTUP_SECONDS, what="first classifications"
+        )
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         done_at_kill = classified(engine, chat)
@@ -75,7 +78,7 @@ def test_sigkill_mid_batch_then_restart_loses_nothing(engine: Engine, settings: 
     finally:
         stop_process(worker)
     with worker_process(settings):
-        wait_until(lambda: classified(engine, chat) == n, timeout=180, what="all messages classified")
+        wait_until(lambda: classified(engine, chat) == n, timeout=480, what="all messages classified")
     per_message = "SELECT count(*) FROM issues i JOIN messages m ON m.id = i.message_id WHERE m.chat_id = :c"
     assert scalar(engine, per_message + " AND i.is_current", c=chat) == n
     duplicates = scalar(
@@ -98,7 +101,11 @@ def test_sigkill_mid_batch_then_restart_loses_nothing(engine: Engine, settings: 
 def test_sigterm_stops_the_worker_cleanly(settings: Settings) -> None:
     worker = spawn_worker(settings)
     try:
-        wait_until(lambda: worker_ready(settings) or worker.poll() is not None, what="the worker to start")
+        wait_until(
+            lambda: worker_ready(settings) or worker.poll() is not None,
+            timeout=STARTUP_SECONDS,
+            what="the worker to start",
+        )
         assert worker.poll() is None, "worker died on start"
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(60) == 0

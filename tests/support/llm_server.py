@@ -38,9 +38,12 @@ def start_llm_server(port: int, log: Path, timeout: float = STARTUP_SECONDS) -> 
         if proc.poll() is not None:
             raise RuntimeError(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1).status_code == 200:
+            # The server answers one request at a time: once up, a probe may queue behind a
+            # worker's completion, which takes many seconds on a loaded machine.
+            if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=60).status_code == 200:
                 return proc
         except httpx.HTTPError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     proc.kill()
     raise TimeoutError(f"llama_cpp.server not ready within {timeout}s")
