@@ -60,7 +60,8 @@ def test_search_covers_message_text_and_dates_bound_the_list(engine: Engine, set
         _, none = list_tasks(session, TaskFilter(chat_id="s", search="_"))  # no LIKE wildcard
         assert none == 0
         later = found[0].created_at
-        assert list_tasks(session, TaskFilter(chat_id="s", created_from=later))[1] >= 1
+        since, n_since = list_tasks(session, TaskFilter(chat_id="s", created_from=later))
+        assert n_since == 2 and {t.title for t in since} == {found[0].title, "search: something else"}
         assert list_tasks(session, TaskFilter(chat_id="s", created_to=later))[1] == 0
 
 

@@ -118,10 +118,12 @@ def test_training_needs_two_kinds() -> None:
         train([Example("a", Kind.bug, Priority.high), Example("b", Kind.bug, Priority.low)])
 
 
-def test_tiny_training_set_skips_calibration() -> None:
+def test_tiny_training_set_skips_calibration(artifact: LocalModelArtifact) -> None:
+    assert "cv_macro_f1" in artifact.metrics and artifact.temperature != 1.0  # the seed set is calibrated
     art = train([Example("crash on login", Kind.bug, Priority.high), Example("thanks", Kind.noise)])
-    assert art.temperature == 1.0
-    assert LocalClassifier(art).predict(msgs("crash on start"))[0].kind in (Kind.bug, Kind.noise)
+    assert art.temperature == 1.0 and set(art.metrics) == {"n_examples", "train_seconds"}
+    [crash, thanks] = LocalClassifier(art).predict(msgs("crash on start", "thanks a lot"))
+    assert (crash.kind, thanks.kind) == (Kind.bug, Kind.noise)  # the uncalibrated model still works
 
 
 def test_first_use_trains_and_caches_the_seed_model(tmp_path: Path, artifact: LocalModelArtifact) -> None:
