@@ -26,7 +26,8 @@ from tests.support.llm_stub import ALL_BUGS, StubLLM, stub_llm_server
 from tests.support.triage_data import TRIAGED as ROWS
 from tests.support.triage_data import add_triaged
 
-pytestmark = pytest.mark.backbone
+# The notebooks reach their LLM over HTTP: the stand-in server, or a closed port (LLM down).
+pytestmark = [pytest.mark.backbone, pytest.mark.usefixtures("model_requests")]
 ROOT = Path(__file__).resolve().parents[2]
 
 

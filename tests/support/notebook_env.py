@@ -42,3 +42,4 @@ def notebook_cells_env(request: pytest.FixtureRequest) -> None:
     monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
     for name, value in request.getfixturevalue("notebook_env").items():
         monkeypatch.setenv(name, value)
+    request.getfixturevalue("model_requests")  # the cells try the (closed) LLM port for real
