@@ -14,10 +14,10 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from apps import context
 from core import events
 from core.classification import prompts
 from core.classification.local import registry as model_registry
-from core.db import get_engine, session_scope
 from core.evaluation import stored as stored_runs
 from core.messages import reads as messages
 from core.messages.reads import MessageFilter
@@ -32,7 +32,8 @@ PAGES = 32
 
 
 def _session(url: str) -> Any:
-    return session_scope(get_engine(url))
+    """A transaction on the dashboard's database (`url`, the same one, keys the caches)."""
+    return context.system().session()
 
 
 def latest_seq(url: str, types: Sequence[str]) -> int:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
-from sqlmodel import Session
+from sqlmodel import Session as SQLModelSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,9 +22,12 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-@lru_cache(maxsize=8)
-def get_engine(url: str, pool_size: int = 10) -> Engine:
-    """One pooled engine per URL and process."""
+class Session(SQLModelSession):
+    """The project's sessions: the outbox listeners (core.events) hang on this class only."""
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    """A pooled engine for `url`; whoever makes it disposes of it (see core.runtime.system)."""
     return create_engine(sqlalchemy_url(url), pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
 
 

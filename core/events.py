@@ -14,10 +14,10 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from sqlalchemy import event, func, select, text
-from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
+from core.db import Session as ProjectSession
 from core.models import Event, utcnow
 
 MESSAGE_CREATED = "message.created"
@@ -65,8 +65,8 @@ def record_event(session: Session, kind: str, payload: dict[str, Any]) -> dict[s
     return record_events(session, [(kind, payload)])[0]
 
 
-@event.listens_for(OrmSession, "before_commit")
-def _write_outbox(session: OrmSession) -> None:
+@event.listens_for(ProjectSession, "before_commit")
+def _write_outbox(session: ProjectSession) -> None:
     """Number and store the transaction's events last, in commit order (see module doc)."""
     pending = session.info.pop(_OUTBOX, None)
     if not pending:
@@ -77,8 +77,8 @@ def _write_outbox(session: OrmSession) -> None:
         recorded.update(_as_dict(row))
 
 
-@event.listens_for(OrmSession, "after_transaction_end")
-def _drop_outbox(session: OrmSession, transaction: SessionTransaction) -> None:
+@event.listens_for(ProjectSession, "after_transaction_end")
+def _drop_outbox(session: ProjectSession, transaction: SessionTransaction) -> None:
     """A transaction that ended without a commit (rollback, close) takes its events along."""
     if transaction.parent is None:
         session.info.pop(_OUTBOX, None)

@@ -32,7 +32,7 @@ import psutil
 from sqlalchemy import Engine, text
 
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import session_scope
 from core.models import Kind, TaskStatus
 from core.runtime.embedded import free_port
 from core.triage.inbox import task_cards
@@ -285,8 +285,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--work", type=int, default=1000, help="tasks to decide on in the browser (0: skip)")
     args = parser.parse_args()
-    with embedded_system() as settings:
-        engine = get_engine(settings.database_url or "")
+    with embedded_system() as system:
+        settings, engine = system.settings, system.engine
         print(f"1. loading {args.messages:,} messages and {args.tasks:,} tasks")
         start = time.perf_counter()
         load(engine, args.tasks, args.messages)

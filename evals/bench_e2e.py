@@ -47,6 +47,7 @@ from core.classification.factory import build_classifier
 from core.classification.types import Classifier
 from core.config import Settings
 from core.runtime.embedded import child_env
+from core.runtime.system import System, open_system
 from evals.harness import api_server, auth, chat_message, cpu_seconds, embedded_system
 from evals.stand_in_llm import read_batch
 from services.worker.main import run_worker
@@ -76,16 +77,17 @@ def instant_answer(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
     return ModelResponse(parts=[TextPart(json.dumps({"items": items}))], usage=usage)
 
 
-def instant_classifier(settings: Settings) -> Classifier:
+def instant_classifier(system: System) -> Classifier:
     """The configured LLM classifier (batching, cache, prompt) over the instant model."""
-    return build_classifier(settings, "llm", model=FunctionModel(instant_answer, model_name="instant"))
+    model = FunctionModel(instant_answer, model_name="instant")
+    return build_classifier(system.settings, "llm", engine=system.engine, model=model)
 
 
 @contextlib.asynccontextmanager
-async def worker_here(settings: Settings) -> AsyncIterator[None]:
+async def worker_here(system: System) -> AsyncIterator[None]:
     """run_worker in this process."""
     stop = asyncio.Event()
-    task = asyncio.create_task(run_worker(settings, classifier=instant_classifier(settings), stop=stop))
+    task = asyncio.create_task(run_worker(system.settings, classifier=instant_classifier(system), stop=stop))
     try:
         yield
     finally:
@@ -218,11 +220,12 @@ async def steady(
     return latencies
 
 
-async def main_async(args: argparse.Namespace, settings: Settings, url: str, cpu: CpuMeter) -> None:
+async def main_async(args: argparse.Namespace, system: System, url: str, cpu: CpuMeter) -> None:
+    settings = system.settings
     ws_url = url.replace("http://", "ws://") + "/ws"
     classified = Classified(ws_url, auth(settings))
     async with (
-        worker_here(settings) if args.worker_here else contextlib.nullcontext(),
+        worker_here(system) if args.worker_here else contextlib.nullcontext(),
         httpx.AsyncClient(base_url=url, headers=auth(settings), timeout=120) as http,
     ):
         listener = asyncio.create_task(classified.listen())
@@ -248,20 +251,20 @@ def main() -> None:
     parser.add_argument("--as-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.as_worker:
-        settings = Settings()
-        asyncio.run(run_worker(settings, classifier=instant_classifier(settings)))
+        with open_system(Settings(), migrate=False) as system:
+            asyncio.run(run_worker(system.settings, classifier=instant_classifier(system)))
         return
     overrides = {"classifier": "llm", "llm_output_mode": "prompted"}
     with (
-        embedded_system(**overrides) as settings,
-        api_server(settings) as api,
-        worker_processes(settings, 0 if args.worker_here else args.workers) as workers,
+        embedded_system(**overrides) as system,
+        api_server(system.settings) as api,
+        worker_processes(system.settings, 0 if args.worker_here else args.workers) as workers,
     ):
         where = "this process" if args.worker_here else f"{args.workers} process(es) of its own"
         print(f"load average {os.getloadavg()[0]:.1f}; the worker runs in {where}")
         processes = {"api": [api.pid], "worker": workers, "this process": [os.getpid()]}
         cpu = CpuMeter({name: pids for name, pids in processes.items() if pids})
-        asyncio.run(main_async(args, settings, api.url, cpu))
+        asyncio.run(main_async(args, system, api.url, cpu))
         print(f"load average {os.getloadavg()[0]:.1f}")
 
 

@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
-from core.config import Settings
-from core.runtime.bootstrap import connect
+from core.runtime.system import System
 from core.telegram.importer import ImportReport, import_export
 from evals.harness import embedded_system
 
@@ -74,8 +73,8 @@ def _message(rnd: random.Random, i: int) -> dict[str, Any]:
     return body
 
 
-async def run_import(settings: Settings, path: Path, classify: bool) -> tuple[ImportReport, float]:
-    services = await connect(settings)
+async def run_import(system: System, path: Path, classify: bool) -> tuple[ImportReport, float]:
+    services = await system.services()
     try:
         start = time.perf_counter()
         report = await import_export(services, path, classify=classify)
@@ -94,28 +93,26 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=1)
     parser.add_argument("--no-classify", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="tracker-import-") as tmp, embedded_system() as settings:
+    with tempfile.TemporaryDirectory(prefix="tracker-import-") as tmp, embedded_system() as system:
         path = Path(tmp) / "result.json"
         with path.open("w", encoding="utf-8") as out:
             write_export(out, args.messages, args.chats)
         size_mb = path.stat().st_size / 2**20
         memory_before = peak_mb()
         load = os.getloadavg()[0]
-        report, seconds = asyncio.run(run_import(settings, path, classify=not args.no_classify))
+        report, seconds = asyncio.run(run_import(system, path, classify=not args.no_classify))
         print(f"load average before the import: {load:.2f} ({os.cpu_count()} cores)")
         print(f"export: {report.stats.messages:,} messages in {args.chats} chat(s), {size_mb:.0f} MB")
         print(f"stored: {report.stored:,} in {seconds:.1f} s = {report.stored / seconds:,.0f} messages/s")
         print(f"queued for classification: {report.queued:,} ({'off' if args.no_classify else 'on'})")
         print(f"peak memory: {peak_mb():.0f} MB (before the import: {memory_before:.0f} MB)")
-        again, seconds = asyncio.run(run_import(settings, path, classify=not args.no_classify))
+        again, seconds = asyncio.run(run_import(system, path, classify=not args.no_classify))
         print(f"second import: {again.stored} new, {again.existing:,} known, {seconds:.1f} s")
-        _check(settings, report.stored)
+        _check(system.engine, report.stored)
 
 
-def _check(settings: Settings, stored: int) -> None:
-    from core.db import get_engine
-
-    with get_engine(settings.database_url or "").connect() as conn:
+def _check(engine: Engine, stored: int) -> None:
+    with engine.connect() as conn:
         rows = conn.execute(text("SELECT count(*) FROM messages")).scalar_one()
         linked = conn.execute(
             text("SELECT count(*) FROM messages WHERE reply_to_id IS NOT NULL")

@@ -17,10 +17,9 @@ import time
 
 import httpx
 from nats.aio.client import Client as NATS
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from core.config import Settings
-from core.db import get_engine
 from core.runtime.queue import stream_name
 from evals.harness import api_server, auth, chat_message, cpu_seconds, embedded_system
 
@@ -56,13 +55,14 @@ async def queued_tasks(settings: Settings) -> int:
     return int(info.state.messages)
 
 
-def stored_messages(settings: Settings) -> int:
-    with get_engine(settings.database_url or "").connect() as conn:
+def stored_messages(engine: Engine) -> int:
+    with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM messages")).scalar_one())
 
 
 def run(batches: int, batch_size: int, clients: int) -> None:
-    with embedded_system() as settings, api_server(settings) as api:
+    with embedded_system() as system, api_server(system.settings) as api:
+        settings = system.settings
         warmup = [[chat_message("warm", i) for i in range(batch_size)]]
         asyncio.run(post_batches(api.url, settings, warmup, 1))
         work = [[chat_message(f"b{b}", i) for i in range(batch_size)] for b in range(batches)]
@@ -79,7 +79,7 @@ def run(batches: int, batch_size: int, clients: int) -> None:
             f"  per batch: median {statistics.median(latencies) * 1000:.0f} ms, "
             f"max {max(latencies) * 1000:.0f} ms; API process CPU {cpu * 1e6 / total:.0f} µs per message"
         )
-        print(f"  stored: {stored_messages(settings)} messages (incl. {batch_size} warm-up)")
+        print(f"  stored: {stored_messages(system.engine)} messages (incl. {batch_size} warm-up)")
         print(f"  queued: {asyncio.run(queued_tasks(settings))} classification tasks (up to 50 ids each)")
 
 

@@ -18,13 +18,13 @@ import httpx
 from pydantic import SecretStr
 
 from core.config import Settings
-from core.db import migrate
-from core.runtime.embedded import child_env, free_port, resolved_settings, servers
+from core.runtime.embedded import child_env, free_port
+from core.runtime.system import System, open_system
 
 
 @contextlib.contextmanager
-def embedded_system(**overrides: object) -> Iterator[Settings]:
-    """Embedded PostgreSQL and NATS in a fresh data dir, migrated; yields settings for them."""
+def embedded_system(**overrides: object) -> Iterator[System]:
+    """Embedded PostgreSQL and NATS in a fresh data dir, migrated: the system opened on them."""
     with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
         settings = Settings(
             data_dir=Path(tmp),
@@ -32,9 +32,8 @@ def embedded_system(**overrides: object) -> Iterator[Settings]:
             queue_name=f"bench{secrets.token_hex(4)}",
             **overrides,  # type: ignore[arg-type]
         )
-        with servers(settings) as running:
-            migrate(running.database_url)
-            yield resolved_settings(settings, running)
+        with open_system(settings) as system:
+            yield system
 
 
 @dataclass

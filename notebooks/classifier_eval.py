@@ -13,7 +13,7 @@ with app.setup:
     from core.classification.local.registry import list_local_models
     from core.classification.prompts import DEFAULT_PROMPT, as_version, get_active_prompt, list_prompts
     from core.config import get_settings
-    from core.db import get_engine, session_scope
+    from core.db import session_scope
     from core.evaluation import charts as eval_charts
     from core.evaluation import data as eval_data
     from core.evaluation import frames as eval_frames
@@ -48,10 +48,11 @@ def _():
 
 @app.cell
 def _():
-    settings, database_problem = workbench.open_database(get_settings())
+    _bench = workbench.open_database(get_settings())
+    settings, engine, database_problem = _bench.settings, _bench.engine, _bench.problem
     _hint = "Triaged messages, prompt versions and saved runs need it; files and the seed set still work."
     mo.callout(mo.md(f"{database_problem}\n\n{_hint}"), kind="warn") if database_problem else None
-    return (settings,)
+    return engine, settings
 
 
 @app.cell
@@ -67,29 +68,29 @@ async def _(settings):
 
 
 @app.cell
-def _(settings):
+def _(engine, settings):
     triaged_data = None
     if settings.database_url:
-        with session_scope(get_engine(settings.database_url)) as _session:
+        with session_scope(engine) as _session:
             triaged_data = eval_data.triaged(_session)
     return (triaged_data,)
 
 
 @app.cell
-def _(settings):
+def _(engine, settings):
     prompt_versions, active_prompt = [DEFAULT_PROMPT], DEFAULT_PROMPT
     if settings.database_url:
-        with session_scope(get_engine(settings.database_url)) as _session:
+        with session_scope(engine) as _session:
             prompt_versions = [as_version(p) for p in list_prompts(_session)]
             active_prompt = get_active_prompt(_session)
     return active_prompt, prompt_versions
 
 
 @app.cell
-def _(settings):
+def _(engine, settings):
     local_model_files = {"active local model": None}
     if settings.database_url:
-        with session_scope(get_engine(settings.database_url)) as _session:
+        with session_scope(engine) as _session:
             local_model_files |= {m.version: m.path for m in list_local_models(_session)
                                   if os.path.isfile(m.path)}  # fmt: skip
     return (local_model_files,)
@@ -215,7 +216,7 @@ def _(llm_models_input, local_model_files, local_picker, mode_picker, prompt_pic
 
 
 @app.cell
-async def _(concurrency, data, run_button, settings, specs):
+async def _(concurrency, data, engine, run_button, settings, specs):
     mo.stop(not specs, mo.callout("Pick at least one classifier.", kind="info"))
     mo.stop(
         any(s.uses_llm for s in specs) and not run_button.value,
@@ -227,7 +228,7 @@ async def _(concurrency, data, run_button, settings, specs):
     with mo.status.progress_bar(total=_total, title="Classifying", remove_on_exit=True) as _bar:
         runs = await eval_runs.evaluate_specs(
             specs, data.examples, settings, concurrency=concurrency.value,
-            progress=lambda n: _bar.update(increment=n), local=_local,
+            progress=lambda n: _bar.update(increment=n), local=_local, engine=engine,
         )  # fmt: skip
     return (runs,)
 
@@ -290,10 +291,10 @@ def _():
 
 
 @app.cell
-def _(data, settings):
+def _(data, engine, settings):
     saved_run_ids = {}
     if settings.database_url:
-        with session_scope(get_engine(settings.database_url)) as _session:
+        with session_scope(engine) as _session:
             saved_run_ids = stored_runs.saved_runs(_session, data.name)
     return (saved_run_ids,)
 
@@ -308,7 +309,7 @@ def _(runs, saved_run_ids):
 
 
 @app.cell
-def _(compare_a, compare_b, data, runs, saved_run_ids, settings):
+def _(compare_a, compare_b, data, engine, runs, saved_run_ids, settings):
     mo.stop(
         not (compare_a.value and compare_b.value) or compare_a.value == compare_b.value,
         mo.callout("Pick two different runs: run two configurations, or pick a saved run.", kind="info"),
@@ -317,7 +318,7 @@ def _(compare_a, compare_b, data, runs, saved_run_ids, settings):
     def _result(label):
         if label in runs.results:
             return runs.results[label]
-        with session_scope(get_engine(settings.database_url)) as _session:
+        with session_scope(engine) as _session:
             return stored_runs.load_eval_run(_session, saved_run_ids[label])
 
     pair = {compare_a.value: _result(compare_a.value), compare_b.value: _result(compare_b.value)}
@@ -379,7 +380,7 @@ def _(settings):
 
 
 @app.cell
-def _(data, inspect_picker, inspected, runs, save_button, settings):
+def _(data, engine, inspect_picker, inspected, runs, save_button, settings):
     mo.stop(not settings.database_url, mo.callout("No database: runs cannot be saved.", kind="warn"))
     _to_save = {}
     if save_button.value:
@@ -388,7 +389,7 @@ def _(data, inspect_picker, inspected, runs, save_button, settings):
         _to_save = runs.results
     saved_run_numbers = {}
     if _to_save:
-        with session_scope(get_engine(settings.database_url)) as _session:
+        with session_scope(engine) as _session:
             saved_run_numbers = {
                 label: stored_runs.save_eval_run(_session, r, data.name) for label, r in _to_save.items()
             }

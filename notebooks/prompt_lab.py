@@ -11,7 +11,7 @@ with app.setup:
     from core.classification.prompts import DEFAULT_PROMPT, as_version, get_active_prompt, list_prompts
     from core.classification.types import LLMUnavailable
     from core.config import get_settings
-    from core.db import get_engine, session_scope
+    from core.db import session_scope
     from core.evaluation import charts as eval_charts
     from core.evaluation import data as eval_data
     from core.evaluation import frames as eval_frames
@@ -34,10 +34,11 @@ def _():
 
 @app.cell
 def _():
-    settings, database_problem = workbench.open_database(get_settings())
+    _bench = workbench.open_database(get_settings())
+    settings, engine, database_problem = _bench.settings, _bench.engine, _bench.problem
     _hint = "Prompt versions live in the database: drafts can be tried on the seed set, not saved."
     mo.callout(mo.md(f"{database_problem}\n\n{_hint}"), kind="danger") if database_problem else None
-    return (settings,)
+    return engine, settings
 
 
 @app.cell
@@ -53,11 +54,11 @@ async def _(settings):
 
 
 @app.cell
-def _(settings):
+def _(engine, settings):
     prompt_versions, active_prompt = [DEFAULT_PROMPT], DEFAULT_PROMPT
     triaged_data = None
     if settings.database_url:
-        with session_scope(get_engine(settings.database_url)) as _session:
+        with session_scope(engine) as _session:
             prompt_versions = [as_version(p) for p in list_prompts(_session)]
             active_prompt = get_active_prompt(_session)
             triaged_data = eval_data.triaged(_session)
@@ -147,7 +148,7 @@ async def _(sample, sample_data, settings):
 
 
 @app.cell
-async def _(concurrency, draft_prompt, llm_problem, sample, settings, try_button):
+async def _(concurrency, draft_prompt, engine, llm_problem, sample, settings, try_button):
     trial_results, _note = {}, None
     if llm_problem:
         _note = mo.callout("No LLM: only the local classifier's outputs are shown.", kind="warn")
@@ -157,7 +158,7 @@ async def _(concurrency, draft_prompt, llm_problem, sample, settings, try_button
         with mo.status.progress_bar(total=len(sample), title="Asking the LLM", remove_on_exit=True) as _bar:
             _runs = await eval_runs.evaluate_specs(
                 [eval_runs.RunSpec("llm", prompt=draft_prompt)], sample, settings,
-                concurrency=concurrency.value, progress=lambda n: _bar.update(increment=n),
+                concurrency=concurrency.value, progress=lambda n: _bar.update(increment=n), engine=engine,
             )  # fmt: skip
         trial_results = _runs.results
         if _runs.failures:
@@ -213,11 +214,11 @@ def _(settings):
 
 
 @app.cell
-def _(base_prompt, draft_prompt, save_button, settings, version_name, version_notes):
+def _(base_prompt, draft_prompt, engine, save_button, settings, version_name, version_notes):
     saved_prompt, _note = None, mo.md("A saved version is inactive until it is reviewed and activated below.")
     if save_button.value:
         try:
-            with session_scope(get_engine(settings.database_url)) as _session:
+            with session_scope(engine) as _session:
                 saved_prompt = prompt_lab.save_version(
                     _session, version_name.value, draft_prompt.text, base_prompt, version_notes.value
                 )
@@ -237,9 +238,9 @@ def _():
 
 
 @app.cell
-def _(active_prompt, saved_prompt, settings):
+def _(active_prompt, engine, saved_prompt, settings):
     mo.stop(not settings.database_url)
-    with session_scope(get_engine(settings.database_url)) as _session:
+    with session_scope(engine) as _session:
         candidates = [as_version(p) for p in list_prompts(_session) if p.version != active_prompt.version]
     mo.stop(not candidates, mo.callout("Save a version first: there is nothing to compare yet.", kind="info"))
     _default = saved_prompt.version if saved_prompt else candidates[-1].version
@@ -262,6 +263,7 @@ async def _(
     candidate_picker,
     candidates,
     concurrency,
+    engine,
     evaluate_button,
     llm_problem,
     review_mode,
@@ -285,7 +287,7 @@ async def _(
         with mo.status.progress_bar(total=_total, title="Evaluating", remove_on_exit=True) as _bar:
             prompt_review = await prompt_lab.review(
                 _candidate, active_prompt, triaged_data, settings, mode=review_mode.value,
-                concurrency=concurrency.value, progress=lambda n: _bar.update(increment=n),
+                concurrency=concurrency.value, progress=lambda n: _bar.update(increment=n), engine=engine,
             )  # fmt: skip
     except LLMUnavailable as _error:
         mo.stop(True, mo.callout(f"The review failed: {_error}", kind="danger"))
@@ -324,11 +326,11 @@ def _(prompt_review):
 
 
 @app.cell
-def _(activate_button, confirm, prompt_review, settings):
+def _(activate_button, confirm, engine, prompt_review, settings):
     activated_runs, _note = [], mo.md("Tick the box, then activate; both evaluations are saved with it.")
     if activate_button.value:
         try:
-            with session_scope(get_engine(settings.database_url)) as _session:
+            with session_scope(engine) as _session:
                 activated_runs = prompt_lab.activate_reviewed(
                     _session, prompt_review, confirmed=confirm.value
                 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ from pydantic_ai import models
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from core.config import Settings
-from core.db import get_engine, migrate, sqlalchemy_url
-from core.runtime.embedded import EmbeddedNats, EmbeddedPostgres
+from core.db import make_engine, migrate, sqlalchemy_url
+from core.runtime.system import System, open_system
 
 API_KEY = "test-key-0123456789"
 
@@ -32,31 +33,28 @@ def model_requests() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def servers_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("servers")
+def suite_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """The suite's servers, opened the way every entry point opens them: the ones named by
+    TRACKER_TEST_DATABASE_URL / TRACKER_TEST_NATS_URL, else embedded ones started here."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path_factory.mktemp("servers"),
+        database_url=os.environ.get("TRACKER_TEST_DATABASE_URL"),
+        nats_url=os.environ.get("TRACKER_TEST_NATS_URL"),
+    )
+    with open_system(settings, migrate=False) as system:  # each test module migrates its own database
+        yield system
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url(servers_root: Path) -> Iterator[str]:
+def postgres_server_url(suite_system: System) -> str:
     """Admin URL of the PostgreSQL server the suite uses."""
-    external = os.environ.get("TRACKER_TEST_DATABASE_URL")
-    if external:
-        yield sqlalchemy_url(external)
-        return
-    pg = EmbeddedPostgres(servers_root / "pg").start()
-    yield pg.url
-    pg.stop()
+    return sqlalchemy_url(suite_system.settings.database_url or "")
 
 
 @pytest.fixture(scope="session")
-def nats_url(servers_root: Path) -> Iterator[str]:
-    external = os.environ.get("TRACKER_TEST_NATS_URL")
-    if external:
-        yield external
-        return
-    server = EmbeddedNats(servers_root / "nats").start()
-    yield server.url
-    server.stop()
+def nats_url(suite_system: System) -> str:
+    return suite_system.settings.nats_url or ""
 
 
 def create_database(server_url: str) -> str:
@@ -71,6 +69,16 @@ def create_database(server_url: str) -> str:
     return url
 
 
+@contextmanager
+def engine_on(url: str) -> Iterator[Engine]:
+    """An engine on one of the suite's databases, disposed after use."""
+    made = make_engine(url)
+    try:
+        yield made
+    finally:
+        made.dispose()
+
+
 @pytest.fixture(scope="module")
 def database_url(postgres_server_url: str) -> str:
     """A fresh migrated database for each test module."""
@@ -78,8 +86,10 @@ def database_url(postgres_server_url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def engine(database_url: str) -> Engine:
-    return get_engine(database_url)
+def engine(database_url: str) -> Iterator[Engine]:
+    """The test module's engine on its database (disposed at the module's end)."""
+    with engine_on(database_url) as made:
+        yield made
 
 
 @pytest.fixture

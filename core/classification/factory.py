@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic_ai.models import Model
+from sqlalchemy import Engine
 
 from core.classification.cascade import CascadeClassifier
 from core.classification.llm.cache import DatabaseCache, LLMCache, MemoryCache
@@ -12,13 +13,13 @@ from core.classification.local.active import ActiveLocalClassifier
 from core.classification.prompts import DEFAULT_PROMPT, ActivePrompt, PromptSource
 from core.classification.types import Classifier
 from core.config import ClassifierMode, Settings
-from core.db import get_engine
 
 
 def build_classifier(
     settings: Settings,
     mode: ClassifierMode | None = None,
     *,
+    engine: Engine | None = None,
     model: Model | None = None,
     cache: LLMCache | None = None,
     prompt: PromptSource | None = None,
@@ -27,7 +28,7 @@ def build_classifier(
     """The classifier for `mode` (default: settings.classifier).
 
     `model` replaces the configured LLM (tests pass a FunctionModel or TestModel). Without
-    `cache` / `prompt`, a configured database gives the `llm_cache` table and the active
+    `cache` / `prompt`, a database `engine` gives the `llm_cache` table and the active
     prompt version (re-read every few seconds); without one, an in-memory cache and the
     built-in prompt. `local` replaces the data dir's trained local model.
     """
@@ -38,8 +39,8 @@ def build_classifier(
         LLMClassifier(
             settings,
             model=model,
-            cache=cache or default_cache(settings),
-            prompt=prompt or default_prompt(settings),
+            cache=cache or default_cache(engine),
+            prompt=prompt or default_prompt(engine),
         ),
         max_batch=settings.llm_batch_size,
     )
@@ -54,15 +55,11 @@ def load_local(settings: Settings) -> ActiveLocalClassifier:
     return ActiveLocalClassifier(settings.runtime_dir)
 
 
-def default_cache(settings: Settings) -> LLMCache:
-    """The shared database cache when a database is configured, else a process-local one."""
-    if settings.database_url:
-        return DatabaseCache(get_engine(settings.database_url))
-    return MemoryCache()
+def default_cache(engine: Engine | None) -> LLMCache:
+    """The shared database cache when there is a database, else a process-local one."""
+    return DatabaseCache(engine) if engine is not None else MemoryCache()
 
 
-def default_prompt(settings: Settings) -> PromptSource:
-    """The database's active prompt version when a database is configured, else the built-in."""
-    if settings.database_url:
-        return ActivePrompt(get_engine(settings.database_url))
-    return DEFAULT_PROMPT
+def default_prompt(engine: Engine | None) -> PromptSource:
+    """The database's active prompt version when there is a database, else the built-in."""
+    return ActivePrompt(engine) if engine is not None else DEFAULT_PROMPT

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic_ai.models import Model
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.classification.prompts import (
@@ -92,6 +93,7 @@ async def review(
     concurrency: int = 4,
     progress: ProgressFn | None = None,
     model: Model | None = None,
+    engine: Engine | None = None,
 ) -> PromptReview:
     """Evaluate the candidate and the active version on the triaged messages (LLMUnavailable if away)."""
     if data.name != TRIAGED or not data.examples:
@@ -100,7 +102,7 @@ async def review(
         raise ReviewError(f"{candidate.version} is the active version already")
     specs = [RunSpec(mode, prompt=candidate), RunSpec(mode, prompt=active)]
     runs = await evaluate_specs(
-        specs, data.examples, settings, concurrency=concurrency, progress=progress, model=model
+        specs, data.examples, settings, concurrency=concurrency, progress=progress, model=model, engine=engine
     )
     if runs.failures:
         raise LLMUnavailable(next(iter(runs.failures.values())))

@@ -1,8 +1,8 @@
 """Evaluating classifier configurations (`tracker eval` one, the notebooks several).
 
 A RunSpec names a configuration; `run_spec` builds its classifier with the factory (so LLM
-answers go through the shared result cache, the `llm_cache` table when a database is
-configured) and scores it with core.evaluation.runner.evaluate_limited.
+answers go through the shared result cache, the `llm_cache` table when it is given the
+database's engine) and scores it with core.evaluation.runner.evaluate_limited.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic_ai.models import Model
+from sqlalchemy import Engine
 
 from core.classification.dataset import Example
 from core.classification.factory import build_classifier
@@ -78,12 +79,15 @@ def build(
     local: Classifier | None = None,
     cache: LLMCache | None = None,
     model: Model | None = None,
+    engine: Engine | None = None,
 ) -> Classifier:
     """The classifier a spec describes (`local` replaces the active local model unless the spec names one)."""
     if spec.llm_model:
         settings = settings.model_copy(update={"llm_model": spec.llm_model})
     chosen = LocalClassifier.load(spec.local_model) if spec.local_model else local
-    return build_classifier(settings, spec.mode, model=model, cache=cache, prompt=spec.prompt, local=chosen)
+    return build_classifier(
+        settings, spec.mode, engine=engine, model=model, cache=cache, prompt=spec.prompt, local=chosen
+    )
 
 
 async def run_spec(
@@ -96,10 +100,11 @@ async def run_spec(
     progress: ProgressFn | None = None,
     local: Classifier | None = None,
     model: Model | None = None,
+    engine: Engine | None = None,
 ) -> EvalResult:
     """One spec scored on the examples (in batches of the spec's size unless given);
     LLMUnavailable when its LLM does not answer."""
-    classifier = build(spec, settings, local=local, model=model)
+    classifier = build(spec, settings, local=local, model=model, engine=engine)
     try:
         return await evaluate_limited(
             classifier, examples, batch_size=batch_size or spec.batch_size(settings),
@@ -126,14 +131,16 @@ async def evaluate_specs(
     progress: ProgressFn | None = None,
     local: Classifier | None = None,
     model: Model | None = None,
+    engine: Engine | None = None,
 ) -> Runs:
     """Every spec on the same examples, one after another; an unreachable LLM fails only its spec."""
     runs = Runs()
     for spec in specs:
         try:
             runs.results[spec.label] = await run_spec(
-                spec, examples, settings, concurrency=concurrency, progress=progress, local=local, model=model
-            )
+                spec, examples, settings, concurrency=concurrency, progress=progress,
+                local=local, model=model, engine=engine,
+            )  # fmt: skip
         except LLMUnavailable as e:
             runs.failures[spec.label] = str(e)
     return runs

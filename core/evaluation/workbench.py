@@ -4,34 +4,39 @@ a reachable database, found the way the CLI finds it, and whether the LLM answer
 from __future__ import annotations
 
 import atexit
-import contextlib
+from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import create_engine
+from sqlalchemy import Engine
 
 from core.config import Settings
-from core.db import ping, sqlalchemy_url
-from core.runtime.embedded import database
+from core.runtime.system import open_system
 
 LLM_SETUP = (
     "Configure one with TRACKER_OLLAMA_URL=http://HOST:11434 and TRACKER_LLM_MODEL=NAME, or with "
     "TRACKER_LLM_PROVIDER=openai TRACKER_LLM_BASE_URL=http://HOST:PORT/v1 [TRACKER_LLM_API_KEY=...] "
     "TRACKER_LLM_MODEL=NAME. The local classifier works without one."
 )
-CONNECT_TIMEOUT = 5
 
 
-def open_database(settings: Settings) -> tuple[Settings, str | None]:
-    """Settings bound to a migrated database and None, or settings without one and the reason.
+@dataclass
+class Workbench:
+    """The settings a notebook works with, and the database's engine (None, with the reason, without one)."""
+
+    settings: Settings
+    engine: Engine | None
+    problem: str | None
+
+
+def open_database(settings: Settings) -> Workbench:
+    """The system's database (migrated), or settings without one and the reason.
 
     The database is TRACKER_DATABASE_URL when set, else the data dir's embedded server (joined
     when running, otherwise started here and stopped when this process exits).
     """
     try:
-        if settings.database_url:
-            _check_reachable(settings.database_url)
-        stack = contextlib.ExitStack()
-        resolved = stack.enter_context(database(settings))
+        # start=False probes a configured server first: fails within seconds when it is away
+        system = open_system(settings, nats=False, start=not settings.database_url)
     except Exception as exc:
         where = (
             "TRACKER_DATABASE_URL"
@@ -39,18 +44,9 @@ def open_database(settings: Settings) -> tuple[Settings, str | None]:
             else f"the embedded server in {settings.runtime_dir}"
         )
         reason = f"No database: {where} cannot be used ({type(exc).__name__}: {str(exc).strip()[:300]})."
-        return settings.model_copy(update={"database_url": None}), reason
-    atexit.register(stack.close)
-    return resolved, None
-
-
-def _check_reachable(url: str) -> None:
-    """Fail within seconds (instead of hanging) when the configured server does not answer."""
-    engine = create_engine(sqlalchemy_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT})
-    try:
-        ping(engine)
-    finally:
-        engine.dispose()
+        return Workbench(settings.model_copy(update={"database_url": None}), None, reason)
+    atexit.register(system.close)
+    return Workbench(system.settings, system.engine, None)
 
 
 async def llm_problem(settings: Settings, wait: float = 3.0) -> str | None:

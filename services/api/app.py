@@ -20,8 +20,8 @@ from starlette.exceptions import HTTPException
 from core import events
 from core.config import Settings
 from core.db import session_scope
-from core.runtime.bootstrap import connect
 from core.runtime.queue import events_subject
+from core.runtime.system import open_system
 from services.api import ws
 from services.api.auth import RequireApiKey
 from services.api.limits import BodyLimit
@@ -88,26 +88,27 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await connect(settings)
-        hub = EventHub(
-            fetch=partial(fetch_events, services.engine),
-            latest=partial(asyncio.to_thread, _in_session, services.engine, events.last_seq),
-        )
-        with contextlib.suppress(Exception):  # PostgreSQL down: start anyway, /api/health says so
-            await hub.catch_up()
+        with open_system(settings, migrate=False) as system:  # `tracker up` migrated already
+            services = await system.services()
+            hub = EventHub(
+                fetch=partial(fetch_events, system.engine),
+                latest=partial(asyncio.to_thread, _in_session, system.engine, events.last_seq),
+            )
+            with contextlib.suppress(Exception):  # PostgreSQL down: start anyway, /api/health says so
+                await hub.catch_up()
 
-        async def on_events(msg: Any) -> None:
-            await hub.receive(events.decode(msg.data))
+            async def on_events(msg: Any) -> None:
+                await hub.receive(events.decode(msg.data))
 
-        subscription = await services.nats.subscribe(events_subject(settings), cb=on_events)
-        poller = asyncio.create_task(hub.poll(POLL_SECONDS))
-        app.state.tracker = AppState(services, hub)
-        try:
-            yield
-        finally:
-            poller.cancel()
-            await subscription.unsubscribe()
-            await services.close()
+            subscription = await services.nats.subscribe(events_subject(settings), cb=on_events)
+            poller = asyncio.create_task(hub.poll(POLL_SECONDS))
+            app.state.tracker = AppState(services, hub)
+            try:
+                yield
+            finally:
+                poller.cancel()
+                await subscription.unsubscribe()
+                await services.close()
 
     app = FastAPI(
         title="Task Tracker",

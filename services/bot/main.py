@@ -8,8 +8,8 @@ import logging
 from contextlib import suppress
 
 from core.config import Settings
-from core.runtime.bootstrap import connect
 from core.runtime.embedded import stop_on_signals
+from core.runtime.system import open_system
 from core.telegram.bot import TelegramApp
 from services.bot.notify import notify_critical
 
@@ -19,20 +19,21 @@ log = logging.getLogger("tracker.bot")
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Serve Telegram until `stop` is set (or SIGINT/SIGTERM arrives)."""
     stop = stop or stop_on_signals()
-    services = await connect(settings)
-    telegram = TelegramApp.create(services)
-    subscription = await notify_critical(telegram) if settings.telegram_notify_critical else None
-    try:
-        if settings.telegram_webhook_url:
-            await _register_webhook(telegram, settings.telegram_webhook_url)
-            await stop.wait()
-        else:
-            await _poll(telegram, stop)
-    finally:
-        if subscription is not None:
-            await subscription.unsubscribe()
-        await telegram.close()
-        await services.close()
+    with open_system(settings, migrate=False) as system:  # `tracker up` / `tracker bot` migrated already
+        services = await system.services()
+        telegram = TelegramApp.create(services)
+        subscription = await notify_critical(telegram) if settings.telegram_notify_critical else None
+        try:
+            if settings.telegram_webhook_url:
+                await _register_webhook(telegram, settings.telegram_webhook_url)
+                await stop.wait()
+            else:
+                await _poll(telegram, stop)
+        finally:
+            if subscription is not None:
+                await subscription.unsubscribe()
+            await telegram.close()
+            await services.close()
 
 
 async def _register_webhook(telegram: TelegramApp, url: str) -> None:

@@ -15,7 +15,8 @@ from services.cli.output import err
 
 def dashboard() -> None:
     """Run only the dashboard (start the API and worker with `tracker up`, or `tracker api` / `worker`)."""
-    settings, running = server_cmds._one_part()
+    system = server_cmds._one_part()
+    settings = system.settings
     command = server_cmds._optional_children(settings, sys.executable)["dashboard"]
     password = settings.dashboard_password.get_secret_value() if settings.dashboard_password else ""
     url = f"http://127.0.0.1:{settings.dashboard_port}"
@@ -23,7 +24,7 @@ def dashboard() -> None:
     try:
         code = _run_forwarding_signals(command, child_env(settings))
     finally:
-        running.stop()
+        system.close()
     raise typer.Exit(code)
 
 

@@ -26,7 +26,8 @@ from core.evaluation.runner import EvalResult, pydantic_evals_report
 from core.evaluation.runs import RunSpec, run_spec
 from core.evaluation.stored import save_eval_run
 from core.evaluation.workbench import LLM_SETUP, llm_config_problem
-from services.cli.database import database, session
+from core.runtime.system import System
+from services.cli.database import database
 from services.cli.output import Format, console, err, fail, warn
 
 LLM_HELP = f"No LLM is configured or reachable. {LLM_SETUP}\nEvaluate it with --classifier local."
@@ -46,43 +47,45 @@ class Benchmark(StrEnum):
     nlbse24 = "nlbse24"
 
 
-def _eval_data(dataset: str, url: str | None) -> eval_data.EvalData:
+def _eval_data(dataset: str, system: System | None) -> eval_data.EvalData:
     """The data set --dataset names: a JSON Lines file, or `db` for the triaged messages."""
     if dataset != "db":
         try:
             return eval_data.from_file(dataset)
         except DatasetError as e:
             raise fail(str(e)) from None
-    if not url:
+    if not system:
         raise fail("--dataset db needs the database: start it (`tracker up`) or add --save")
-    with session(url) as db:
+    with system.session() as db:
         data = eval_data.triaged(db)
     if not data.examples:
         raise fail("the database holds no human labels yet (triage some messages first)")
     return data
 
 
-def _prompt_version(version: str, url: str | None) -> PromptVersion:
+def _prompt_version(version: str, system: System | None) -> PromptVersion:
     if version == DEFAULT_PROMPT.version:
         return DEFAULT_PROMPT
-    if not url:
+    if not system:
         raise fail(f"prompt {version!r}: prompt versions live in the database; none is reachable "
                    "(start one with `tracker up`, or pass --save to start the embedded one)")  # fmt: skip
-    with session(url) as db:
+    with system.session() as db:
         row = get_prompt(db, version)
         if row is None:
             raise fail(f"no prompt version {version!r} (see `tracker prompts list`)")
         return as_version(row)
 
 
-def _spec(settings: Settings, mode: Mode, prompt: str | None, model: Path | None, url: str | None) -> RunSpec:
+def _spec(
+    settings: Settings, mode: Mode, prompt: str | None, model: Path | None, system: System | None
+) -> RunSpec:
     """The configuration under evaluation (the LLM settings checked before anything is asked)."""
     local_model = str(model) if model else None
     if mode == Mode.local:
         return RunSpec("local", local_model=local_model)
     if llm_config_problem(settings):
         raise fail(LLM_HELP, 3)
-    version = _prompt_version(prompt, url) if prompt else None
+    version = _prompt_version(prompt, system) if prompt else None
     return RunSpec(cast(ClassifierMode, mode.value), prompt=version, local_model=local_model)
 
 
@@ -96,10 +99,15 @@ def _progress(total: int) -> tuple[contextlib.AbstractContextManager[Any], Any]:
     return bar, lambda n: bar.advance(task, n)
 
 
-def _score(spec: RunSpec, data: eval_data.EvalData, settings: Settings, batch_size: int) -> EvalResult:
+def _score(
+    spec: RunSpec, data: eval_data.EvalData, settings: Settings, batch_size: int, system: System | None
+) -> EvalResult:
     """The spec's run over the data, one batch at a time; errors a user can act on end the command."""
     ctx, advance = _progress(len(data.examples))
-    run = run_spec(spec, data.examples, settings, batch_size=batch_size, concurrency=1, progress=advance)
+    engine = system.engine if system else None
+    run = run_spec(
+        spec, data.examples, settings, batch_size=batch_size, concurrency=1, progress=advance, engine=engine
+    )
     try:
         with ctx:
             return asyncio.run(run)
@@ -182,13 +190,13 @@ def eval_cmd(
     if not dataset:
         raise fail("give --dataset FILE.jsonl (or `db`), or --benchmark nlbse24 --data PATH")
     settings = get_settings()
-    with database(settings, start=save or dataset == "db") as url:
-        labeled = _eval_data(dataset, url)
-        bound = settings.model_copy(update={"database_url": url}) if url else settings
-        result = _score(_spec(bound, classifier, prompt, model, url), labeled, bound, batch_size)
+    with database(settings, start=save or dataset == "db") as system:
+        labeled = _eval_data(dataset, system)
+        bound = system.settings if system else settings
+        result = _score(_spec(bound, classifier, prompt, model, system), labeled, bound, batch_size, system)
         report = result.report(dataset)
-        if url:
-            with session(url) as db:
+        if system:
+            with system.session() as db:
                 report["eval_run_id"] = save_eval_run(db, result, dataset)
     if classifier != Mode.local and result.llm_answered_nothing:
         warn(f"the LLM answered nothing; local results kept (needs_review).\n{LLM_HELP}")

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from core.classification import prompts
 from core.config import Settings
-from core.runtime.embedded import database_session
+from core.db import Session
+from core.runtime.system import open_system
 from services.cli.output import console, fail
 
 prompts_app = typer.Typer(name="prompts", help="Prompt versions of the LLM classifier.", no_args_is_help=True)
 
 
-def _session() -> AbstractContextManager[Session]:
-    return database_session(Settings())
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A transaction on the system's database (the data dir's embedded one started if needed)."""
+    with open_system(Settings(), nats=False) as system, system.session() as session:
+        yield session
 
 
 @prompts_app.command("list")

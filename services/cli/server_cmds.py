@@ -16,24 +16,18 @@ import typer
 from rich.console import Console
 
 from core.config import Settings
-from core.db import migrate
-from core.runtime.embedded import Servers, child_env, resolved_settings, start_servers
+from core.runtime.embedded import child_env
 from core.runtime.secrets import with_secrets
+from core.runtime.system import System, open_system
 
 console = Console(stderr=True)
 
 
-def _prepared() -> tuple[Settings, Servers]:
+def _prepared() -> System:
     settings = with_secrets(Settings())
     settings.runtime_dir.mkdir(parents=True, exist_ok=True)
     with console.status("starting PostgreSQL and NATS…"):
-        running = start_servers(settings)
-        try:
-            migrate(running.database_url)
-        except BaseException:
-            running.stop()
-            raise
-    return resolved_settings(settings, running), running
+        return open_system(settings)
 
 
 def _children(settings: Settings) -> dict[str, list[str]]:
@@ -74,8 +68,9 @@ def _wait_healthy(settings: Settings, timeout: float = 120.0) -> bool:
     return False
 
 
-def _supervise(settings: Settings, running: Servers, after_start: object = None) -> int:
+def _supervise(system: System, after_start: object = None) -> int:
     """Run the children until one exits or a signal comes; then stop everything."""
+    settings = system.settings
     stop = {"signal": 0}
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -90,7 +85,7 @@ def _supervise(settings: Settings, running: Servers, after_start: object = None)
         if _wait_healthy(settings):
             _announce(settings, list(procs))
             if callable(after_start):
-                after_start(settings)
+                after_start(system)
         else:
             console.print("[red]the API did not become healthy; see the output above[/red]")
             code = 1
@@ -102,7 +97,7 @@ def _supervise(settings: Settings, running: Servers, after_start: object = None)
             time.sleep(0.2)
     finally:
         _stop_children(procs)
-        running.stop()
+        system.close()
         console.print("stopped")
     return code
 
@@ -134,21 +129,19 @@ def _announce(settings: Settings, parts: list[str]) -> None:
 
 def up() -> None:
     """Start PostgreSQL, NATS, the API, the worker (and dashboard, bot) in the foreground."""
-    settings, running = _prepared()
-    raise typer.Exit(_supervise(settings, running))
+    raise typer.Exit(_supervise(_prepared()))
 
 
 def demo() -> None:
     """`up`, then import a demo team chat through the real pipeline."""
-    settings, running = _prepared()
-    raise typer.Exit(_supervise(settings, running, after_start=send_demo))
+    raise typer.Exit(_supervise(_prepared(), after_start=send_demo))
 
 
-def send_demo(settings: Settings) -> None:
+def send_demo(system: System) -> None:
     """Import the bundled demo chat (a Telegram Desktop export) through core."""
     from services.cli.telegram_cmds import import_demo
 
-    report = import_demo(settings)
+    report = import_demo(system)
     console.print(f"  Demo:       {report.stored} new demo chat messages imported")
 
 
@@ -158,30 +151,32 @@ def api(
     """Run one API process (several may run at once on different ports)."""
     from services.api.server import serve
 
-    settings, running = _one_part()
+    system = _one_part()
+    settings = system.settings
     if port:
         settings = settings.model_copy(update={"api_port": port})
     try:
         serve(settings)
     finally:
-        running.stop()
+        system.close()
 
 
 def worker() -> None:
     """Run one worker process (several may run at once)."""
     from services.worker.main import run_worker
 
-    settings, running = _one_part()
+    system = _one_part()
     try:
-        asyncio.run(run_worker(settings))
+        asyncio.run(run_worker(system.settings))
     finally:
-        running.stop()
+        system.close()
 
 
-def _one_part() -> tuple[Settings, Servers]:
-    settings, running = _prepared()
-    os.environ.update(child_env(settings))
-    return settings, running
+def _one_part() -> System:
+    """The system for one part run in this process; its settings also go to the environment."""
+    system = _prepared()
+    os.environ.update(child_env(system.settings))
+    return system
 
 
 def register(app: typer.Typer) -> None:

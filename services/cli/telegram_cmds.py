@@ -15,9 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from core.config import Settings
-from core.db import migrate
-from core.runtime.bootstrap import connect
-from core.runtime.embedded import resolved_settings, servers
+from core.runtime.system import System, open_system
 from core.telegram.export import ExportError, local_zone, zone_named
 from core.telegram.importer import DEMO_EXPORT, ImportReport, import_export
 from core.telegram.importer import Progress as OnProgress
@@ -38,8 +36,8 @@ def bot() -> None:
     token = Settings().telegram_bot_token
     if token is None or not token.get_secret_value():
         raise _fail("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token")
-    with _system(Settings()) as settings:
-        asyncio.run(run_bot(settings))
+    with open_system(Settings()) as system:
+        asyncio.run(run_bot(system.settings))
 
 
 _TIMEZONE = typer.Option(
@@ -69,9 +67,9 @@ def import_telegram(
     """
     options: dict[str, Any] = {"classify": not no_classify, "zone": _zone(timezone)}
     options["include_left"] = include_left
-    with _system(Settings()) as settings:
+    with open_system(Settings()) as system:
         try:
-            report = asyncio.run(_import(settings, path, show_progress=True, **options))
+            report = asyncio.run(_import(system, path, show_progress=True, **options))
         except ExportError as exc:
             raise _fail(f"{path}: {exc}\n{BROKEN_ADVICE}") from None
     typer.echo(summary(report, path))
@@ -85,9 +83,9 @@ def _zone(name: str | None) -> tzinfo:
         raise _fail(str(exc)) from None
 
 
-def import_demo(settings: Settings) -> ImportReport:
+def import_demo(system: System) -> ImportReport:
     """The bundled demo chat, imported through core (what `tracker demo` shows)."""
-    return asyncio.run(_import(settings, DEMO_EXPORT, classify=True, show_progress=False))
+    return asyncio.run(_import(system, DEMO_EXPORT, classify=True, show_progress=False))
 
 
 def summary(report: ImportReport, path: Path) -> str:
@@ -116,18 +114,10 @@ def summary(report: ImportReport, path: Path) -> str:
     return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def _system(settings: Settings) -> Iterator[Settings]:
-    """PostgreSQL (migrated) and NATS for one command: the configured ones, or the data dir's."""
-    with servers(settings) as running:
-        migrate(running.database_url)
-        yield resolved_settings(settings, running)
-
-
 async def _import(
-    settings: Settings, path: Path, *, classify: bool, show_progress: bool, **options: Any
+    system: System, path: Path, *, classify: bool, show_progress: bool, **options: Any
 ) -> ImportReport:
-    services = await connect(settings)
+    services = await system.services()
     try:
         with _progress(path, show_progress) as progress:
             return await import_export(services, path, classify=classify, progress=progress, **options)

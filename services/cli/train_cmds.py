@@ -13,7 +13,7 @@ from rich.table import Table
 from core.classification.dataset import SEED_PATH, DatasetError, load_jsonl
 from core.classification.local.training import TrainingResult, train_local_model
 from core.config import get_settings
-from services.cli.database import database, session
+from services.cli.database import database
 from services.cli.output import Format, console, fail
 
 
@@ -54,9 +54,9 @@ def train_cmd(
         rows = load_jsonl(examples)
     except DatasetError as e:
         raise fail(str(e)) from None
-    with database(settings, start=bool(db)) as url:
-        use_db = url is not None and db is not False
-        with session(url) if use_db and url else contextlib.nullcontext() as labels:
+    with database(settings, start=bool(db)) as system:
+        use_db = system is not None and db is not False
+        with system.session() if use_db and system else contextlib.nullcontext() as labels:
             result = train_local_model(rows, settings.runtime_dir, labels,
                                        llm_min_confidence=llm_min_confidence)  # fmt: skip
     report = _report(result, use_db)

@@ -12,9 +12,10 @@ from core.classification.factory import build_classifier
 from core.classification.types import Classifier
 from core.config import Settings
 from core.db import session_scope
-from core.runtime.bootstrap import Services, connect
+from core.runtime.bootstrap import Services
 from core.runtime.embedded import stop_on_signals
 from core.runtime.queue import CLASSIFY_TASK
+from core.runtime.system import open_system
 from core.triage.pipeline import claim_due, classify_messages
 
 log = logging.getLogger("tracker.worker")
@@ -52,17 +53,18 @@ async def run_worker(
 ) -> None:
     """Consume classification tasks until `stop` is set (or SIGINT/SIGTERM arrives)."""
     stop = stop or stop_on_signals()
-    services = await connect(settings, worker=True)
-    register_tasks(services, classifier or build_classifier(settings))
-    receiver = asyncio.create_task(run_receiver_task(services.broker, max_async_tasks=16, max_prefetch=0))
-    sweeper = asyncio.create_task(sweep(services))
-    log.info("worker ready (classifier=%s)", settings.classifier)
-    await stop.wait()
-    for task in (sweeper, receiver):
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
-    await services.close()
+    with open_system(settings, migrate=False) as system:  # `tracker up` migrated already
+        services = await system.services(worker=True)
+        register_tasks(services, classifier or build_classifier(system.settings, engine=system.engine))
+        receiver = asyncio.create_task(run_receiver_task(services.broker, max_async_tasks=16, max_prefetch=0))
+        sweeper = asyncio.create_task(sweep(services))
+        log.info("worker ready (classifier=%s)", settings.classifier)
+        await stop.wait()
+        for task in (sweeper, receiver):
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        await services.close()
 
 
 def _claim(services: Services, lease: float) -> list[int]:

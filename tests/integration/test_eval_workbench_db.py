@@ -69,12 +69,12 @@ async def test_a_saved_run_comes_back_whole_and_is_listed_by_data_set(engine: En
 
 
 def test_the_notebooks_find_the_configured_database_or_say_why_not(database_url: str) -> None:
-    resolved, problem = open_database(llm_settings(database_url=database_url))
-    assert problem is None and resolved.database_url == database_url
+    found = open_database(llm_settings(database_url=database_url))
+    assert found.problem is None and found.settings.database_url == database_url and found.engine
     closed = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"
-    resolved, problem = open_database(llm_settings(database_url=closed))
-    assert resolved.database_url is None
-    assert problem and problem.startswith("No database: TRACKER_DATABASE_URL cannot be used")
+    missing = open_database(llm_settings(database_url=closed))
+    assert missing.settings.database_url is None and missing.engine is None
+    assert missing.problem and missing.problem.startswith("No database: TRACKER_DATABASE_URL cannot be used")
 
 
 def test_a_saved_version_is_inactive_and_keeps_the_base_settings(engine: Engine) -> None:

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import func, select
 
 from core.classification.prompts import DEFAULT_PROMPT, get_active_prompt, get_prompt
-from core.db import get_engine, session_scope
+from core.db import session_scope
 from core.evaluation.data import SEED_HELD_OUT, TRIAGED
 from core.evaluation.stored import list_eval_runs, saved_runs
 from core.models import EvalRun, LLMCacheEntry
 from core.runtime.embedded import free_port
-from tests.conftest import create_database
+from tests.conftest import create_database, engine_on
 from tests.support.llm_stub import ALL_BUGS, StubLLM, stub_llm_server
 from tests.support.triage_data import TRIAGED as ROWS
 from tests.support.triage_data import add_triaged
@@ -56,7 +56,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def triaged_url(postgres_server_url: str) -> str:
     url = create_database(postgres_server_url)
-    add_triaged(get_engine(url))
+    with engine_on(url) as engine:
+        add_triaged(engine)
     return url
 
 
@@ -124,7 +125,7 @@ def test_eval_compares_local_llm_and_cascade_on_triaged_messages_and_saves_a_run
     assert {"text", "reply_to", "gold_kind", "kind_a", "kind_b", "right"} <= set(disagreement.columns)
     assert defs["wrong"].height == sum(not p.correct for p in runs.results["local"].predictions)
     run_id = defs["saved_run_numbers"]["local"]
-    with session_scope(get_engine(triaged_url)) as session:
+    with engine_on(triaged_url) as engine, session_scope(engine) as session:
         assert run_id in {r["id"] for r in list_eval_runs(session)}  # what the dashboard lists
         assert run_id in saved_runs(session, TRIAGED).values()
         cached = session.scalar(select(func.count()).select_from(LLMCacheEntry))
@@ -162,7 +163,7 @@ def test_eval_runs_as_a_script_on_a_named_file_and_saves_every_run(
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"data: {len(ROWS)} labeled messages from {path}" in done.stdout
     assert "note: The LLM server at" in done.stdout and "│ local" in done.stdout
-    with session_scope(get_engine(triaged_url)) as session:
+    with engine_on(triaged_url) as engine, session_scope(engine) as session:
         stored = session.scalars(select(EvalRun).where(EvalRun.dataset == str(path))).all()
     assert [r.classifier for r in stored] == ["local"] and stored[0].metrics["n"] == len(ROWS)
 
@@ -198,7 +199,7 @@ def test_prompt_lab_tries_saves_reviews_and_activates_a_confirmed_version(
     assert (review.candidate.version, review.active.version) == ("v-bugs", "v1")
     assert review.candidate_result.metrics["macro_f1"] < review.active_result.metrics["macro_f1"] == 1.0
     assert len(defs["activated_runs"]) == 2 and said(outputs, "is active")
-    with session_scope(get_engine(triaged_url)) as session:
+    with engine_on(triaged_url) as engine, session_scope(engine) as session:
         assert get_active_prompt(session).version == "v-bugs"
         runs = [session.get(EvalRun, i) for i in defs["activated_runs"]]
     assert [r.prompt_version for r in runs if r] == ["v-bugs", "v1"]
@@ -208,14 +209,15 @@ def test_prompt_lab_does_not_activate_without_confirmation(
     postgres_server_url: str, data_dir: Path, llm: StubLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = create_database(postgres_server_url)
-    add_triaged(get_engine(url))
+    with engine_on(url) as engine:
+        add_triaged(engine)
     configure(monkeypatch, data_dir, url, llm.base_url)
     outputs, defs = notebook("prompt_lab").run(
         defs=lab_actions("Label chat messages.", "v2", confirmed=False)
     )
     assert defs["prompt_review"].candidate.version == "v2" and defs["activated_runs"] == []
     assert said(outputs, "Not activated: confirm that v2 should replace v1 first")
-    with session_scope(get_engine(url)) as session:
+    with engine_on(url) as engine, session_scope(engine) as session:
         assert get_active_prompt(session).version == "v1" and get_prompt(session, "v2") is not None
 
 
@@ -229,7 +231,7 @@ def test_prompt_lab_without_an_llm_shows_the_local_classifier_and_keeps_activati
     assert "local: kind" in defs["beside"].columns and defs["beside"]["local: kind"].null_count() == 0
     assert said(outputs, "the review cannot run, so activation stays locked")
     assert "prompt_review" not in defs and "activated_runs" not in defs
-    with session_scope(get_engine(triaged_url)) as session:
+    with engine_on(triaged_url) as engine, session_scope(engine) as session:
         assert get_active_prompt(session).version != "v-offline"
 
 

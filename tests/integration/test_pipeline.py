@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlmodel import Session
 
 from core.config import Settings
-from core.db import session_scope
+from core.db import Session, session_scope
 from core.messages.ingest import apply_edit, ingest
 from core.schemas import MessageCreate
 from core.triage.pipeline import claim_due, classify_messages

@@ -15,13 +15,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from core.classification.types import Classification, MessageInput, Outcome
 from core.config import Settings
+from core.db import Session
 from core.models import Kind, Label, Message, MessageStatus, Priority, Task, TaskMessage, TaskStatus
-from core.runtime.bootstrap import connect
 from core.runtime.queue import stream_name
+from core.runtime.system import open_system
 from core.telegram.bot import TelegramApp
 from core.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from core.triage.pipeline import classify_messages, load_due
@@ -68,11 +69,12 @@ def bot_settings(settings: Settings, telegram_api: StandInTelegram) -> Settings:
 
 @pytest.fixture
 async def tg(bot_settings: Settings) -> AsyncIterator[TelegramApp]:
-    services = await connect(bot_settings)
-    app = TelegramApp.create(services)
-    yield app
-    await app.close()
-    await services.close()
+    with open_system(bot_settings, migrate=False) as system:
+        services = await system.services()
+        app = TelegramApp.create(services)
+        yield app
+        await app.close()
+        await services.close()
 
 
 async def feed(tg: TelegramApp, **kinds: Any) -> dict[str, Any]:

@@ -11,14 +11,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlmodel import Session, select
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from core.config import Settings
+from core.db import Session
 from core.messages.ingest import store
 from core.models import Message, MessageStatus
-from core.runtime.bootstrap import Services, connect
+from core.runtime.bootstrap import Services
 from core.runtime.queue import stream_name
+from core.runtime.system import open_system
 from core.schemas import MessageCreate
 from core.telegram.export import ExportError
 from core.telegram.importer import DEMO_EXPORT, import_export
@@ -59,9 +61,10 @@ def write(tmp_path: Path, export: dict[str, Any] | list[Any], name: str = "resul
 
 @pytest.fixture
 async def services(settings: Settings) -> AsyncIterator[Services]:
-    connected = await connect(settings)
-    yield connected
-    await connected.close()
+    with open_system(settings, migrate=False) as system:
+        connected = await system.services()
+        yield connected
+        await connected.close()
 
 
 def in_chat(engine: Engine, chat_id: str) -> dict[str, Message]:

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from core.config import Settings
-from core.runtime.bootstrap import connect
 from core.runtime.embedded import free_port
+from core.runtime.system import open_system
 from core.schemas import MessageCreate
 from tests.support.llm_server import start_llm_server
 from tests.support.processes import (
@@ -43,16 +43,17 @@ def scalar(engine: Engine, sql: str, **params: Any) -> Any:
 async def post(settings: Settings, n: int) -> str:
     """Store and queue n messages through core (as the API does); returns their chat id."""
     chat = uuid.uuid4().hex
-    services = await connect(settings)
-    try:
-        for start in range(0, n, 500):
-            batch = [
-                MessageCreate(source="api", chat_id=chat, external_id=str(i), text=f"{TEXTS[i % 5]} #{i}")
-                for i in range(start, min(start + 500, n))
-            ]
-            await services.receive(batch)
-    finally:
-        await services.close()
+    with open_system(settings, migrate=False) as system:
+        services = await system.services()
+        try:
+            for start in range(0, n, 500):
+                batch = [
+                    MessageCreate(source="api", chat_id=chat, external_id=str(i), text=f"{TEXTS[i % 5]} #{i}")
+                    for i in range(start, min(start + 500, n))
+                ]
+                await services.receive(batch)
+        finally:
+            await services.close()
     return chat
 
 

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from core.db import get_engine
 from core.runtime.embedded import free_port
-from tests.conftest import create_database
+from tests.conftest import create_database, engine_on
 from tests.support.triage_data import add_triaged
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -25,7 +24,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 def notebook_env(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """TRACKER_* variables for a database with triaged messages and an unreachable LLM."""
     url = create_database(postgres_server_url)
-    add_triaged(get_engine(url))
+    with engine_on(url) as engine:
+        add_triaged(engine)
     return {
         "TRACKER_DATABASE_URL": url,
         "TRACKER_DATA_DIR": str(tmp_path_factory.mktemp("notebook-data")),
