@@ -90,7 +90,9 @@ async def test_the_worker_classifier_follows_the_active_prompt_without_restart(
 ) -> None:
     llm = ScriptedLLM(lambda text: gold("bug"))
     settings = llm_settings(database_url=database_url)
-    classifier = build_classifier(settings, "llm", model=llm.model(), prompt=ActivePrompt(engine, ttl=0))
+    classifier = build_classifier(
+        settings, "llm", engine=engine, model=llm.model(), prompt=ActivePrompt(engine, ttl=0)
+    )
     assert isinstance(classifier, CoalescingClassifier) and isinstance(classifier.inner, LLMClassifier)
     assert isinstance(classifier.inner.cache, DatabaseCache)
     with session_scope(engine) as session:
@@ -99,7 +101,7 @@ async def test_the_worker_classifier_follows_the_active_prompt_without_restart(
     [outcome] = await classifier.classify([MessageInput("9", "a message for p-worker")])
     assert outcome.prompt_version == "p-worker"
     assert "p-worker edition" in (llm.infos[-1].instructions or "")
-    default = build_classifier(settings, "llm", model=llm.model())
+    default = build_classifier(settings, "llm", engine=engine, model=llm.model())
     assert isinstance(default, CoalescingClassifier) and isinstance(default.inner, LLMClassifier)
     assert isinstance(default.inner.prompts, ActivePrompt)
 

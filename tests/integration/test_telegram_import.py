@@ -328,7 +328,8 @@ async def test_not_an_export(services: Services, tmp_path: Path, export: Any) ->
 
 
 def test_demo_command_imports_the_demo_chat(settings: Settings, engine: Engine) -> None:
-    send_demo(settings)  # what `tracker demo` runs once the system is up
+    with open_system(settings, migrate=False) as system:
+        send_demo(system)  # what `tracker demo` runs once the system is up
     rows = in_chat(engine, "-1001987654321")
     assert len(rows) >= 280
     assert sum(1 for m in rows.values() if m.status == MessageStatus.pending) > 200  # queued
