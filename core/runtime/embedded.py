@@ -229,7 +229,8 @@ def start_servers(settings: Settings, *, with_nats: bool = True, start: bool = T
 
 def _embedded(server: S, start: bool) -> S:
     if not (start or server.running()):
-        raise NotRunning(f"no {type(server).__name__} runs for {server.where} (`tracker up` starts one)")
+        kind = type(server).__name__.removeprefix("Embedded")
+        raise NotRunning(f"no embedded {kind} server runs in {server.where} (`tracker up` starts one)")
     return server.start()
 
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -68,7 +69,7 @@ def _wait_healthy(settings: Settings, timeout: float = 120.0) -> bool:
     return False
 
 
-def _supervise(system: System, after_start: object = None) -> int:
+def _supervise(system: System, after_start: Callable[[System], None] | None = None) -> int:
     """Run the children until one exits or a signal comes; then stop everything."""
     settings = system.settings
     stop = {"signal": 0}
@@ -84,7 +85,7 @@ def _supervise(system: System, after_start: object = None) -> int:
     try:
         if _wait_healthy(settings):
             _announce(settings, list(procs))
-            if callable(after_start):
+            if after_start is not None:
                 after_start(system)
         else:
             console.print("[red]the API did not become healthy; see the output above[/red]")
