@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from core.config import Settings
-from core.db import get_engine
 from core.models import Message, MessageStatus
-from core.runtime.bootstrap import Services, connect
+from core.runtime.bootstrap import Services
+from core.runtime.system import open_system
 from core.telegram.importer import ImportReport, import_export
 from services.cli import app
 from tests.conftest import create_database
@@ -33,13 +33,14 @@ TEAM = "-1001300000001"
 async def fresh(settings: Settings, postgres_server_url: str) -> AsyncIterator[Services]:
     """Services on a database of this test's own."""
     own = settings.model_copy(update={"database_url": create_database(postgres_server_url)})
-    connected = await connect(own)
-    yield connected
-    await connected.close()
+    with open_system(own, migrate=False) as system:
+        connected = await system.services()
+        yield connected
+        await connected.close()
 
 
 def engine_of(services: Services) -> Engine:
-    return get_engine(services.settings.database_url or "")
+    return services.engine
 
 
 def rows_of(services: Services, chat_id: str) -> dict[str, Message]:
