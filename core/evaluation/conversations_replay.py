@@ -1,0 +1,132 @@
+"""Replaying a conversations data set through the real system, as its messages would arrive live.
+
+Each message in time order is stored by ingestion (chat, author, time, reply link, topic)
+and, when new, classified by the pipeline, which opens and updates tasks as it does for the
+worker. The tasks are then read back and scored against the gold tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlmodel import Session
+
+from core.classification.types import Classifier
+from core.config import Settings
+from core.db import get_engine, migrate, session_scope, sqlalchemy_url
+from core.evaluation.conversations import ChatMessage, Conversations, SystemTask
+from core.evaluation.conversations_score import ConversationScore, score
+from core.messages.ingest import Ingested, ingest
+from core.models import MessageStatus
+from core.schemas import MessageIn
+from core.triage.pipeline import classify_messages
+
+SOURCE = "eval"
+"""The source the replayed messages are stored under."""
+
+_TASKS = text(
+    """
+    WITH RECURSIVE held(id) AS (
+        SELECT task_id FROM task_messages WHERE message_id = ANY(:ids)
+        UNION
+        SELECT t.merged_into_id FROM tasks t JOIN held ON t.id = held.id WHERE t.merged_into_id IS NOT NULL)
+    SELECT t.id, t.kind, t.priority, t.status, t.assignee, t.merged_into_id,
+           array_remove(array_agg(tm.message_id), NULL) AS messages
+    FROM tasks t JOIN held USING (id)
+    LEFT JOIN task_messages tm ON tm.task_id = t.id AND tm.message_id = ANY(:ids)
+    GROUP BY t.id ORDER BY t.id
+    """
+)
+_LLM_CALLS = text("SELECT coalesce(sum(llm_calls), 0) FROM issues WHERE message_id = ANY(:ids)")
+
+
+def in_time_order(messages: Iterable[ChatMessage]) -> list[ChatMessage]:
+    """The messages by the time they were sent (file order among equal times)."""
+    return sorted(messages, key=lambda m: m.sent_at)
+
+
+def incoming(message: ChatMessage) -> MessageIn:
+    """A data set message as the API would receive it (a forum topic is its thread)."""
+    return MessageIn(
+        source=SOURCE, chat_id=message.chat_id, external_id=message.id, text=message.text,
+        chat_title=message.chat_title, author_id=message.author_id, author=message.author,
+        sent_at=message.sent_at, reply_to_external_id=message.reply_to,
+        thread_id=message.topic, thread_title=message.topic,
+    )  # fmt: skip
+
+
+async def _unannounced(new_events: list[dict[str, Any]]) -> None:
+    """A replay has no listeners: its events stay in the outbox."""
+
+
+def _receive(engine: Engine, item: MessageIn) -> Ingested:
+    with session_scope(engine) as session:
+        [received], _ = ingest(session, [item])
+    return received
+
+
+async def replay(
+    messages: Iterable[ChatMessage], *, engine: Engine, settings: Settings, classifier: Classifier
+) -> dict[str, int]:
+    """Store and classify the messages one at a time in time order; data set id -> message row id."""
+    stored: dict[str, int] = {}
+    for message in in_time_order(messages):
+        received = await asyncio.to_thread(_receive, engine, incoming(message))
+        row_id = received.message.id or 0
+        stored[message.id] = row_id
+        if received.created and received.message.status == MessageStatus.pending:
+            await classify_messages(
+                [row_id], engine=engine, settings=settings, classifier=classifier, publish=_unannounced
+            )
+    return stored
+
+
+def system_tasks(session: Session, stored: dict[str, int]) -> tuple[list[SystemTask], int]:
+    """The tasks holding the stored messages (and those they were merged into), in the order
+    they were opened, with the LLM calls spent on the messages."""
+    data_id = {row_id: message_id for message_id, row_id in stored.items()}
+    params = {"ids": sorted(data_id)}
+    tasks = [
+        SystemTask(id=r.id, messages=frozenset(data_id[m] for m in r.messages), kind=r.kind,
+                   priority=r.priority, status=r.status, assignee=r.assignee, merged_into=r.merged_into_id)
+        for r in session.execute(_TASKS, params)
+    ]  # fmt: skip
+    return tasks, int(session.execute(_LLM_CALLS, params).scalar_one())
+
+
+async def evaluate_conversations(
+    data: Conversations, *, engine: Engine, settings: Settings, classifier: Classifier
+) -> ConversationScore:
+    """Replay the data set's messages into the database behind `engine` and score the tasks."""
+    stored = await replay(data.messages, engine=engine, settings=settings, classifier=classifier)
+
+    def read_back() -> tuple[list[SystemTask], int]:
+        with session_scope(engine) as session:
+            return system_tasks(session, stored)
+
+    tasks, llm_calls = await asyncio.to_thread(read_back)
+    return score(data.gold_tasks, tasks, llm_calls)
+
+
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A fresh migrated database on the server, dropped afterwards: a replay's tasks never
+    reach anyone's inbox."""
+    name = f"tracker_eval_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    url = make_url(sqlalchemy_url(server_url)).set(database=name).render_as_string(hide_password=False)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        migrate(url)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -1,0 +1,114 @@
+"""Replaying a small invented chat through the real pipeline and PostgreSQL, then scoring it.
+
+Today every actionable message opens a task of its own and a noise reply to a task's
+message joins it; the figures below follow from that by hand (the scripted classifier
+labels by keyword: "fails" bug, "please add" task, "how" question, "wish" feature, else
+noise; priority high; one LLM call a message).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from core.config import Settings
+from core.db import session_scope
+from core.evaluation.conversations import Conversations, load_conversations
+from core.evaluation.conversations_replay import evaluate_conversations, replay, system_tasks
+from tests.support.classifiers import ScriptedClassifier
+
+SHOP, CLIENT = "Shop · dev", "Shop × client"
+MESSAGES = [  # (id, chat, time, author, text, reply_to, gold task); a3 is listed before the message it answers
+    ("a1", SHOP, "09:00", "Olena Tkach", "Morning all", None, None),
+    ("a3", SHOP, "09:07", "Max Hrytsenko", "+1, seen it too", "a2", "T1"),
+    ("a2", SHOP, "09:05", "Kate Morris", "Checkout fails for Android users after the update", None, "T1"),
+    ("a4", SHOP, "09:10", "Max Hrytsenko", "Looking into it, it fails in the payment step", None, "T1"),
+    ("a6", SHOP, "09:20", "Ira Savchuk", "Please add the new banner to the home page by Friday", None, "T2"),
+    ("a7", SHOP, "09:25", "Ira Savchuk", "I'll take it", "a6", "T2"),
+    ("a8", SHOP, "10:00", "Kate Morris", "How do I export orders to CSV?", None, "T3"),
+    ("a9", SHOP, "10:02", "Max Hrytsenko", "Settings, Export, top right", "a8", "T3"),
+    ("a5", SHOP, "11:00", "Max Hrytsenko", "Deployed the fix, done", None, "T1"),
+    ("b1", CLIENT, "09:30", "Вадим Коваль", "The search fails on product names with accents", None, "T4"),
+    ("b2", CLIENT, "09:40", "Вадим Коваль", "I wish we had gift cards", None, "T6"),
+    ("b3", CLIENT, "12:00", "Оксана Лис", "Search fails again for accented names", None, "T5"),
+    ("b4", CLIENT, "12:05", "Вадим Коваль", "forget the gift cards, not needed", None, "T6"),
+    ("b5", CLIENT, "12:10", "Назар Гуменюк", "lunch?", None, None),
+]  # fmt: skip
+GOLD = [  # (task, kind, priority, status, assignee, root, duplicate_of)
+    ("T1", "bug", "high", "done", "max", "a2", None),
+    ("T2", "task", "medium", "in_progress", "ira", "a6", None),
+    ("T3", "question", "low", "answered", None, "a8", None),
+    ("T4", "bug", "high", "new", None, "b1", None),
+    ("T5", "bug", "high", "new", None, "b3", "T4"),
+    ("T6", "feature", "medium", "cancelled", None, "b2", None),
+]  # fmt: skip
+
+
+def write_chat(folder: Path, team: int) -> tuple[Path, Path]:
+    """The invented chat as a messages file and a gold tasks file (threads_dev format); the
+    chat ids carry `team`, so each test stores messages of its own."""
+    authors = sorted({m[3] for m in MESSAGES})
+    messages = [
+        {"id": id, "chat_id": -team * 1000 - int(chat == CLIENT), "chat_title": chat,
+         "topic": "Support" if chat == SHOP else None, "sent_at": f"2026-03-02T{at}:00+02:00",
+         "author_id": authors.index(author) + 1, "author": author, "text": text, "reply_to": reply_to,
+         "edited": False, "task": task, "lang": "en"}
+        for id, chat, at, author, text, reply_to, task in MESSAGES
+    ]  # fmt: skip
+    tasks = [
+        {"task": task, "kind": kind, "priority": priority, "title": task, "status": status, "assignee": assignee,
+         "duplicate_of": duplicate_of, "root": root, "note": ""}
+        for task, kind, priority, status, assignee, root, duplicate_of in GOLD
+    ]  # fmt: skip
+    return write_jsonl(folder / "chat.jsonl", messages), write_jsonl(folder / "chat_tasks.jsonl", tasks)
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def chat(tmp_path: Path) -> Conversations:
+    return load_conversations(*write_chat(tmp_path, team=uuid.uuid4().int % 10**9))
+
+
+def read_tasks(engine: Engine, stored: dict[str, int]) -> list[tuple[set[str], str, str]]:
+    with session_scope(engine) as session:
+        tasks, _ = system_tasks(session, stored)
+    return [(set(t.messages), t.kind, t.status) for t in tasks]
+
+
+async def test_every_actionable_message_opens_its_own_task_in_time_order(
+    engine: Engine, settings: Settings, chat: Conversations
+) -> None:
+    stored = await replay(chat.messages, engine=engine, settings=settings, classifier=ScriptedClassifier())
+    # the "+1" a3 joins a2's task: it arrived after a2 though the file lists it first
+    assert read_tasks(engine, stored) == [
+        ({"a2", "a3"}, "bug", "new"), ({"a4"}, "bug", "new"), ({"a6", "a7"}, "task", "new"),
+        ({"b1"}, "bug", "new"), ({"b2"}, "feature", "new"), ({"a8", "a9"}, "question", "new"),
+        ({"b3"}, "bug", "new"),
+    ]  # fmt: skip
+
+
+async def test_todays_figures_on_the_invented_chat(
+    engine: Engine, settings: Settings, chat: Conversations
+) -> None:
+    classifier = ScriptedClassifier()
+    result = await evaluate_conversations(chat, engine=engine, settings=settings, classifier=classifier)
+    # matches: T2-{a6 a7} 1, T3-{a8 a9} 1, T1-{a2 a3} 0.5, T4-{b1} 0.5 (root; {b3} loses), T6-{b2} 0.5
+    # every task pure; B-cubed recall (T1 2/4+2/4+1/4+1/4, T2 2, T3 2, T4 1/2+1/2, T6 1/2+1/2) / 12
+    assert result.as_dict() == {
+        "gold_tasks": 5, "tasks_opened": 7, "matched": 5, "recall": 1.0, "triage_load": 7.0,
+        "bcubed_precision": 1.0, "bcubed_recall": 0.625, "bcubed_f1": 0.7692,
+        "kind_accuracy": 1.0, "priority_accuracy": 0.4, "status_accuracy": 0.2,
+        "assignee_accuracy": 0.6, "llm_calls": 14,
+    }  # fmt: skip
+    again = await evaluate_conversations(chat, engine=engine, settings=settings, classifier=classifier)
+    assert again == result  # a replayed message is stored once and classified once
+    assert len(classifier.calls) == len(MESSAGES)
