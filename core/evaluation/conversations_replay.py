@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from core.classification.types import Classifier
 from core.config import Settings
-from core.db import get_engine, migrate, session_scope, sqlalchemy_url
+from core.db import make_engine, migrate, session_scope, sqlalchemy_url
 from core.evaluation.conversations import ChatMessage, Conversations, SystemTask
 from core.evaluation.conversations_score import ConversationScore, score
 from core.messages.ingest import Ingested, ingest
@@ -114,19 +114,22 @@ async def evaluate_conversations(
 
 
 @contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A fresh migrated database on the server, dropped afterwards: a replay's tasks never
-    reach anyone's inbox."""
+def scratch_database(server_url: str) -> Iterator[Engine]:
+    """An engine on a fresh migrated database of the server, dropped afterwards: a replay's
+    tasks never reach anyone's inbox."""
     name = f"tracker_eval_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
     url = make_url(sqlalchemy_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    with ExitStack() as cleanup:
+        admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+        cleanup.callback(admin.dispose)
+        _execute(admin, f'CREATE DATABASE "{name}"')
+        cleanup.callback(_execute, admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         migrate(url)
-        yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        engine = make_engine(url)
+        cleanup.callback(engine.dispose)
+        yield engine
+
+
+def _execute(engine: Engine, statement: str) -> None:
+    with engine.connect() as conn:
+        conn.execute(text(statement))

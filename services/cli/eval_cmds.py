@@ -28,7 +28,8 @@ from core.evaluation.stored import save_eval_run
 from core.evaluation.workbench import LLM_SETUP, llm_config_problem
 from core.runtime.system import System
 from services.cli.database import database
-from services.cli.output import Format, console, err, fail, warn
+from services.cli.eval_conversations import eval_conversations
+from services.cli.output import Format, cell, console, err, fail, warn
 
 LLM_HELP = f"No LLM is configured or reachable. {LLM_SETUP}\nEvaluate it with --classifier local."
 SCORE_KEYS = (
@@ -117,12 +118,6 @@ def _score(
         raise fail(f"{e}\n{LLM_HELP}", 3) from None
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
 def _print_metrics(report: dict[str, Any]) -> None:
     version = report.get("classifier_version") or ""
     head = Table(title=f"{report['dataset']} · {report['classifier']} {version}")
@@ -130,13 +125,13 @@ def _print_metrics(report: dict[str, Any]) -> None:
     head.add_column("value", justify="right")
     for key in SCORE_KEYS:
         if key in report:
-            head.add_row(key, _cell(report[key]))
+            head.add_row(key, cell(report[key]))
     console.print(head)
     per = Table(title="per class")
     for col in ("kind", "precision", "recall", "f1", "support"):
         per.add_column(col, justify="right")
     for kind, m in report["per_class"].items():
-        per.add_row(kind, *(_cell(m[c]) for c in ("precision", "recall", "f1", "support")))
+        per.add_row(kind, *(cell(m[c]) for c in ("precision", "recall", "f1", "support")))
     console.print(per)
     conf = Table(title="confusion (rows: gold, columns: predicted)")
     columns = list(next(iter(report["confusion"].values())))
@@ -167,7 +162,7 @@ def _benchmark(data: Path | None, fmt: Format) -> None:
     for col in ("repo", "macro_f1", "accuracy", "train_seconds"):
         table.add_column(col, justify="right")
     for repo, m in result["repos"].items():
-        table.add_row(repo, *(_cell(m[c]) for c in ("macro_f1", "accuracy", "train_seconds")))
+        table.add_row(repo, *(cell(m[c]) for c in ("macro_f1", "accuracy", "train_seconds")))
     console.print(table)
 
 
@@ -182,13 +177,18 @@ def eval_cmd(
     model: Annotated[Path | None, typer.Option(help="A local model file instead of the active one")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Messages per classify() call")] = 500,
     cases: Annotated[bool, typer.Option(help="Also print the pydantic-evals per-case report")] = False,
+    conversations: Annotated[Path | None, typer.Option(help="Chat messages (JSON Lines) to replay")] = None,
+    tasks: Annotated[Path | None, typer.Option(help="Their gold tasks (JSON Lines)")] = None,
 ) -> None:
-    """Score a classifier on a labeled data set, or run an external benchmark."""
+    """Score a classifier on labeled messages or on conversations (the tasks it opens), or run a benchmark."""
     if benchmark is not None:
         _benchmark(data, fmt)
         return
+    if conversations or tasks:
+        eval_conversations(conversations, tasks, classifier.value, model, fmt)
+        return
     if not dataset:
-        raise fail("give --dataset FILE.jsonl (or `db`), or --benchmark nlbse24 --data PATH")
+        raise fail("give --dataset FILE (or `db`), --conversations FILE --tasks FILE, or --benchmark nlbse24")
     settings = get_settings()
     with database(settings, start=save or dataset == "db") as system:
         labeled = _eval_data(dataset, system)

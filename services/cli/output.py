@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -26,3 +27,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def warn(message: str) -> None:
     """Print `warning: message` on stderr."""
     err.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def cell(value: Any) -> str:
+    """A figure as a table shows it: floats to 4 places, a dash for none."""
+    if value is None:
+        return "—"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
