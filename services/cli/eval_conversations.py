@@ -16,7 +16,7 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from core.classification.dataset import DatasetError
-from core.classification.local.classifier import ModelLoadError
+from core.classification.local.store import ModelLoadError
 from core.config import get_settings
 from core.evaluation.conversations import Conversations, load_conversations
 from core.evaluation.conversations_replay import evaluate_conversations, scratch_database

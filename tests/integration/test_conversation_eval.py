@@ -14,12 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
 
+from core.classification.dataset import seed_examples
+from core.classification.local.model import train
+from core.classification.local.store import save_model
 from core.config import Settings
 from core.db import session_scope
 from core.evaluation.conversations import Conversations, load_conversations
 from core.evaluation.conversations_replay import evaluate_conversations, replay, system_tasks
+from services.cli import app
 from tests.support.classifiers import ScriptedClassifier
 
 SHOP, CLIENT = "Shop · dev", "Shop × client"
@@ -112,3 +117,29 @@ async def test_todays_figures_on_the_invented_chat(
     again = await evaluate_conversations(chat, engine=engine, settings=settings, classifier=classifier)
     assert again == result  # a replayed message is stored once and classified once
     assert len(classifier.calls) == len(MESSAGES)
+
+
+def count_rows(engine: Engine) -> tuple[int, ...]:
+    """Messages, tasks and scratch databases (named tracker_eval_*) on the server."""
+    with engine.connect() as conn:
+        return tuple(conn.execute(text(
+            "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM tasks),"
+            " (SELECT count(*) FROM pg_database WHERE datname LIKE 'tracker_eval_%')"
+        )).one())  # fmt: skip
+
+
+def test_tracker_eval_conversations_leaves_the_database_as_it_was(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    messages, tasks = write_chat(tmp_path, team=1)
+    model = save_model(train(seed_examples()[::4]), tmp_path / "data", activate=False)
+    env = {"TRACKER_DATA_DIR": str(tmp_path / "data"), "TRACKER_DATABASE_URL": database_url}
+    args = ["eval", "--conversations", str(messages), "--tasks", str(tasks), "--model", str(model)]
+    before = count_rows(engine)
+    res = CliRunner().invoke(app, [*args, "--format", "json"], env=env)
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert (report["messages"], report["gold_tasks"], report["llm_calls"]) == (14, 5, 0)
+    # whatever the model says, a task holds one message and the noise replies to it: all pure
+    assert report["bcubed_precision"] == 1.0
+    assert count_rows(engine) == before  # the replay went to a scratch database, since dropped

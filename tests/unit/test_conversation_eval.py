@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from core.classification.dataset import DatasetError
 from core.evaluation.conversations import GoldTask, SystemTask, assignee_token, load_conversations
@@ -22,6 +23,7 @@ from core.evaluation.conversations_score import (
     score,
     triage_load,
 )
+from services.cli import app
 
 
 def gold(id: str, messages: str, root: str | None = None, **labels: Any) -> GoldTask:
@@ -280,3 +282,25 @@ def test_bad_input_names_the_line_and_the_field(
     with pytest.raises(DatasetError) as caught:
         load(tmp_path, messages, tasks)
     assert error in str(caught.value)
+
+
+# --- tracker eval --conversations: what it refuses before touching a database ------------
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--conversations", "{messages}"], "give both --conversations"),
+        (
+            ["--conversations", "{messages}", "--tasks", "{tasks}", "--classifier", "llm"],
+            "local classifier only",
+        ),
+        (["--conversations", "{messages}", "--tasks", "{tasks}"], "m.jsonl:2: malformed JSON"),
+    ],
+)
+def test_cli_refuses_what_it_cannot_replay(tmp_path: Path, args: list[str], error: str) -> None:
+    paths = {"messages": write(tmp_path / "m.jsonl", [message("1", "T1"), "{oops"]),
+             "tasks": write(tmp_path / "t.jsonl", [gold_row("T1", "1")])}  # fmt: skip
+    env = {"TRACKER_DATA_DIR": str(tmp_path / "data"), "TRACKER_DATABASE_URL": "", "NO_COLOR": "1"}
+    res = CliRunner().invoke(app, ["eval", *(a.format(**paths) for a in args)], env=env)
+    assert res.exit_code == 2 and error in res.stderr, res.output
