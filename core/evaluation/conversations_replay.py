@@ -23,7 +23,7 @@ from core.evaluation.conversations import ChatMessage, Conversations, SystemTask
 from core.evaluation.conversations_score import ConversationScore, score
 from core.messages.ingest import Ingested, ingest
 from core.models import MessageStatus
-from core.schemas import MessageIn
+from core.schemas import MessageCreate
 from core.triage.pipeline import classify_messages
 
 SOURCE = "eval"
@@ -50,9 +50,9 @@ def in_time_order(messages: Iterable[ChatMessage]) -> list[ChatMessage]:
     return sorted(messages, key=lambda m: m.sent_at)
 
 
-def incoming(message: ChatMessage) -> MessageIn:
+def incoming(message: ChatMessage) -> MessageCreate:
     """A data set message as the API would receive it (a forum topic is its thread)."""
-    return MessageIn(
+    return MessageCreate(
         source=SOURCE, chat_id=message.chat_id, external_id=message.id, text=message.text,
         chat_title=message.chat_title, author_id=message.author_id, author=message.author,
         sent_at=message.sent_at, reply_to_external_id=message.reply_to,
@@ -64,7 +64,7 @@ async def _unannounced(new_events: list[dict[str, Any]]) -> None:
     """A replay has no listeners: its events stay in the outbox."""
 
 
-def _receive(engine: Engine, item: MessageIn) -> Ingested:
+def _receive(engine: Engine, item: MessageCreate) -> Ingested:
     with session_scope(engine) as session:
         [received], _ = ingest(session, [item])
     return received

@@ -53,9 +53,9 @@ def _replay(data: Conversations, model: Path | None) -> ConversationScore:
     except ModelLoadError as e:
         raise fail(str(e)) from None
     with database(settings, start=True) as system:
-        server = system.settings.database_url if system else None
-        if not server:
+        if system is None or not system.settings.database_url:
             raise fail("no database server: configure TRACKER_DATABASE_URL or let `tracker up` start one")
+        server = system.settings.database_url
         try:
             with scratch_database(server) as engine:
                 replay = evaluate_conversations(
