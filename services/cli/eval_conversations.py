@@ -87,7 +87,7 @@ def eval_conversations(
     if fmt == Format.json:
         print(json.dumps(report, ensure_ascii=False))
         return
-    table = Table(title=f"{conversations} · local")
+    table = Table(title=f"{Path(str(conversations)).name} · local")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for label, key in FIGURES:
