@@ -36,9 +36,7 @@ FIGURES = (
 )  # fmt: skip
 
 
-def _load(conversations: Path | None, tasks: Path | None) -> Conversations:
-    if conversations is None or tasks is None:
-        raise fail("give both --conversations FILE.jsonl and --tasks TASKS.jsonl")
+def _load(conversations: Path, tasks: Path) -> Conversations:
     try:
         return load_conversations(conversations, tasks)
     except DatasetError as e:
@@ -73,6 +71,8 @@ def eval_conversations(
     """Print the figures of the tasks the local classifier opens from a conversations data set."""
     if classifier != "local":
         raise fail("--conversations evaluates the local classifier only (no LLM yet): drop --classifier")
+    if conversations is None or tasks is None:
+        raise fail("give both --conversations FILE.jsonl and --tasks TASKS.jsonl")
     data = _load(conversations, tasks)
     started = time.perf_counter()
     with (
@@ -87,7 +87,7 @@ def eval_conversations(
     if fmt == Format.json:
         print(json.dumps(report, ensure_ascii=False))
         return
-    table = Table(title=f"{Path(str(conversations)).name} · local")
+    table = Table(title=f"{conversations.name} · local")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for label, key in FIGURES:
