@@ -49,8 +49,8 @@ def rows_of(services: Services, chat_id: str) -> dict[str, Message]:
     return {m.external_id: m for m in found}
 
 
-async def load(services: Services, name: str, **options: object) -> ImportReport:
-    return await import_export(services, FIXTURES / name, zone=KYIV, **options)  # type: ignore[arg-type]
+async def load(services: Services, name: str, *, include_left: bool = False) -> ImportReport:
+    return await import_export(services, FIXTURES / name, zone=KYIV, include_left=include_left)
 
 
 @pytest.mark.parametrize(

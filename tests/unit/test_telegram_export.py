@@ -56,7 +56,14 @@ def test_a_cut_file_names_the_exact_bytes() -> None:
         list(ExportReader().read(CountingReader(io.BytesIO(data))))
     message = str(error.value)
     assert f"the file ends at byte {len(data)}" in message and "after message #1 of chat 'T'" in message
-    assert f"the message starts at byte {data.rindex(b'{') + 1}" in message and "cut short" in message
+    assert f"(it starts at byte {data.rindex(b'{') + 1})" in message and "cut short" in message
+
+
+def test_a_file_that_is_not_json_says_so() -> None:
+    with pytest.raises(ExportError) as error:
+        list(ExportReader().read(CountingReader(io.BytesIO(b"<!DOCTYPE html><html>...</html>"))))
+    assert "the JSON is broken at byte 1, in the part before the messages" in str(error.value)
+    assert "the HTML format cannot be imported" in str(error.value)
 
 
 def test_broken_json_names_the_byte_where_it_breaks() -> None:

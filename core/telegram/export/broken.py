@@ -58,15 +58,16 @@ def locate(raw: IO[bytes], near: int) -> tuple[int, int | None]:
 
 
 def broken(raw: IO[bytes], near: int, where: str, error: Exception) -> ExportError:
-    """The error for a file that stops being readable JSON near byte `near`, after `where`."""
+    """The error for a file that stops being readable JSON near byte `near`; `where` names
+    what was being read ("the message after message #3 of chat 'T'")."""
     at, start = locate(raw, near)
     size = raw.seek(0, os.SEEK_END)
     reason = error.reason if isinstance(error, UnicodeDecodeError) else str(error).strip().splitlines()[0]
-    message = f" (the message starts at byte {start:,})" if start is not None else ""
+    starts = f" (it starts at byte {start:,})" if start is not None else ""
     if at >= size:
         return ExportError(
-            f"the file ends at byte {at:,}, in the middle of the message after {where}{message}: "
+            f"the file ends at byte {at:,}, in the middle of {where}{starts}: "
             "it was cut short (an export or a copy that did not finish)"
         )
     kind = "the text is not valid UTF-8" if isinstance(error, UnicodeDecodeError) else "the JSON is broken"
-    return ExportError(f"{kind} at byte {at:,}, in the message after {where}{message}: {reason}")
+    return ExportError(f"{kind} at byte {at:,}, in {where}{starts}: {reason}")

@@ -24,6 +24,10 @@ from core.telegram.export.times import Clock, local_zone, zone_name
 _HEAD_FIELDS = {"id": "export_id", "name": "name", "type": "type"}
 _ACCOUNT = "chats.list.item"
 _LEFT = "left_chats."
+_BEFORE_MESSAGES = (
+    "the part before the messages (is it result.json of an export in the JSON format? "
+    "the HTML format cannot be imported)"
+)
 
 
 class CountingReader:
@@ -69,7 +73,7 @@ class ExportReader:
                 if row is not None:
                     yield row
         except (ijson.JSONError, UnicodeDecodeError) as exc:
-            raise broken(stream.raw, stream.position, chat.where(), exc) from None
+            raise broken(stream.raw, stream.position, f"the message after {chat.where()}", exc) from None
         finally:
             self.stats.local_times = clock.local
 
@@ -132,7 +136,7 @@ def _layout(stream: CountingReader) -> tuple[bool, Chat]:
             elif event == "start_array" and prefix in ("chats.list", "left_chats.list"):
                 return True, chat
     except (ijson.JSONError, UnicodeDecodeError) as exc:
-        raise broken(stream.raw, stream.raw.tell(), chat.where(), exc) from None
+        raise broken(stream.raw, stream.raw.tell(), _BEFORE_MESSAGES, exc) from None
     finally:
         stream.raw.seek(0)
     raise ExportError("not a Telegram Desktop export: no 'messages' or 'chats.list' found")
