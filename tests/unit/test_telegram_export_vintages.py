@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.messages.bulk import BulkRow
 from core.telegram.export import CountingReader, ExportReader, local_zone, zone_name, zone_named
 from core.telegram.export.content import attached_text, media_kind, message_text
 from core.telegram.export.fields import Invalid
 from core.telegram.export.ids import author_id, chat_id
+from core.telegram.export.rows import ROW_ORDER, bulk_row
 from core.telegram.export.times import Clock
 
 USER, CHAT = 1 << 32, 2 << 32
@@ -93,3 +95,9 @@ def test_poll_questions_written_as_text_arrays() -> None:
     assert attached_text({"poll": poll}, "poll") == "Реліз 2.5?\n- так"
     with pytest.raises(Invalid, match="'poll' must be an object"):
         attached_text({"poll": "?"}, "poll")
+
+
+def test_rows_are_built_with_every_field_of_the_bulk_row() -> None:
+    assert sorted(ROW_ORDER) == sorted(BulkRow._fields)
+    row = bulk_row(*ROW_ORDER)
+    assert all(getattr(row, name) == name for name in ROW_ORDER)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,13 @@ from core.telegram.export.times import Clock
 
 LISTED = 50
 """How many unreadable messages the stats name (the count goes on): memory stays flat."""
+ROW_ORDER = (
+    "source", "chat_id", "chat_title", "external_id", "author_id", "author", "text", "sent_at",
+    "edited_at", "reply_to_external_id", "thread_id", "thread_title", "media_kind", "forwarded_from",
+    "classify",
+)  # fmt: skip
+"""The order rows are built in here; BulkRow's own (the table's) may differ."""
+_TO_BULK = operator.itemgetter(*(ROW_ORDER.index(name) for name in BulkRow._fields))
 _WITH_TEXT = {"poll", "checklist", "sticker"}
 _ORIGINS = {"forwarded_from", "saved_from", "via_bot"}
 _TOPIC_RENAMES = {"topic_edit", "topic_edited"}
@@ -71,7 +79,7 @@ class Rows:
             reply_to = None  # a reply to another chat's message
         topic = chat.topics.get(reply_to) if reply_to is not None else None
         chat_id, title = chat.header(raw)
-        return BulkRow(  # positional: three times faster than keywords, per message
+        return bulk_row(
             SOURCE,  # source
             chat_id,
             title,  # chat_title
@@ -132,6 +140,12 @@ class Rows:
             return text
         self.stats.truncated += 1
         return data[: self.max_text_bytes].decode("utf-8", "ignore")
+
+
+def bulk_row(*values: object) -> BulkRow:
+    """A row from values in ROW_ORDER, put in BulkRow's order by one C call (cheaper, per
+    message, than building it by keyword)."""
+    return tuple.__new__(BulkRow, _TO_BULK(values))
 
 
 def _origin(raw: dict[str, Any]) -> str | None:
