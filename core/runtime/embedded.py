@@ -237,6 +237,7 @@ def _embedded(server: S, start: bool) -> S:
 def child_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env["TRACKER_DATA_DIR"] = str(settings.runtime_dir)
+    env["TRACKER_API_PORT"] = str(settings.api_port)
     if settings.database_url:
         env["TRACKER_DATABASE_URL"] = settings.database_url
     if settings.nats_url:

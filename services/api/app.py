@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -83,17 +83,22 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
     return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """An API process bound to the configured database and NATS."""
+def _event_hub(engine: Engine) -> EventHub:
+    """The hub that hands this process's WebSocket clients every event in seq order."""
+    return EventHub(
+        fetch=partial(fetch_events, engine),
+        latest=partial(asyncio.to_thread, _in_session, engine, events.last_seq),
+    )
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Connect to PostgreSQL and NATS for the process's life; relay NATS events to the hub."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with open_system(settings, migrate=False) as system:  # `tracker up` migrated already
             services = await system.services()
-            hub = EventHub(
-                fetch=partial(fetch_events, system.engine),
-                latest=partial(asyncio.to_thread, _in_session, system.engine, events.last_seq),
-            )
+            hub = _event_hub(system.engine)
             with contextlib.suppress(Exception):  # PostgreSQL down: start anyway, /api/health says so
                 await hub.catch_up()
 
@@ -110,11 +115,12 @@ def create_app(settings: Settings) -> FastAPI:
                 await subscription.unsubscribe()
                 await services.close()
 
-    app = FastAPI(
-        title="Task Tracker",
-        version=system.VERSION,
-        lifespan=lifespan,
-    )
+    return lifespan
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """An API process bound to the configured database and NATS."""
+    app = FastAPI(title="Task Tracker", version=system.VERSION, lifespan=_lifespan(settings))
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(RequireApiKey, settings=settings)
     app.add_exception_handler(RequestValidationError, validation_error)

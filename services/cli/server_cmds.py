@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from core.runtime.secrets import with_secrets
 from core.runtime.system import System, open_system
 
 console = Console(stderr=True)
+DASHBOARD = Path(__file__).parents[2] / "apps" / "dashboard.py"
 
 
 def _prepared() -> System:
@@ -31,30 +30,21 @@ def _prepared() -> System:
         return open_system(settings)
 
 
-def _children(settings: Settings) -> dict[str, list[str]]:
-    """The processes `tracker up` supervises, by name."""
+def _command(part: str, settings: Settings) -> list[str]:
+    """How `tracker` starts one part of the system: a child process (no service imports another)."""
     python = sys.executable
-    parts = {
-        "api": [python, "-m", "services.api"],
-        "worker": [python, "-m", "services.worker"],
-    }
-    parts.update(_optional_children(settings, python))
-    return parts
-
-
-def _optional_children(settings: Settings, python: str) -> dict[str, list[str]]:
-    """The dashboard and the bot, where their modules are installed and configured."""
-    extra: dict[str, list[str]] = {}
-    dashboard = Path(__file__).parents[2] / "apps" / "dashboard.py"
-    if dashboard.exists():
-        extra["dashboard"] = [
-            python, "-m", "streamlit", "run", str(dashboard), "--server.headless=true",
+    if part == "dashboard":
+        return [
+            python, "-m", "streamlit", "run", str(DASHBOARD), "--server.headless=true",
             f"--server.port={settings.dashboard_port}", "--server.address=127.0.0.1",
             "--browser.gatherUsageStats=false",
         ]  # fmt: skip
-    if settings.telegram_bot_token and (Path(__file__).parents[1] / "bot" / "__main__.py").exists():
-        extra["bot"] = [python, "-m", "services.bot"]
-    return extra
+    return [python, "-m", f"services.{part}"]
+
+
+def _everything(settings: Settings) -> list[str]:
+    """The parts `tracker up` runs: the bot too when it has a token."""
+    return ["api", "worker", "dashboard"] + (["bot"] if settings.telegram_bot_token else [])
 
 
 def _wait_healthy(settings: Settings, timeout: float = 120.0) -> bool:
@@ -69,8 +59,8 @@ def _wait_healthy(settings: Settings, timeout: float = 120.0) -> bool:
     return False
 
 
-def _supervise(system: System, after_start: Callable[[System], None] | None = None) -> int:
-    """Run the children until one exits or a signal comes; then stop everything."""
+def _supervise(system: System, parts: list[str], after_start: Callable[[System], None] | None = None) -> int:
+    """Run the parts as children until one exits or a signal comes; then stop everything."""
     settings = system.settings
     stop = {"signal": 0}
 
@@ -80,10 +70,10 @@ def _supervise(system: System, after_start: Callable[[System], None] | None = No
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     env = child_env(settings)
-    procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in _children(settings).items()}
+    procs = {part: subprocess.Popen(_command(part, settings), env=env) for part in parts}
     code = 0
     try:
-        if _wait_healthy(settings):
+        if "api" not in parts or _wait_healthy(settings):
             _announce(settings, list(procs))
             if after_start is not None:
                 after_start(system)
@@ -119,8 +109,9 @@ def _stop_children(procs: dict[str, subprocess.Popen[bytes]]) -> None:
 def _announce(settings: Settings, parts: list[str]) -> None:
     key = settings.api_key.get_secret_value() if settings.api_key else ""
     console.print(f"[bold green]Task Tracker is up[/bold green] ({', '.join(parts)})")
-    console.print(f"  API:        {settings.api_url}  (docs: {settings.api_url}/docs)")
-    console.print(f"  API key:    {key}")
+    if "api" in parts:
+        console.print(f"  API:        {settings.api_url}  (docs: {settings.api_url}/docs)")
+        console.print(f"  API key:    {key}")
     if "dashboard" in parts:
         password = settings.dashboard_password.get_secret_value() if settings.dashboard_password else ""
         console.print(f"  Dashboard:  http://127.0.0.1:{settings.dashboard_port}  (password: {password})")
@@ -130,12 +121,14 @@ def _announce(settings: Settings, parts: list[str]) -> None:
 
 def up() -> None:
     """Start PostgreSQL, NATS, the API, the worker (and dashboard, bot) in the foreground."""
-    raise typer.Exit(_supervise(_prepared()))
+    system = _prepared()
+    raise typer.Exit(_supervise(system, _everything(system.settings)))
 
 
 def demo() -> None:
     """`up`, then import a demo team chat through the real pipeline."""
-    raise typer.Exit(_supervise(_prepared(), after_start=send_demo))
+    system = _prepared()
+    raise typer.Exit(_supervise(system, _everything(system.settings), after_start=send_demo))
 
 
 def send_demo(system: System) -> None:
@@ -150,37 +143,28 @@ def api(
     port: Annotated[int | None, typer.Option(help="Port (default TRACKER_API_PORT)")] = None,
 ) -> None:
     """Run one API process (several may run at once on different ports)."""
-    from services.api.server import serve
-
-    system = _one_part()
-    settings = system.settings
+    system = _prepared()
     if port:
-        settings = settings.model_copy(update={"api_port": port})
-    try:
-        serve(settings)
-    finally:
-        system.close()
+        system.settings = system.settings.model_copy(update={"api_port": port})
+    raise typer.Exit(_supervise(system, ["api"]))
 
 
 def worker() -> None:
     """Run one worker process (several may run at once)."""
-    from services.worker.main import run_worker
-
-    system = _one_part()
-    try:
-        asyncio.run(run_worker(system.settings))
-    finally:
-        system.close()
+    raise typer.Exit(run_parts(["worker"]))
 
 
-def _one_part() -> System:
-    """The system for one part run in this process; its settings also go to the environment."""
-    system = _prepared()
-    os.environ.update(child_env(system.settings))
-    return system
+def dashboard() -> None:
+    """Run only the dashboard (start the API and worker with `tracker up`, or `tracker api` / `worker`)."""
+    raise typer.Exit(run_parts(["dashboard"]))
+
+
+def run_parts(parts: list[str]) -> int:
+    """Run some parts of the system on the configured or embedded servers until stopped."""
+    return _supervise(_prepared(), parts)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `tracker` app."""
-    for command in (up, demo, api, worker):
+    for command in (up, demo, api, worker, dashboard):
         app.command()(command)

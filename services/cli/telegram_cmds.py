@@ -19,6 +19,7 @@ from core.runtime.system import System, open_system
 from core.telegram.export import ExportError, local_zone, zone_named
 from core.telegram.importer import DEMO_EXPORT, ImportReport, import_export
 from core.telegram.importer import Progress as OnProgress
+from services.cli import server_cmds
 
 console = Console(stderr=True)
 BROKEN_ADVICE = (
@@ -31,13 +32,10 @@ import_app = typer.Typer(help="Bring chat history in.", no_args_is_help=True)
 
 def bot() -> None:
     """Run the Telegram bot alone (long polling; webhook mode with TRACKER_TELEGRAM_WEBHOOK_URL)."""
-    from services.bot.main import run_bot
-
     token = Settings().telegram_bot_token
     if token is None or not token.get_secret_value():
         raise _fail("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token")
-    with open_system(Settings()) as system:
-        asyncio.run(run_bot(system.settings))
+    raise typer.Exit(server_cmds.run_parts(["bot"]))
 
 
 _TIMEZONE = typer.Option(

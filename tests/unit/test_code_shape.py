@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 MAX_FUNCTION_LINES = 40
 # Tests may be long (a scenario reads top to bottom); marimo notebook cells are functions by
@@ -49,10 +47,6 @@ def test_the_rule_sees_a_long_function(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 10: helpers are splitting the long functions of their areas in parallel",
-)
 def test_no_function_outside_tests_is_over_40_lines() -> None:
     offenders = [f"{name}:{found}" for name in project_sources() for found in long_functions(ROOT / name)]
     report = "\n".join(offenders)

@@ -6,12 +6,29 @@ from __future__ import annotations
 import contextlib
 import pickle
 from pathlib import Path
+from typing import Any
 
-from core.classification.local.features import CompiledFeatures
-from core.classification.local.model import LocalModelArtifact
+from core.classification.local.features import CompiledFeatures, FeatureConfig, SparseRows
+from core.classification.local.model import LinearHead, LocalModelArtifact, TrainConfig
+from core.classification.local.ngrams import NgramSpace
 
 MODELS_DIR = "models"
 ACTIVE_FILE = "ACTIVE"
+
+
+_FORMER_HOMES = ("core.classification.local", "core.classification.local.classifier")
+"""Where the model classes lived when earlier versions pickled them: those files still load."""
+_CLASSES = {c.__name__: c for c in (CompiledFeatures, FeatureConfig, SparseRows, LinearHead,
+                                     LocalModelArtifact, TrainConfig, NgramSpace)}  # fmt: skip
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    """Finds the model classes by name in their current modules, whatever module wrote them."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module in _FORMER_HOMES and name in _CLASSES:
+            return _CLASSES[name]
+        return super().find_class(module, name)
 
 
 class ModelLoadError(Exception):
@@ -49,7 +66,7 @@ def load_model(path: Path | str) -> LocalModelArtifact:
     """Load a pickled model (only files this project wrote under data_dir)."""
     try:
         with Path(path).open("rb") as f:
-            artifact = pickle.load(f)
+            artifact = _ModelUnpickler(f).load()
     except (OSError, pickle.UnpicklingError, AttributeError, ImportError, EOFError) as e:
         raise ModelLoadError(f"cannot load local model {path}: {e}") from e
     if not isinstance(artifact, LocalModelArtifact) or not isinstance(
