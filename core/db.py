@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlmodel import Session as SQLModelSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -58,3 +59,30 @@ def migrate(url: str) -> None:
 def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def create_database(server_url: str, prefix: str = "t") -> str:
+    """A fresh, migrated database on the server (its user may create databases); returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = make_url(sqlalchemy_url(server_url)).set(database=name).render_as_string(hide_password=False)
+    _as_admin(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        migrate(url)
+    except BaseException:
+        drop_database(server_url, url)
+        raise
+    return url
+
+
+def drop_database(server_url: str, url: str) -> None:
+    """Drop the database `url` names (made by create_database), closing its connections."""
+    _as_admin(server_url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def _as_admin(server_url: str, statement: str) -> None:
+    admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        admin.dispose()

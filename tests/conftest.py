@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 from pydantic_ai import models
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine
 
 from core.config import Settings
-from core.db import make_engine, migrate, sqlalchemy_url
+from core.db import create_database, make_engine, sqlalchemy_url
 from core.runtime.system import System, open_system
 
 API_KEY = "test-key-0123456789"
@@ -55,18 +55,6 @@ def postgres_server_url(suite_system: System) -> str:
 @pytest.fixture(scope="session")
 def nats_url(suite_system: System) -> str:
     return suite_system.settings.nats_url or ""
-
-
-def create_database(server_url: str) -> str:
-    """A fresh, migrated database on the server; returns its URL."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    return url
 
 
 @contextmanager

@@ -8,17 +8,16 @@ worker. The tasks are then read back and scored against the gold tasks.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from core.classification.types import Classifier
 from core.config import Settings
-from core.db import make_engine, migrate, session_scope, sqlalchemy_url
+from core.db import create_database, drop_database, make_engine, session_scope
 from core.evaluation.conversations import ChatMessage, Conversations, SystemTask
 from core.evaluation.conversations_score import ConversationScore, score
 from core.messages.ingest import Ingested, ingest
@@ -117,19 +116,12 @@ async def evaluate_conversations(
 def scratch_database(server_url: str) -> Iterator[Engine]:
     """An engine on a fresh migrated database of the server, dropped afterwards: a replay's
     tasks never reach anyone's inbox."""
-    name = f"tracker_eval_{uuid.uuid4().hex[:12]}"
-    url = make_url(sqlalchemy_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    with ExitStack() as cleanup:
-        admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
-        cleanup.callback(admin.dispose)
-        _execute(admin, f'CREATE DATABASE "{name}"')
-        cleanup.callback(_execute, admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        migrate(url)
+    url = create_database(server_url, "tracker_eval")
+    try:
         engine = make_engine(url)
-        cleanup.callback(engine.dispose)
-        yield engine
-
-
-def _execute(engine: Engine, statement: str) -> None:
-    with engine.connect() as conn:
-        conn.execute(text(statement))
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+    finally:
+        drop_database(server_url, url)
