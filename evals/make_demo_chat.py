@@ -8,9 +8,12 @@ requests, questions, chores, small talk, reply threads, a forum topic for a rele
 photos with captions, a forward and a few service messages. Every line was written
 for this project; the lines are in evals/demo_chat.txt:
 
-    DAY HH:MM author [#label] [^label] [topic] [photo] [fwd:Name] | text
+    DAY HH:MM author [=Tnn] [#label] [^label] [topic] [photo] [fwd:Name] | text
 
 #label names a message, ^label replies to one, `topic` posts in the release topic.
+=Tnn is the gold task the message belongs to (none: part of no task), labelled by the
+rules of ../shared/datasets/threads_dev.md; the export leaves it out, and
+evals/make_demo_threads.py turns the chat into a conversations data set with it.
 """
 
 from __future__ import annotations
@@ -46,16 +49,33 @@ SERVICE: list[tuple[int, str, str, dict[str, Any]]] = [
     (4, "09:39", "olena", {"action": "invite_members", "members": ["Tracker Bot"]}),
 ]
 STICKERS = [(1, "10:04", "max", "🍕"), (3, "11:12", "kate", "☕"), (4, "16:34", "max", "🚀")]
-LINE = re.compile(r"^(\d) (\d\d:\d\d) (\w+)((?: [#^]\w+| topic| photo| fwd:[^|]+)*) \| (.*)$")
+LINE = re.compile(r"^(\d) (\d\d:\d\d) (\w+)((?: =T\d+| [#^]\w+| topic| photo| fwd:[^|]+)*) \| (.*)$")
+TASK_MARK = re.compile(r" =(T\d+)")
 URL_OR_MENTION = re.compile(r"(https?://\S+|@\w+|#\d+)")
 
 
 def main() -> None:
+    export, _ = demo_export()
+    OUT.write_text(export_json(export))
+    print(f"{OUT}: {len(export['messages'])} messages")
+
+
+def export_json(export: dict[str, Any]) -> str:
+    """The export as the file holds it."""
+    return json.dumps(export, ensure_ascii=False, indent=1) + "\n"
+
+
+def demo_export() -> tuple[dict[str, Any], dict[int, str | None]]:
+    """The export, and the gold task (`T07`, None: no task) of each chat message by its
+    export id; service messages have none."""
     events = sorted(_messages() + _service() + _stickers(), key=lambda m: (m["_at"], m["_order"]))
     ids: dict[str, int] = {}
     topic_id = 0
     export_messages = []
+    tasks: dict[int, str | None] = {}
     for number, raw in enumerate(events, start=1):
+        if raw["type"] == "message":
+            tasks[number] = raw.get("_task")
         message = {"id": number, **{k: v for k, v in raw.items() if not k.startswith("_")}}
         if raw.get("action") == "topic_created":
             topic_id = number
@@ -68,8 +88,7 @@ def main() -> None:
         elif raw.get("_topic"):
             message["reply_to_message_id"] = topic_id
         export_messages.append(message)
-    OUT.write_text(json.dumps({**CHAT, "messages": export_messages}, ensure_ascii=False, indent=1) + "\n")
-    print(f"{OUT}: {len(export_messages)} messages")
+    return {**CHAT, "messages": export_messages}, tasks
 
 
 def _messages() -> list[dict[str, Any]]:
@@ -81,6 +100,10 @@ def _messages() -> list[dict[str, Any]]:
             raise ValueError(f"bad line: {line}")
         day, hhmm, who, flags, text = match.groups()
         message = _base(int(day), hhmm, who, order) | {"type": "message", "text": _text(text)}
+        task = TASK_MARK.search(flags)
+        if task:
+            message["_task"] = task.group(1)
+            flags = TASK_MARK.sub("", flags)
         forwarded = re.search(r"fwd:(.+)$", flags)
         if forwarded:
             message["forwarded_from"] = forwarded.group(1).strip()
