@@ -14,9 +14,9 @@ demo:
 services-dev:
     uv run tracker up
 
-# The whole test suite (starts its own embedded PostgreSQL and NATS)
+# The whole test suite (starts its own embedded PostgreSQL and NATS; installs the e2e group)
 test *args:
-    uv run pytest {{args}}
+    uv run --group e2e pytest {{args}}
 
 # Lint, format check, type check, import contracts, compose file check
 lint:

@@ -4,7 +4,6 @@ check the contract (request, structured output, validation, usage), not the labe
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,12 +30,6 @@ MESSAGES = [
 @pytest.fixture(scope="session")
 def llm_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A llama-cpp-python server on a free loopback port, stopped at the end of the session."""
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.fail(
-            "llama-cpp-python is not installed, so the LLM server test cannot run: "
-            "`uv sync` installs it with the dev group (it builds from source in ~5 minutes)",
-            pytrace=False,
-        )
     port = free_port()
     log = Path(tmp_path_factory.mktemp("llm")) / "llama_server.log"
     server = start_llm_server(port, log)

@@ -14,7 +14,7 @@ from core.config import Settings
 from core.runtime.embedded import free_port
 from core.runtime.system import open_system
 from core.schemas import MessageCreate
-from tests.support.llm_server import start_llm_server
+from tests.support.llm_server import require_llm_server, start_llm_server
 from tests.support.processes import (
     STARTUP_SECONDS,
     spawn_worker,
@@ -118,6 +118,7 @@ def test_sigterm_stops_the_worker_cleanly(settings: Settings) -> None:
 def test_llm_down_then_back_messages_wait_then_classify(
     engine: Engine, settings: Settings, tmp_path: Any
 ) -> None:
+    require_llm_server()
     port = free_port()
     llm = settings.model_copy(
         update={

