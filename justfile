@@ -10,9 +10,9 @@ up:
 demo:
     uv run tracker demo
 
-# API and worker on the embedded servers, with the dashboard: the development stack
+# The development stack: `up` with live reload (API, worker, dashboard restart when their code changes)
 services-dev:
-    uv run tracker up
+    uv run tracker up --reload
 
 # The whole test suite (starts its own embedded PostgreSQL and NATS; installs the e2e group)
 test *args:

@@ -18,6 +18,7 @@ from core.config import Settings
 from core.runtime.embedded import child_env
 from core.runtime.secrets import with_secrets
 from core.runtime.system import System, open_system
+from services.cli.reload import restarted_on_change
 
 console = Console(stderr=True)
 DASHBOARD = Path(__file__).parents[2] / "apps" / "dashboard.py"
@@ -30,16 +31,19 @@ def _prepared() -> System:
         return open_system(settings)
 
 
-def _command(part: str, settings: Settings) -> list[str]:
-    """How `tracker` starts one part of the system: a child process (no service imports another)."""
+def _command(part: str, settings: Settings, reload: bool = False) -> list[str]:
+    """How `tracker` starts one part of the system: a child process (no service imports another),
+    with `reload` one that restarts when its code changes."""
     python = sys.executable
+    command = [python, "-m", f"services.{part}"]
     if part == "dashboard":
-        return [
+        # toolbarMode=viewer: no "Deploy" button or developer menu for the people who triage.
+        command = [
             python, "-m", "streamlit", "run", str(DASHBOARD), "--server.headless=true",
             f"--server.port={settings.dashboard_port}", "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
+            "--browser.gatherUsageStats=false", "--client.toolbarMode=viewer",
         ]  # fmt: skip
-    return [python, "-m", f"services.{part}"]
+    return restarted_on_change(part, command) if reload else command
 
 
 def _everything(settings: Settings) -> list[str]:
@@ -59,7 +63,12 @@ def _wait_healthy(settings: Settings, timeout: float = 120.0) -> bool:
     return False
 
 
-def _supervise(system: System, parts: list[str], after_start: Callable[[System], None] | None = None) -> int:
+def _supervise(
+    system: System,
+    parts: list[str],
+    after_start: Callable[[System], None] | None = None,
+    reload: bool = False,
+) -> int:
     """Run the parts as children until one exits or a signal comes; then stop everything."""
     settings = system.settings
     stop = {"signal": 0}
@@ -70,7 +79,7 @@ def _supervise(system: System, parts: list[str], after_start: Callable[[System],
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     env = child_env(settings)
-    procs = {part: subprocess.Popen(_command(part, settings), env=env) for part in parts}
+    procs = {part: subprocess.Popen(_command(part, settings, reload), env=env) for part in parts}
     code = 0
     try:
         if "api" not in parts or _wait_healthy(settings):
@@ -119,10 +128,12 @@ def _announce(settings: Settings, parts: list[str]) -> None:
     console.print("  Ctrl-C stops everything.")
 
 
-def up() -> None:
+def up(
+    reload: Annotated[bool, typer.Option(help="Restart a part when its code changes (development)")] = False,
+) -> None:
     """Start PostgreSQL, NATS, the API, the worker (and dashboard, bot) in the foreground."""
     system = _prepared()
-    raise typer.Exit(_supervise(system, _everything(system.settings)))
+    raise typer.Exit(_supervise(system, _everything(system.settings), reload=reload))
 
 
 def demo() -> None:

@@ -146,6 +146,8 @@ def test_a_posted_task_arrives_by_itself_and_is_accepted_with_one_click(
     )
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     log_in(page, tracker)
+    expect(page.get_by_test_id("stMainMenu")).to_be_visible()  # the toolbar is drawn, without
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)  # "Deploy" (toolbarMode=viewer)
     ARTIFACTS.mkdir(exist_ok=True)
 
     token = uuid.uuid4().hex[:8]
