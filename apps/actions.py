@@ -159,7 +159,7 @@ def change_selected(field: str) -> None:
     value = st.session_state[f"bulk_{field}"]
     who = _who()
 
-    def decide(session: Session, task_id: int, *, expected_version: int | None) -> commands.TaskChange:
+    def decide(session: Session, task_id: int, *, expected_version: int | None) -> commands.Decided:
         return commands.change_task(
             session, task_id, {field: value}, expected_version=expected_version, **who
         )

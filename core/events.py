@@ -18,7 +18,7 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
 from core.db import Session as ProjectSession
-from core.models import Event, utcnow
+from core.models import Event, Task, utcnow
 
 MESSAGE_CREATED = "message.created"
 MESSAGES_IMPORTED = "messages.imported"
@@ -127,3 +127,13 @@ async def publish(nc: NATS, subject: str, events: Sequence[dict[str, Any]]) -> N
 
 def decode(data: bytes) -> list[dict[str, Any]]:
     return list(json.loads(data))
+
+
+def task_payload(task: Task | None, message_ids: list[int] | None = None) -> dict[str, Any]:
+    """The event payload describing a task."""
+    if task is None:
+        return {}
+    data = task.model_dump(mode="json", exclude={"priority_rank", "description"}, warnings=False)
+    if message_ids is not None:
+        data["message_ids"] = message_ids
+    return data

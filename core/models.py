@@ -81,7 +81,30 @@ class TaskMessageRole(StrEnum):
     manual = "manual"
     """Linked by a person when creating the task."""
     duplicate = "duplicate"
-    """A "+1" reply, or a message of a task merged into this one."""
+    """Another report of the same problem (another person, another chat), or a message of a
+    task merged into this one."""
+    detail = "detail"
+    """More about the work: reproduction, diagnosis, discussion."""
+    update = "update"
+    """Moves the work on: taken, fixed, deployed, withdrawn, escalated."""
+    answer = "answer"
+    """Someone else's answer to the question the task asks."""
+    plus_one = "plus_one"
+    """"+1", "same here", "у мене теж": one more reporter, never a task."""
+
+
+class Resolution(StrEnum):
+    """Why a done task is done, when it is not plain work finished."""
+
+    answered = "answered"
+    """A question answered in the chat."""
+
+
+class ChangeOrigin(StrEnum):
+    """Who changed a task: the chat (a message is the evidence) or a person."""
+
+    chat = "chat"
+    human = "human"
 
 
 class LabelAction(StrEnum):
@@ -94,6 +117,8 @@ class LabelAction(StrEnum):
     merge = "merge"
     track = "track"
     ignore = "ignore"
+    move = "move"
+    """A message moved to another task or a task of its own: a grouping label."""
 
 
 class LabelOrigin(StrEnum):
@@ -127,6 +152,7 @@ class MessageRecord(MessageBase):
 
     edited_at: datetime | None = _ts()
     reply_to_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="messages.id")
+    conversation_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="conversations.id")
     status: MessageStatus = Field(default=MessageStatus.pending, sa_type=String(16))
     attempts: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
@@ -146,6 +172,11 @@ class Message(MessageRecord, table=True):
             postgresql_where=text("reply_to_id IS NULL AND reply_to_external_id IS NOT NULL"),
         ),
         Index("ix_messages_reply_to_id", "reply_to_id", postgresql_where=text("reply_to_id IS NOT NULL")),
+        Index(
+            "ix_messages_conversation",
+            "conversation_id",
+            postgresql_where=text("conversation_id IS NOT NULL"),
+        ),
         Index("ix_messages_text_fts", text("to_tsvector('simple'::regconfig, text)"), postgresql_using="gin"),
     )
 
@@ -228,6 +259,9 @@ class TaskRecord(TaskBase):
     confidence: float | None = None
     needs_review: bool = False
     merged_into_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="tasks.id")
+    resolution: Resolution | None = Field(default=None, sa_type=String(16))
+    reporters: int = 1
+    """People who reported the problem: the first report, duplicates and "+1"s."""
     version: int = 1
     """Optimistic lock: an update names the version it saw."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
@@ -274,6 +308,47 @@ class TaskMessage(SQLModel, table=True):
     task_id: int = Field(sa_type=BigInteger, foreign_key="tasks.id", primary_key=True)
     message_id: int = Field(sa_type=BigInteger, foreign_key="messages.id", primary_key=True)
     role: TaskMessageRole = Field(default=TaskMessageRole.source, sa_type=String(16))
+
+
+class Conversation(SQLModel, table=True):
+    """Messages of one chat about one thing: a reply chain, a topic's exchange, the follow-ups.
+
+    `authors` and `terms` summarise the messages for placing the next one; a conversation
+    opens a task with its first actionable message.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_chat_last", "source", "chat_id", "last_message_at"),)
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    source: str = Field(max_length=32)
+    chat_id: str = Field(max_length=128)
+    thread_id: str | None = Field(default=None, max_length=128)
+    task_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="tasks.id", index=True)
+    started_at: datetime = Field(sa_type=DateTime(timezone=True))
+    last_message_at: datetime = Field(sa_type=DateTime(timezone=True))
+    last_author_id: str | None = Field(default=None, max_length=128)
+    message_count: int = 0
+    authors: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSONType))
+    """author id -> name of everyone who wrote in it."""
+    terms: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSONType))
+    """Word stems of its messages and their counts (text.terms)."""
+
+
+class TaskChange(SQLModel, table=True):
+    """One change of a task's field, with the message that caused it (chat) or the person."""
+
+    __tablename__ = "task_changes"
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    task_id: int = Field(sa_type=BigInteger, foreign_key="tasks.id", index=True)
+    field: str = Field(max_length=32)
+    old: str | None = Field(default=None, max_length=256)
+    new: str | None = Field(default=None, max_length=256)
+    origin: ChangeOrigin = Field(sa_type=String(16))
+    message_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="messages.id")
+    author: str | None = Field(default=None, max_length=256)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
 class TaskExport(SQLModel, table=True):

@@ -11,12 +11,14 @@ from sqlmodel import SQLModel
 from sqlmodel.main import SQLModelConfig
 
 from core.models import (
+    ChangeOrigin,
     IssueBase,
     Kind,
     MessageBase,
     MessageRecord,
     Priority,
     TaskBase,
+    TaskMessageRole,
     TaskRecord,
     TaskStatus,
 )
@@ -140,6 +142,51 @@ class TaskPublic(TaskRecord):
 
     id: int
     message_ids: list[int] = Field(default_factory=list)
+
+
+class TaskMessagePublic(SQLModel):
+    """A message of a task's conversation, with its role."""
+
+    model_config = PUBLIC
+
+    message_id: int
+    role: TaskMessageRole
+    author: str | None = None
+    sent_at: datetime | None = None
+    text: str
+
+
+class TaskChangePublic(SQLModel):
+    """One change of a task: the field, old and new value, and its evidence."""
+
+    model_config = PUBLIC
+
+    field: str
+    old: str | None = None
+    new: str | None = None
+    origin: ChangeOrigin
+    message_id: int | None = None
+    author: str | None = None
+    created_at: datetime
+
+
+class SimilarTask(SQLModel):
+    """An open task about something alike (a merge candidate)."""
+
+    model_config = PUBLIC
+
+    id: int
+    title: str
+    status: TaskStatus
+    similarity: float
+
+
+class TaskDetail(TaskPublic):
+    """A task with its conversation, its history and the open tasks most like it."""
+
+    messages: list[TaskMessagePublic] = Field(default_factory=list)
+    history: list[TaskChangePublic] = Field(default_factory=list)
+    similar: list[SimilarTask] = Field(default_factory=list)
 
 
 class Page(BaseModel, Generic[T]):

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from core.classification.types import Classifier
+from core.classification.types import Classifier, MessageInput
 from core.config import Settings
+from core.conversations.training import Labelled
 from core.db import create_database, drop_database, make_engine, session_scope
 from core.evaluation.conversations import ChatMessage, Conversations, SystemTask
 from core.evaluation.conversations_score import ConversationScore, score
 from core.messages.ingest import Ingested, ingest
-from core.models import MessageStatus
+from core.models import ACTIONABLE_KINDS, MessageStatus
 from core.schemas import MessageCreate
 from core.triage.pipeline import classify_messages
 
@@ -125,3 +126,20 @@ def scratch_database(server_url: str) -> Iterator[Engine]:
             engine.dispose()
     finally:
         drop_database(server_url, url)
+
+
+async def labelled_messages(data: Conversations, classifier: Classifier) -> list[Labelled]:
+    """The data set's messages as the conversation scorer's training examples: each with its
+    gold task as its conversation and the classifier's view of whether it is actionable."""
+    messages = in_time_order(data.messages)
+    parents = {m.id: m.text for m in messages}
+    outcomes = await classifier.classify(
+        [MessageInput(m.id, m.text, parents.get(m.reply_to or "")) for m in messages]
+    )
+    return [
+        Labelled(id=m.id, chat_id=m.chat_id, sent_at=m.sent_at, author_id=m.author_id, author=m.author,
+                 text=m.text, thread_id=m.topic, reply_to=m.reply_to, group=m.task,
+                 actionable=bool(o.result and o.result.kind in ACTIONABLE_KINDS),
+                 kind=o.result.kind if o.result else None)
+        for m, o in zip(messages, outcomes, strict=True)
+    ]  # fmt: skip

@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
+from core.conversations import grouping
 from core.evaluation.conversations import GoldTask, SystemTask, assignee_token
 
 STATUS_MATCHES = {
@@ -142,23 +143,8 @@ def triage_load(gold: Sequence[GoldTask], system: Sequence[SystemTask]) -> float
 def bcubed(
     gold: Sequence[GoldTask], system: Sequence[SystemTask]
 ) -> tuple[float | None, float | None, float | None]:
-    """B-cubed precision, recall and F1 over the messages of gold tasks; a message in no
-    system task is a cluster of its own."""
-    gold_of = {m: g.messages for g in gold for m in g.messages}
-    if not gold_of:
-        return None, None, None
-    system_of: dict[str, frozenset[str]] = {}
-    for task in system:
-        cluster = task.messages & gold_of.keys()
-        for message in cluster:
-            system_of.setdefault(message, cluster)
-    precision = recall_ = 0.0
-    for message, gold_cluster in gold_of.items():
-        cluster = system_of.get(message, frozenset({message}))
-        shared = len(cluster & gold_cluster)
-        precision += shared / len(cluster) / len(gold_of)
-        recall_ += shared / len(gold_cluster) / len(gold_of)
-    return round(precision, 4), round(recall_, 4), _ratio(2 * precision * recall_, precision + recall_)
+    """B-cubed precision, recall and F1 over the messages of gold tasks."""
+    return grouping.bcubed((g.messages for g in gold), (s.messages for s in system))
 
 
 def _agrees(field: str, gold: GoldTask, system: SystemTask) -> bool:

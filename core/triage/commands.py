@@ -10,8 +10,11 @@ from pydantic_core import ErrorDetails
 from sqlmodel import Session, col, select
 
 from core import events
+from core.conversations import progress
+from core.conversations.tasks import detach
 from core.models import (
     PRIORITY_RANK,
+    ChangeOrigin,
     LabelAction,
     LabelOrigin,
     Message,
@@ -37,22 +40,12 @@ class InvalidTaskChange(ValueError):
         self.reason = reason
 
 
-TaskChange = tuple[Task, list[dict[str, Any]]]
-Decision = Callable[..., TaskChange]
+Decided = tuple[Task, list[dict[str, Any]]]
+Decision = Callable[..., Decided]
 """A triage decision on one task: called as decide(session, task_id, expected_version=...)."""
 
 
-def task_payload(task: Task | None, message_ids: list[int] | None = None) -> dict[str, Any]:
-    """The event payload describing a task."""
-    if task is None:
-        return {}
-    data = task.model_dump(mode="json", exclude={"priority_rank", "description"}, warnings=False)
-    if message_ids is not None:
-        data["message_ids"] = message_ids
-    return data
-
-
-def create_task(session: Session, data: TaskCreate) -> TaskChange:
+def create_task(session: Session, data: TaskCreate) -> Decided:
     """A manual task, optionally linked to stored messages."""
     found = set(session.exec(select(Message.id).where(col(Message.id).in_(data.message_ids))).all())
     missing = sorted(set(data.message_ids) - found)
@@ -72,7 +65,7 @@ def create_task(session: Session, data: TaskCreate) -> TaskChange:
     for message_id in dict.fromkeys(data.message_ids):
         session.add(TaskMessage(task_id=task.id or 0, message_id=message_id, role=TaskMessageRole.manual))
     session.flush()
-    event = events.record_event(session, events.TASK_CREATED, task_payload(task, data.message_ids))
+    event = events.record_event(session, events.TASK_CREATED, events.task_payload(task, data.message_ids))
     return task, [event]
 
 
@@ -84,7 +77,7 @@ def update_task(
     origin: LabelOrigin = LabelOrigin.api,
     author: str | None = None,
     action: LabelAction | None = None,
-) -> TaskChange:
+) -> Decided:
     """Apply a human change; a stale `expected_version` raises TaskConflict."""
     task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
     if task is None:
@@ -95,17 +88,14 @@ def update_task(
     values = {k: v for k, v in values.items() if getattr(task, k) != v}
     if not values:
         return task, []
-    for key, value in values.items():
-        setattr(task, key, value)
     if "priority" in values:
-        task.priority_rank = PRIORITY_RANK[task.priority]
+        values["priority_rank"] = PRIORITY_RANK[values["priority"]]
+    # Recorded as a person's change: the chat never overrides these fields afterwards.
+    progress.apply(session, task, values, origin=ChangeOrigin.human, author=author or origin.value)
     task.needs_review = False
-    task.version += 1
-    task.updated_at = utcnow()
-    session.add(task)
     label_task_messages(session, task, action or action_for_change(values), origin, author)
     session.flush()
-    return task, [events.record_event(session, events.TASK_UPDATED, task_payload(task))]
+    return task, [events.record_event(session, events.TASK_UPDATED, events.task_payload(task))]
 
 
 def change_task(
@@ -117,7 +107,7 @@ def change_task(
     origin: LabelOrigin = LabelOrigin.api,
     author: str | None = None,
     action: LabelAction | None = None,
-) -> TaskChange:
+) -> Decided:
     """`update_task` from plain values; an invalid value raises InvalidTaskChange naming the field."""
     try:
         change = TaskUpdate.model_validate({**values, "expected_version": expected_version})
@@ -131,17 +121,17 @@ def _reason(error: ErrorDetails) -> str:
     return "must not be empty" if error["type"] == "string_too_short" else error["msg"]
 
 
-def accept_task(session: Session, task_id: int, **who: Any) -> TaskChange:
+def accept_task(session: Session, task_id: int, **who: Any) -> Decided:
     """The classification is right: the task is accepted (labels: accept)."""
     return change_task(session, task_id, {"status": TaskStatus.accepted}, **who)
 
 
-def reject_task(session: Session, task_id: int, **who: Any) -> TaskChange:
+def reject_task(session: Session, task_id: int, **who: Any) -> Decided:
     """Nothing to track: the task is rejected and its messages labelled noise."""
     return change_task(session, task_id, {"status": TaskStatus.rejected}, **who)
 
 
-def assign_task(session: Session, task_id: int, assignee: str | None, **who: Any) -> TaskChange:
+def assign_task(session: Session, task_id: int, assignee: str | None, **who: Any) -> Decided:
     """Give the task to someone (an empty name unassigns it)."""
     name = (assignee or "").strip() or None
     return change_task(session, task_id, {"assignee": name}, action=LabelAction.assign, **who)
@@ -155,7 +145,7 @@ def merge_task(
     expected_version: int | None = None,
     origin: LabelOrigin = LabelOrigin.api,
     author: str | None = None,
-) -> TaskChange:
+) -> Decided:
     """Merge a duplicate into another task: its messages join the target as duplicates."""
     if task_id == into_id:
         raise InvalidTaskChange("into_id", f"task {task_id} cannot be merged into itself")
@@ -173,10 +163,60 @@ def merge_task(
         changed.updated_at = utcnow()
         session.add(changed)
     session.flush()
-    merged = task_payload(target, task_message_ids(session, [into_id])[into_id])
+    merged = events.task_payload(target, task_message_ids(session, [into_id])[into_id])
     return task, events.record_events(
-        session, [(events.TASK_UPDATED, task_payload(task)), (events.TASK_UPDATED, merged)]
+        session, [(events.TASK_UPDATED, events.task_payload(task)), (events.TASK_UPDATED, merged)]
     )
+
+
+def move_message(
+    session: Session,
+    task_id: int,
+    message_id: int,
+    into_id: int | None,
+    *,
+    origin: LabelOrigin = LabelOrigin.api,
+    author: str | None = None,
+) -> Decided:
+    """Split: the message leaves the task for another task, or (into_id None) a new task of
+    its own; the move is a label the conversation scorer can learn from."""
+    if session.get(TaskMessage, (task_id, message_id)) is None:
+        raise InvalidTaskChange("message_id", f"message {message_id} is not in task {task_id}")
+    if into_id == task_id:
+        raise InvalidTaskChange("into_id", f"message {message_id} is already in task {task_id}")
+    message = session.get(Message, message_id)
+    assert message is not None  # the link's foreign key
+    target, recorded = _move_target(session, message, into_id)
+    for link in session.exec(select(TaskMessage).where(TaskMessage.message_id == message_id)).all():
+        if link.task_id != target.id:
+            session.delete(link)
+    detach(session, message, keep=target)
+    session.add(label(message_id, LabelAction.move, origin, author, target))
+    session.flush()
+    moved = [(events.TASK_UPDATED, events.task_payload(t)) for t in _touched(session, task_id, target)]
+    return target, recorded + events.record_events(session, moved)
+
+
+def _move_target(session: Session, message: Message, into_id: int | None) -> Decided:
+    if into_id is None:
+        first_line = message.text.strip().split("\n", 1)[0][:80].strip() or f"Message {message.external_id}"
+        return create_task(session, TaskCreate(title=first_line, description=message.text[:16384] or None,
+                                               message_ids=[message.id or 0]))  # fmt: skip
+    target = session.get(Task, into_id)
+    if target is None or target.merged_into_id is not None:
+        raise InvalidTaskChange("into_id", f"task {into_id} does not exist or was merged")
+    session.add(TaskMessage(task_id=into_id, message_id=message.id or 0, role=TaskMessageRole.manual))
+    return target, []
+
+
+def _touched(session: Session, task_id: int, target: Task) -> list[Task]:
+    source = session.get(Task, task_id)
+    for task in (source, target):
+        if task is not None:
+            task.version += 1
+            task.updated_at = utcnow()
+            session.add(task)
+    return [t for t in (source, target) if t is not None]
 
 
 def _check_merge(task: Task, target: Task, expected_version: int | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from core.conversations.tasks import detach
 from core.models import (
     ACTIONABLE_KINDS,
     Issue,
@@ -20,7 +21,7 @@ from core.models import (
     TaskStatus,
 )
 from core.schemas import TaskCreate
-from core.triage.commands import TaskChange, change_task, create_task, reject_task
+from core.triage.commands import Decided, change_task, create_task, reject_task
 from core.triage.labels import label
 
 
@@ -52,7 +53,7 @@ def track_message(
     *,
     origin: LabelOrigin,
     author: str | None = None,
-) -> TaskChange:
+) -> Decided:
     """Make the message a task now: its task is accepted (with the kind given), or opened."""
     message = _message(session, message_id)
     task = message_task(session, message_id)
@@ -90,7 +91,7 @@ def _message(session: Session, message_id: int) -> Message:
     return message
 
 
-def _open_task(session: Session, message: Message, kind: Kind | None) -> TaskChange:
+def _open_task(session: Session, message: Message, kind: Kind | None) -> Decided:
     """A task from the message, shaped by its classification when it has an actionable one."""
     issue = session.exec(
         select(Issue).where(Issue.message_id == message.id, col(Issue.is_current).is_(True))
@@ -107,11 +108,13 @@ def _open_task(session: Session, message: Message, kind: Kind | None) -> TaskCha
             message_ids=[message.id or 0],
         ),
     )
-    # The message's own task, so the classifier never opens a second one for it.
+    # The message's own task, so the classifier never opens a second one for it; it leaves
+    # the conversation it was grouped into (the person split it off).
     link = session.get(TaskMessage, (task.id, message.id))
     if link is not None:
         link.role = TaskMessageRole.source
         session.add(link)
+    detach(session, message, keep=task)
     task.chat_id = message.chat_id
     session.add(task)
     session.flush()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, text, update
@@ -18,22 +18,15 @@ from sqlmodel import Session, col, select
 from core import events
 from core.classification.types import Classifier, LLMUnavailable, MessageInput, Outcome
 from core.config import Settings
+from core.conversations.placement import place
+from core.conversations.store import lock_chats, sent_at
 from core.db import session_scope
 from core.models import (
-    ACTIONABLE_KINDS,
-    PRIORITY_RANK,
     Issue,
-    Kind,
     Message,
     MessageStatus,
-    Priority,
-    Task,
-    TaskMessage,
-    TaskMessageRole,
-    TaskStatus,
     utcnow,
 )
-from core.triage.commands import task_payload
 
 Publish = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
@@ -98,10 +91,9 @@ def store_outcomes(
             select(Message).where(col(Message.id).in_([d.id for d in due])).with_for_update()
         )
     }
-    ids = [d.id for d in due]
-    currents = _current_issues(session, ids)
-    source_tasks = _source_tasks(session, ids)
-    for item, outcome in zip(due, outcomes, strict=True):
+    currents = _current_issues(session, [d.id for d in due])
+    lock_chats(session, list(locked.values()))
+    for item, outcome in in_sent_order(due, outcomes, locked):
         message = locked.get(item.id)
         current = currents.get(item.id)
         if message is None or message.revision != item.revision or _settled(current, item, outcome):
@@ -111,10 +103,22 @@ def store_outcomes(
         _update_message_state(settings, message, outcome)
         session.add(message)
         pending_events.append((events.MESSAGE_CLASSIFIED, _classified_payload(message, issue)))
-        pending_events.extend(_sync_task(session, message, issue, source_tasks.get(item.id)))
+        pending_events.extend(place(session, message, issue))
         report.classified.append(item.id)
     session.flush()
     return events.record_events(session, pending_events), report
+
+
+def in_sent_order(
+    due: list[_Due], outcomes: list[Outcome], messages: dict[int | None, Message]
+) -> list[tuple[_Due, Outcome]]:
+    """The batch in the order its messages were sent: conversations grow as the chat did."""
+
+    def when(pair: tuple[_Due, Outcome]) -> tuple[datetime, int]:
+        message = messages.get(pair[0].id)
+        return (sent_at(message) if message else utcnow(), pair[0].id)
+
+    return sorted(zip(due, outcomes, strict=True), key=when)
 
 
 def _current_issues(session: Session, message_ids: list[int]) -> dict[int, Issue]:
@@ -123,16 +127,6 @@ def _current_issues(session: Session, message_ids: list[int]) -> dict[int, Issue
         select(Issue).where(col(Issue.message_id).in_(message_ids), col(Issue.is_current).is_(True))
     )
     return {issue.message_id: issue for issue in rows}
-
-
-def _source_tasks(session: Session, message_ids: list[int]) -> dict[int, Task]:
-    """The task each message opened, if any (one query for the batch)."""
-    rows = session.exec(
-        select(TaskMessage.message_id, Task)
-        .join(Task, col(Task.id) == TaskMessage.task_id)
-        .where(col(TaskMessage.message_id).in_(message_ids), TaskMessage.role == TaskMessageRole.source)
-    )
-    return {message_id: task for message_id, task in rows}
 
 
 def _settled(current: Issue | None, item: _Due, outcome: Outcome) -> bool:
@@ -165,90 +159,6 @@ def _update_message_state(settings: Settings, message: Message, outcome: Outcome
         message.next_attempt_at = utcnow() + timedelta(seconds=delay)
     else:
         message.next_attempt_at = None
-
-
-def _sync_task(
-    session: Session, message: Message, issue: Issue, task: Task | None
-) -> list[tuple[str, dict[str, Any]]]:
-    """Open a task for an actionable message, or bring its task in line after an edit."""
-    if issue.kind is None:
-        return []
-    if task is None:
-        if issue.kind == Kind.noise:
-            return _link_duplicate(session, message)
-        if issue.kind not in ACTIONABLE_KINDS:
-            return []
-        return [
-            (
-                events.TASK_CREATED,
-                task_payload(_open_task(session, message, issue), [message.id or 0]),
-            )
-        ]
-    if task.status != TaskStatus.new:
-        return []
-    changed = _apply_issue(task, issue)
-    if not changed:
-        return []
-    task.version += 1
-    task.updated_at = utcnow()
-    session.add(task)
-    return [(events.TASK_UPDATED, task_payload(task))]
-
-
-def _open_task(session: Session, message: Message, issue: Issue) -> Task:
-    priority = Priority(issue.priority or Priority.medium)
-    task = Task(
-        title=issue.title or message.text[:80],
-        description=message.text,
-        kind=issue.kind or Kind.task,
-        priority=priority,
-        priority_rank=PRIORITY_RANK[priority],
-        chat_id=message.chat_id,
-        confidence=issue.confidence,
-        needs_review=issue.needs_review,
-    )
-    session.add(task)
-    session.flush()
-    session.add(TaskMessage(task_id=task.id or 0, message_id=message.id or 0, role=TaskMessageRole.source))
-    return task
-
-
-def _apply_issue(task: Task, issue: Issue) -> bool:
-    """Copy a changed classification onto a task nobody has triaged yet."""
-    if issue.kind == Kind.noise:
-        new = {"status": TaskStatus.rejected, "needs_review": issue.needs_review}
-    else:
-        new = {
-            "kind": issue.kind,
-            "priority": issue.priority,
-            "priority_rank": PRIORITY_RANK[issue.priority or "medium"],  # type: ignore[index]
-            "title": issue.title or task.title,
-            "confidence": issue.confidence,
-            "needs_review": issue.needs_review,
-        }
-    changed = {k: v for k, v in new.items() if getattr(task, k) != v}
-    for key, value in changed.items():
-        setattr(task, key, value)
-    return bool(changed)
-
-
-def _link_duplicate(session: Session, message: Message) -> list[tuple[str, dict[str, Any]]]:
-    """A "+1" reply to a message with a task joins that task as a duplicate signal."""
-    if message.reply_to_id is None:
-        return []
-    parent = session.exec(
-        select(TaskMessage).where(
-            TaskMessage.message_id == message.reply_to_id, TaskMessage.role == TaskMessageRole.source
-        )
-    ).first()
-    if parent is None or session.get(TaskMessage, (parent.task_id, message.id)) is not None:
-        return []
-    session.add(
-        TaskMessage(task_id=parent.task_id, message_id=message.id or 0, role=TaskMessageRole.duplicate)
-    )
-    session.flush()
-    task = session.get(Task, parent.task_id)
-    return [(events.TASK_UPDATED, task_payload(task))] if task else []
 
 
 def _classified_payload(message: Message, issue: Issue) -> dict[str, Any]:

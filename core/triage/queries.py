@@ -9,8 +9,10 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
+from core.conversations.tasks import similar_tasks
 from core.messages.search import message_text_matches
-from core.models import Kind, Message, Priority, Task, TaskMessage, TaskStatus
+from core.models import Kind, Message, Priority, Task, TaskChange, TaskMessage, TaskMessageRole, TaskStatus
+from core.schemas import SimilarTask, TaskChangePublic, TaskDetail, TaskMessagePublic
 
 
 class TaskNotFound(LookupError):
@@ -60,6 +62,44 @@ def task_message_ids(session: Session, task_ids: list[int]) -> dict[int, list[in
     for task_id, message_id in rows:
         result[task_id].append(message_id)
     return result
+
+
+def task_messages(session: Session, task_id: int) -> list[TaskMessagePublic]:
+    """The task's messages in the order they were sent, each with its role."""
+    rows = session.exec(
+        select(TaskMessage.role, Message)
+        .join(Message, col(Message.id) == TaskMessage.message_id)
+        .where(TaskMessage.task_id == task_id)
+        .order_by(func.coalesce(Message.sent_at, Message.created_at), col(Message.id))
+    ).all()
+    return [
+        TaskMessagePublic(
+            message_id=m.id or 0, role=TaskMessageRole(role), author=m.author, sent_at=m.sent_at, text=m.text
+        )
+        for role, m in rows
+    ]
+
+
+def task_history(session: Session, task_id: int) -> list[TaskChangePublic]:
+    """Every change of the task, oldest first, with its evidence."""
+    rows = session.exec(
+        select(TaskChange).where(TaskChange.task_id == task_id).order_by(col(TaskChange.id))
+    ).all()
+    return [TaskChangePublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+def task_detail(session: Session, task_id: int) -> TaskDetail:
+    """The task with its conversation, its history and the open tasks most like it."""
+    task = get_task(session, task_id)
+    detail = TaskDetail.model_validate(task, from_attributes=True)
+    detail.messages = task_messages(session, task_id)
+    detail.message_ids = sorted(m.message_id for m in detail.messages)
+    detail.history = task_history(session, task_id)
+    detail.similar = [
+        SimilarTask(id=t.id or 0, title=t.title, status=t.status, similarity=round(score, 3))
+        for t, score in similar_tasks(session, task)
+    ]
+    return detail
 
 
 def list_tasks(

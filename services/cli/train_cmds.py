@@ -15,6 +15,7 @@ from core.classification.local.training import TrainingResult, train_local_model
 from core.config import get_settings
 from services.cli.database import database
 from services.cli.output import Format, console, fail
+from services.cli.train_conversations import train_scorer
 
 
 def _report(result: TrainingResult, use_db: bool) -> dict[str, Any]:
@@ -47,8 +48,16 @@ def train_cmd(
         float | None, typer.Option(help="Also train on LLM labels at or above this confidence")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    conversations: Annotated[
+        Path | None, typer.Option(help="Train the conversation scorer on this labelled chat instead")
+    ] = None,
+    tasks: Annotated[Path | None, typer.Option(help="The chat's gold tasks (with --conversations)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the scorer (with --conversations)")] = None,
 ) -> None:
-    """Train the local classifier (seed examples + human triage decisions) and activate it."""
+    """Train the local classifier (seed examples + human triage decisions) and activate it;
+    with --conversations, the conversation scorer instead."""
+    if conversations is not None:
+        return _train_scorer(conversations, tasks, out)
     settings = get_settings()
     try:
         rows = load_jsonl(examples)
@@ -64,6 +73,15 @@ def train_cmd(
         print(json.dumps(report, ensure_ascii=False))
         return
     _print_report(report)
+
+
+def _train_scorer(conversations: Path, tasks: Path | None, out: Path | None) -> None:
+    if tasks is None:
+        raise fail("give the chat's gold tasks too: --tasks TASKS.jsonl")
+    try:
+        train_scorer(conversations, tasks, out)
+    except (DatasetError, ValueError) as e:
+        raise fail(str(e)) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -129,11 +129,11 @@ def post(
 
 
 def message(
-    text: str, *, chat: str = "support", external_id: str | None = None, **extra: Any
+    text: str, *, chat: str = "support", external_id: str | None = None, source: str = "test", **extra: Any
 ) -> MessageCreate:
     fields: dict[str, Any] = {"author": "Olena", "chat_title": f"{chat.title()} chat"} | extra
     return MessageCreate(
-        source="test", chat_id=chat, external_id=external_id or uuid.uuid4().hex, text=text, **fields
+        source=source, chat_id=chat, external_id=external_id or uuid.uuid4().hex, text=text, **fields
     )
 
 
@@ -146,8 +146,11 @@ def new_task(
     sent_at: datetime | None = None,
     **verdict: Any,
 ) -> int:
-    """One message that opens one task; returns the task id."""
-    post(engine, settings, [message(text, chat=chat, sent_at=sent_at)], {text: Verdict(**verdict)})
+    """One message that opens one task; returns the task id. Each comes from a source of its
+    own: the tests' look-alike reports ("bug number 1", "bug number 2") neither join one
+    conversation nor link as duplicates of each other."""
+    one = message(text, chat=chat, sent_at=sent_at, source=f"test-{uuid.uuid4().hex[:8]}")
+    post(engine, settings, [one], {text: Verdict(**verdict)})
     return task_of(engine, text)
 
 

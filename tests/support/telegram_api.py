@@ -122,8 +122,12 @@ def stand_in_telegram() -> Iterator[StandInTelegram]:
 def message(
     text: str | None = "", *, chat: dict[str, Any] = TEAM, user: dict[str, Any] = OLENA, **extra: Any
 ) -> dict[str, Any]:
-    """A Bot API Message object (ids increase like Telegram's)."""
-    body: dict[str, Any] = {"message_id": next(_ids), "date": 1_800_000_000, "chat": chat, "from": user}
+    """A Bot API Message object (ids and dates increase like Telegram's). Messages are four
+    days apart unless `date` is given: unrelated messages of the tests never form one
+    conversation unless they reply to each other."""
+    message_id = next(_ids)
+    body: dict[str, Any] = {"message_id": message_id, "date": 1_800_000_000 + message_id * 4 * 86_400}
+    body |= {"chat": chat, "from": user}
     if text is not None:
         body["text"] = text
     if text and text.startswith("/"):

@@ -9,9 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from core.db import session_scope
 from core.models import Kind, Priority, Task, TaskStatus
-from core.schemas import Offset, Page, RowId, Storable, TaskCreate, TaskPublic, TaskUpdate
+from core.schemas import Offset, Page, RowId, Storable, TaskCreate, TaskDetail, TaskPublic, TaskUpdate
 from core.triage.commands import InvalidTaskChange, TaskConflict, create_task, update_task
-from core.triage.queries import SortKey, TaskFilter, TaskNotFound, get_task, list_tasks, task_message_ids
+from core.triage.queries import SortKey, TaskFilter, TaskNotFound, list_tasks, task_detail, task_message_ids
 from services.api.deps import Authorized, StateDep, field_error
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], dependencies=[Authorized])
@@ -49,14 +49,15 @@ def get_tasks(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{task_id}", response_model=TaskPublic)
-def get_one(task_id: RowId, state: StateDep) -> TaskPublic:
+@router.get("/{task_id}", response_model=TaskDetail)
+def get_one(task_id: RowId, state: StateDep) -> TaskDetail:
+    """The task with its conversation (every message with author, time and role), the history
+    of its changes with their evidence, and the open tasks most like it."""
     with session_scope(state.services.engine) as session:
         try:
-            task = get_task(session, task_id)
+            return task_detail(session, task_id)
         except TaskNotFound:
             raise _not_found(task_id) from None
-        return _public(task, task_message_ids(session, [task_id])[task_id])
 
 
 @router.post("", response_model=TaskPublic, status_code=201)
@@ -69,8 +70,8 @@ async def post_task(body: TaskCreate, state: StateDep) -> TaskPublic:
     return _public(task, list(dict.fromkeys(body.message_ids)))
 
 
-@router.patch("/{task_id}", response_model=TaskPublic)
-async def patch_task(task_id: RowId, body: TaskUpdate, state: StateDep) -> TaskPublic:
+@router.patch("/{task_id}", response_model=TaskDetail)
+async def patch_task(task_id: RowId, body: TaskUpdate, state: StateDep) -> TaskDetail:
     """Change status, kind, priority, title or assignee; the change is a human label."""
     try:
         task = await state.services.run(lambda s: update_task(s, task_id, body))

@@ -1,0 +1,128 @@
+"""How a message relates to an open conversation of its chat, as numbers for the scorer.
+
+Every feature is cheap: the conversation carries its own summary (authors, stems, last
+message), so placing a message reads a few rows and never the conversation's messages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.conversations.signals import Signals
+from core.conversations.text import similarity, words
+
+DAY_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A message being placed: what placement knows of it. Only conversations of its forum
+    topic are weighed (a topic is a hard border; a reply crosses it)."""
+
+    author_id: str | None
+    author: str | None
+    sent_at: datetime
+    thread_id: str | None
+    terms: Mapping[str, int]
+    words: frozenset[str]
+    """Word stems of all its words (names included), for mentions."""
+    signals: Signals
+    actionable: bool
+    kind: str | None = None
+    """Its classified kind."""
+    reply_conversation: int | None = None
+    """The conversation of the message it replies to."""
+    replies_outside: bool = False
+    """It replies to a message that is in no conversation (small talk)."""
+
+
+@dataclass(frozen=True)
+class Open:
+    """An open conversation of the chat, summarised."""
+
+    id: int
+    thread_id: str | None
+    last_message_at: datetime
+    last_author_id: str | None
+    authors: Mapping[str, str]
+    terms: Mapping[str, int]
+    has_task: bool
+    assignee: str | None = None
+    """Who took the conversation's task."""
+    kind: str | None = None
+    """The kind of the conversation's task."""
+    rank: int = 0
+    """0 for the chat's most recently active conversation, 1 for the next, ..."""
+    names: frozenset[str] = field(default_factory=frozenset)
+    key: str = ""
+    """The conversation's name in a training replay."""
+
+
+NAMES = (
+    "reply", "gap", "within_5_min", "next_day", "author_in", "author_last", "mentions",
+    "similarity", "rank", "has_task", "actionable", "short", "moves_work", "fresh_report",
+    "assignee", "distinct", "replies_elsewhere", "replies_outside", "author_in_30_min",
+    "other_kind",
+)  # fmt: skip
+"""The features, in vector order (the scorer's weights follow it)."""
+
+
+def arrival_stems(text: str) -> frozenset[str]:
+    return frozenset(w[:4] for w in words(text) if len(w) >= 3)
+
+
+def name_stems(authors: Mapping[str, str]) -> frozenset[str]:
+    """First four letters of each word of the authors' names ("Ігорю" finds "Ігор Мельник")."""
+    return frozenset(w[:4] for name in authors.values() for w in words(name) if len(w) >= 3)
+
+
+def vectors(message: Arrival, candidates: Sequence[Open]) -> list[list[float]]:
+    """The features of placing `message` in each candidate conversation."""
+    spread = Counter(t for c in candidates for t in c.terms.keys() & message.terms.keys())
+    return [vector(message, c, spread) for c in candidates]
+
+
+def vector(message: Arrival, conversation: Open, spread: Mapping[str, int]) -> list[float]:
+    """The features of placing `message` in `conversation`, in NAMES order; `spread` counts
+    the candidates each of the message's stems occurs in (a stem only this conversation
+    shares with the message says the most)."""
+    gap = max((message.sent_at - conversation.last_message_at).total_seconds() / 60, 0.0)
+    reply = message.reply_conversation == conversation.id
+    author_in = message.author_id in conversation.authors
+    alike = similarity(message.terms, conversation.terms)
+    return [
+        float(reply),
+        math.log1p(gap) / math.log1p(DAY_MINUTES),
+        float(gap <= 5),
+        float(gap >= 6 * 60),
+        float(author_in),
+        float(message.author_id == conversation.last_author_id),
+        float(bool(message.words & conversation.names - _own_name(message, conversation))),
+        alike,
+        min(conversation.rank, 10) / 10,
+        float(conversation.has_task),
+        float(message.actionable),
+        float(len(message.words) <= 3),
+        float(message.signals.moves_work),
+        float(message.actionable and not reply and not author_in and alike < 0.1),
+        float(message.author is not None and message.author == conversation.assignee),
+        _distinct(message, conversation, spread),
+        float(message.reply_conversation is not None and not reply),
+        float(message.replies_outside),
+        float(author_in and gap <= 30),
+        float(message.actionable and conversation.kind is not None and message.kind != conversation.kind),
+    ]
+
+
+def _distinct(message: Arrival, conversation: Open, spread: Mapping[str, int]) -> float:
+    shared = message.terms.keys() & conversation.terms.keys()
+    return min(sum(1 / spread[t] for t in shared), 3.0) / 3
+
+
+def _own_name(message: Arrival, conversation: Open) -> frozenset[str]:
+    own = conversation.authors.get(message.author_id or "")
+    return frozenset(w[:4] for w in words(own) if len(w) >= 3) if own else frozenset()

@@ -1,0 +1,203 @@
+"""What a message in a task's conversation changes about the task: the chat keeps it current.
+
+Each change is recorded in task_changes with the message as evidence. A change already
+recorded for the same message and field is not made again (redelivery, re-classification),
+and a field a person has set is never changed by the chat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.conversations.signals import Escalation, Signals
+from core.models import (
+    PRIORITY_RANK,
+    ChangeOrigin,
+    Issue,
+    Kind,
+    Message,
+    Priority,
+    Resolution,
+    Task,
+    TaskChange,
+    TaskMessageRole,
+    TaskStatus,
+    utcnow,
+)
+
+RAISES_AT = (3, 5)
+"""Reporter counts at which the priority goes up a level."""
+_RANKED = sorted(Priority, key=lambda p: PRIORITY_RANK[p])
+_WORKING = (TaskStatus.new, TaskStatus.accepted, TaskStatus.in_progress)
+
+
+@dataclass(frozen=True)
+class Said:
+    """One message in a task's conversation, and what it says."""
+
+    message: Message
+    issue: Issue
+    signals: Signals
+    role: TaskMessageRole
+    opener: str | None
+    """Author id of the message that opened the task."""
+
+
+def role_of(
+    task: Task, message: Message, issue: Issue, signals: Signals, opener: str | None
+) -> TaskMessageRole:
+    """Why the message belongs to the task."""
+    if signals.plus_one:
+        return TaskMessageRole.plus_one
+    if task.kind == Kind.question and message.author_id != opener and _answers(issue, signals):
+        return TaskMessageRole.answer
+    if signals.moves_work or signals.escalation or signals.not_a_bug:
+        return TaskMessageRole.update
+    return TaskMessageRole.detail
+
+
+def _answers(issue: Issue, signals: Signals) -> bool:
+    return not signals.asks and not signals.plus_one and issue.kind != Kind.question
+
+
+def changes(task: Task, said: Said) -> dict[str, Any]:
+    """The fields the message changes (before the human and evidence checks)."""
+    new: dict[str, Any] = {}
+    new.update(_status(task, said))
+    new.update(_priority(task, said))
+    if said.signals.not_a_bug and task.kind == Kind.bug:
+        new["kind"] = Kind.feature if said.issue.kind == Kind.feature else Kind.question
+    return {k: v for k, v in new.items() if getattr(task, k) != v}
+
+
+def from_issue(task: Task, issue: Issue) -> dict[str, Any]:
+    """A new classification of the message that opened the task (an edit, an LLM review),
+    while nobody has triaged it: noise withdraws the task."""
+    if task.status != TaskStatus.new or issue.kind is None:
+        return {}
+    if issue.kind == Kind.noise:
+        return {"status": TaskStatus.rejected, "needs_review": issue.needs_review}
+    priority = issue.priority or Priority.medium
+    return {
+        "kind": issue.kind,
+        "priority": priority,
+        "priority_rank": PRIORITY_RANK[priority],
+        "title": issue.title or task.title,
+        "confidence": issue.confidence,
+        "needs_review": issue.needs_review,
+    }
+
+
+def _status(task: Task, said: Said) -> dict[str, Any]:
+    signals, author = said.signals, said.message.author
+    if task.status not in _WORKING:
+        return {}
+    if signals.withdraw and not signals.done:
+        return {"status": TaskStatus.rejected}
+    if task.kind == Kind.question and _answered(said):
+        return {"status": TaskStatus.done, "resolution": Resolution.answered}
+    if signals.done and not signals.merged and not signals.asks:
+        return {"status": TaskStatus.done, "assignee": task.assignee or author}
+    if signals.defer:
+        return {}
+    if signals.take or signals.merged:
+        return {"status": TaskStatus.in_progress, "assignee": author}
+    if signals.look and task.assignee is None:
+        return {"status": TaskStatus.in_progress, "assignee": author}
+    return {}
+
+
+def _answered(said: Said) -> bool:
+    if said.role == TaskMessageRole.answer:
+        return True
+    return said.message.author_id == said.opener and said.signals.thanks
+
+
+def _priority(task: Task, said: Said) -> dict[str, Any]:
+    level = said.signals.escalation
+    if level == Escalation.critical:
+        return _at_least(task, Priority.critical)
+    if level == Escalation.urgent:
+        return _raised(task)
+    return {}
+
+
+def _at_least(task: Task, priority: Priority) -> dict[str, Any]:
+    if PRIORITY_RANK[priority] >= PRIORITY_RANK[task.priority]:
+        return {}
+    return {"priority": priority, "priority_rank": PRIORITY_RANK[priority]}
+
+
+def _raised(task: Task) -> dict[str, Any]:
+    """One level up (critical stays critical)."""
+    return _at_least(task, _RANKED[max(PRIORITY_RANK[task.priority] - 1, 0)])
+
+
+def more_reporters(task: Task) -> dict[str, Any]:
+    """One more reporter; at RAISES_AT reporters the priority goes up a level."""
+    new: dict[str, Any] = {"reporters": task.reporters + 1}
+    if task.reporters + 1 in RAISES_AT:
+        new.update(_raised(task))
+    return new
+
+
+def held_fields(session: Session, task_id: int) -> set[str]:
+    """The fields a person has set on the task: the chat leaves them alone."""
+    rows = session.exec(
+        select(TaskChange.field, TaskChange.new).where(
+            TaskChange.task_id == task_id, TaskChange.origin == ChangeOrigin.human
+        )
+    )
+    # Accepting confirms the classification; the chat still moves the work on.
+    return {field for field, value in rows if (field, value) != ("status", TaskStatus.accepted)}
+
+
+def recorded_fields(session: Session, task_id: int, message_id: int) -> set[str]:
+    """The fields this message already changed (a redelivery changes nothing twice)."""
+    rows = session.exec(
+        select(TaskChange.field).where(
+            TaskChange.task_id == task_id, col(TaskChange.message_id) == message_id
+        )
+    )
+    return set(rows)
+
+
+def apply(
+    session: Session,
+    task: Task,
+    new: dict[str, Any],
+    *,
+    origin: ChangeOrigin,
+    message: Message | None = None,
+    author: str | None = None,
+) -> dict[str, Any]:
+    """Set the fields, each with a task_changes row (its evidence: the message or the person);
+    returns what changed."""
+    done = {k: v for k, v in new.items() if getattr(task, k) != v}
+    for key, value in done.items():
+        if key != "priority_rank":
+            session.add(_change(task, key, value, message, origin, author))
+        setattr(task, key, value)
+    if done:
+        task.version += 1
+        task.updated_at = utcnow()
+        session.add(task)
+    return done
+
+
+def _change(
+    task: Task, key: str, value: Any, message: Message | None, origin: ChangeOrigin, author: str | None
+) -> TaskChange:
+    old = getattr(task, key)
+    return TaskChange(
+        task_id=task.id or 0,
+        field=key,
+        old=None if old is None else str(old)[:256],
+        new=None if value is None else str(value)[:256],
+        origin=origin,
+        message_id=message.id if message else None,
+        author=message.author if message else author,
+    )

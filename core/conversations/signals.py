@@ -1,0 +1,176 @@
+"""What a chat message says about the work it belongs to, in Ukrainian, Russian and English.
+
+Phrase lists, not a model: the words people use to take, finish, withdraw or escalate work
+are few, and a list is easy to read, test and extend. Each list names what it catches.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import IntEnum
+
+from core.conversations.text import words
+
+
+def _phrases(*alternatives: str) -> re.Pattern[str]:
+    """Whole-word alternatives (a trailing * allows any ending)."""
+    parts = [re.escape(a).replace(r"\*", r"\w*").replace(r"\ ", r"\s+") for a in alternatives]
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+
+TAKE = _phrases(
+    # uk
+    "візьму", "беру", "берусь", "беруся", "займусь", "займуся", "зроблю", "виправлю", "поправлю",
+    "пофікшу", "фікшу", "доробляю", "роблю", "я на цьому", "на мені", "перероблю", "відкочу",
+    # ru
+    "возьму", "беру", "займусь", "сделаю", "исправлю", "поправлю", "пофикшу", "фикшу", "починю",
+    "я на этом", "на мне", "делаю", "переделаю", "откачу", "верну", "перегенерирую",
+    # en
+    "i'll take*", "i will take*", "i'll do it", "i'll fix*", "i will fix*", "i'm on it", "on it",
+    "i'll handle*", "i'll make*", "will do", "taking it", "i'll refund*",
+)  # fmt: skip
+"""Someone takes the work on."""
+
+LOOK = _phrases(
+    "гляну", "подивлюсь", "подивлюся", "дивлюсь", "дивлюся", "перевіряю", "перевірю", "розберусь",
+    "посмотрю", "смотрю", "проверю", "проверяю", "разберусь",
+    "looking", "checking", "i'll check*", "i'll look*", "will check", "investigating",
+)  # fmt: skip
+"""Someone starts looking into it: on it, unless someone takes it outright."""
+
+DEFER = _phrases(
+    "беклог*", "backlog", "планінг*", "плануванн*", "планировани*", "ідеї", "идеи", "ideas", "запишу",
+    "заведу", "обговоримо", "обсудим", "next quarter", "someday", "колись", "когда-нибудь",
+)  # fmt: skip
+"""Put off: noted for later, nobody on it."""
+
+MERGED = _phrases(
+    "змерджив*", "змержив*", "смерджил*", "смержил*", "merged", "в ревью", "на ревью", "in review"
+)
+"""Done in code but not out yet: still in progress."""
+
+DONE = _phrases(
+    # uk
+    "виправив", "виправила", "виправлено", "пофіксив", "пофіксила", "пофікшено", "полагодив",
+    "полагодила", "задеплоїв", "задеплоїла", "задеплоєно", "викотив", "викотила", "викатив",
+    "викатили", "оновлено", "оновив", "оновила", "зроблено", "готово", "залитий", "залито",
+    "закрив", "налаштований", "налаштовано", "налаштував", "перемкнув", "зробила", "зробив",
+    "додав", "додала", "відкотив", "вирішено",
+    # ru
+    "исправил", "исправила", "исправлено", "пофиксил", "пофиксила", "починил", "починила",
+    "задеплоил", "задеплоила", "выкатил", "выкатила", "выкатили", "залил", "залила", "сделал",
+    "сделала", "сделано", "добавил", "добавила", "поправил", "поправила", "закрыл", "настроил",
+    "откатил", "обновил", "обновила", "решено",
+    # en
+    "fixed", "deployed", "done", "shipped", "released", "resolved", "is live", "rolled out",
+    "works now", "is back", "are back", "uploaded", "updated",
+)  # fmt: skip
+"""The work is finished: fixed, deployed, done."""
+
+WITHDRAW = _phrases(
+    "не треба", "вже не треба", "не актуально", "неактуально", "відбій", "скасуйте", "скасовуємо",
+    "не надо", "уже не надо", "отбой", "отменяем", "забудьте",
+    "never mind", "nevermind", "no longer needed", "not needed", "cancel that", "scratch that",
+    "disregard",
+)  # fmt: skip
+"""Asked, then withdrawn."""
+
+CRITICAL = _phrases(
+    "критично", "критичн*", "critical", "блокер", "blocker", "всі клієнти", "все клиенты",
+    "all customers", "all clients", "пріоритет найвищий", "найвищий пріоритет", "highest priority",
+    "гроші клієнтів", "деньги клиентов",
+)  # fmt: skip
+"""Escalation to critical."""
+
+URGENT = _phrases("терміново", "срочно", "urgent*", "asap", "горить", "горит", "важливо", "важно", "hotfix")
+"""Escalation by one level."""
+
+_NEGATED = re.compile(r"(?<!\w)(?:не|not|no)\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+PLUS_ONE = _phrases(
+    "+1", "+", "same here", "me too", "same", "у мене теж", "у мене також", "і в мене", "і у мене",
+    "у меня тоже", "и у меня", "у нас теж", "у нас тоже", "такая же", "така ж", "те саме", "то же самое",
+)  # fmt: skip
+"""One more person has the problem."""
+
+_MORE = re.compile(r"^\s*\+\s*(?:ще|ещё|еще|more)?\s*\d+", re.IGNORECASE)
+
+NOT_A_BUG = _phrases(
+    "не баг", "не бага", "not a bug", "as designed", "by design", "так задумано", "так і задумано",
+    "так и задумано", "так має бути", "так и должно быть", "expected behavio*", "так працює",
+)  # fmt: skip
+"""What looked like a bug works as intended."""
+
+THANKS = _phrases(
+    "дякую", "дяки", "спасибі", "спасибо", "спс", "thanks", "thank you", "thx", "помогло",
+    "допомогло", "нашел", "найшов", "знайшов", "знайшла", "got it", "работает", "працює",
+)  # fmt: skip
+"""Thanks, or "found it": an answer landed."""
+
+
+class Escalation(IntEnum):
+    none = 0
+    urgent = 1
+    critical = 2
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What one message says about its work."""
+
+    take: bool = False
+    look: bool = False
+    defer: bool = False
+    merged: bool = False
+    done: bool = False
+    withdraw: bool = False
+    escalation: Escalation = Escalation.none
+    plus_one: bool = False
+    not_a_bug: bool = False
+    thanks: bool = False
+    asks: bool = False
+    """The message asks something (a question mark)."""
+
+    @property
+    def moves_work(self) -> bool:
+        return self.take or self.look or self.done or self.withdraw or self.merged
+
+
+def read(text: str) -> Signals:
+    """The signals in a message's text."""
+    return Signals(
+        take=bool(TAKE.search(text)),
+        look=bool(LOOK.search(text)),
+        defer=bool(DEFER.search(text)),
+        merged=bool(MERGED.search(text)),
+        done=bool(DONE.search(text)) or "✅" in text,
+        withdraw=bool(WITHDRAW.search(text)),
+        escalation=escalation(text),
+        plus_one=is_plus_one(text),
+        not_a_bug=bool(NOT_A_BUG.search(text)),
+        thanks=bool(THANKS.search(text)),
+        asks="?" in text,
+    )
+
+
+def escalation(text: str) -> Escalation:
+    """How far a message raises priority: not when negated ("не критично") or only asked."""
+    for level, pattern in ((Escalation.critical, CRITICAL), (Escalation.urgent, URGENT)):
+        for found in pattern.finditer(text):
+            if not _NEGATED.search(text[: found.start()]) and not _asked(text, found.end()):
+                return level
+    return Escalation.none
+
+
+def _asked(text: str, end: int) -> bool:
+    """The phrase sits in a sentence that ends with a question mark."""
+    rest = re.split(r"[.!\n]", text[end:], maxsplit=1)[0]
+    return "?" in rest
+
+
+def is_plus_one(text: str) -> bool:
+    """A short "+1" / "same here" / "+ще 2": adds a reporter, says nothing new."""
+    if _MORE.match(text):
+        return True
+    return len(words(text)) <= 6 and bool(PLUS_ONE.search(text.strip()))

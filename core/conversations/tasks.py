@@ -1,0 +1,204 @@
+"""One task per conversation: opened by its first actionable message, joined by the rest.
+
+A new report of a problem already open (in this chat or another chat of the source) joins
+that task as a duplicate instead of opening another one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core import events
+from core.conversations import progress
+from core.conversations.signals import Signals
+from core.conversations.store import OPEN_STATUSES, messages_of, sent_at
+from core.conversations.text import merge_all, similarity
+from core.models import (
+    PRIORITY_RANK,
+    ChangeOrigin,
+    Conversation,
+    Issue,
+    Kind,
+    Message,
+    Priority,
+    Task,
+    TaskMessage,
+    TaskMessageRole,
+)
+
+Pending = list[tuple[str, dict[str, Any]]]
+DUPLICATE_SIMILARITY = 0.45
+"""How alike a new report and an open task's conversation must be to be the same problem."""
+DUPLICATE_WINDOW = timedelta(days=14)
+DESCRIPTION_LINES = 6
+
+
+def task_of(session: Session, conversation: Conversation) -> Task | None:
+    """The conversation's task, following merges to the task that holds it now."""
+    task = session.get(Task, conversation.task_id) if conversation.task_id else None
+    while task is not None and task.merged_into_id is not None:
+        task = session.get(Task, task.merged_into_id)
+    return task
+
+
+def open_task(session: Session, conversation: Conversation, message: Message, issue: Issue) -> Task:
+    """A task for the conversation, from its first actionable message; earlier messages of
+    the conversation attach as details."""
+    priority = Priority(issue.priority or Priority.medium)
+    task = Task(
+        title=issue.title or message.text[:80],
+        description=message.text,
+        kind=issue.kind or Kind.task,
+        priority=priority,
+        priority_rank=PRIORITY_RANK[priority],
+        chat_id=message.chat_id,
+        confidence=issue.confidence,
+        needs_review=issue.needs_review,
+    )
+    session.add(task)
+    session.flush()
+    conversation.task_id = task.id
+    session.add(TaskMessage(task_id=task.id or 0, message_id=message.id or 0, role=TaskMessageRole.source))
+    for earlier in messages_of(session, conversation.id or 0):
+        if earlier.id != message.id:
+            attach(session, task, earlier, TaskMessageRole.detail)
+    session.flush()
+    return task
+
+
+def attach(session: Session, task: Task, message: Message, role: TaskMessageRole) -> bool:
+    """Link the message to the task; False when it already was (a redelivery)."""
+    if session.get(TaskMessage, (task.id, message.id)) is not None:
+        return False
+    session.add(TaskMessage(task_id=task.id or 0, message_id=message.id or 0, role=role))
+    if role in (TaskMessageRole.detail, TaskMessageRole.update) and message.text:
+        _describe(task, message)
+    session.flush()
+    return True
+
+
+def _describe(task: Task, message: Message) -> None:
+    """The description tells the conversation: the report, then who said what (a few lines)."""
+    lines = (task.description or "").splitlines()
+    if len(lines) < DESCRIPTION_LINES:
+        who = message.author or "someone"
+        task.description = "\n".join([*lines, f"{who}: {message.text[:300]}"])
+
+
+def duplicate_target(
+    session: Session, message: Message, issue: Issue, terms: Mapping[str, int]
+) -> Task | None:
+    """An open task of the source about the same problem as this new report, if any."""
+    since = sent_at(message) - DUPLICATE_WINDOW
+    rows = session.exec(
+        select(Conversation, Task)
+        .join(Task, col(Task.id) == Conversation.task_id)
+        .where(
+            Conversation.source == message.source,
+            col(Conversation.last_message_at) >= since,
+            col(Task.status).in_(OPEN_STATUSES),
+            col(Task.merged_into_id).is_(None),
+            Task.kind == issue.kind,
+        )
+    ).all()
+    scored = [(similarity(terms, c.terms or {}), t) for c, t in rows]
+    best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+    return best[1] if best[0] >= DUPLICATE_SIMILARITY else None
+
+
+def similar_tasks(session: Session, task: Task, limit: int = 5) -> list[tuple[Task, float]]:
+    """The open tasks whose conversations are most like this task's, most alike first."""
+    own = session.exec(select(Conversation).where(Conversation.task_id == task.id)).all()
+    bag = merge_all(c.terms or {} for c in own)
+    rows = session.exec(
+        select(Conversation, Task)
+        .join(Task, col(Task.id) == Conversation.task_id)
+        .where(
+            col(Task.id) != task.id,
+            col(Task.status).in_(OPEN_STATUSES),
+            col(Task.merged_into_id).is_(None),
+        )
+        .order_by(col(Conversation.last_message_at).desc())
+        .limit(500)
+    ).all()
+    best: dict[int, tuple[Task, float]] = {}
+    for conversation, other in rows:
+        score = similarity(bag, conversation.terms or {})
+        if score > best.get(other.id or 0, (other, 0.0))[1]:
+            best[other.id or 0] = (other, score)
+    return sorted(best.values(), key=lambda pair: -pair[1])[:limit]
+
+
+def report_duplicate(session: Session, conversation: Conversation, task: Task, message: Message) -> Pending:
+    """The report joins the open task: one more reporter, the conversation follows the task."""
+    conversation.task_id = task.id
+    if not attach(session, task, message, TaskMessageRole.duplicate):
+        return []
+    progress.apply(session, task, progress.more_reporters(task), origin=ChangeOrigin.chat, message=message)
+    return [(events.TASK_UPDATED, events.task_payload(task))]
+
+
+def follow(session: Session, task: Task, message: Message, issue: Issue, signals: Signals) -> Pending:
+    """A message of the task's conversation: attach it with its role, apply what it says."""
+    opener = _opener(session, task)
+    role = progress.role_of(task, message, issue, signals, opener)
+    added = attach(session, task, message, role)
+    said = progress.Said(message, issue, signals, role, opener)
+    new = progress.changes(task, said)
+    if _opened(session, task, message):
+        new = {**progress.from_issue(task, issue), **new}
+    if added and role == TaskMessageRole.plus_one:
+        new.update(progress.more_reporters(task))
+    new = _allowed(session, task, message, new)
+    changed = progress.apply(session, task, new, origin=ChangeOrigin.chat, message=message)
+    if not (added or changed):
+        return []
+    return [(events.TASK_UPDATED, events.task_payload(task))]
+
+
+def _allowed(session: Session, task: Task, message: Message, new: dict[str, Any]) -> dict[str, Any]:
+    """Leave out fields a person set, and those this message already changed."""
+    blocked = progress.held_fields(session, task.id or 0) | progress.recorded_fields(
+        session, task.id or 0, message.id or 0
+    )
+    if "priority" in blocked:
+        blocked.add("priority_rank")
+    return {k: v for k, v in new.items() if k not in blocked}
+
+
+def _opened(session: Session, task: Task, message: Message) -> bool:
+    link = session.get(TaskMessage, (task.id, message.id))
+    return link is not None and link.role == TaskMessageRole.source
+
+
+def _opener(session: Session, task: Task) -> str | None:
+    row = session.exec(
+        select(Message.author_id)
+        .join(TaskMessage, col(TaskMessage.message_id) == Message.id)
+        .where(TaskMessage.task_id == task.id, TaskMessage.role == TaskMessageRole.source)
+    ).first()
+    return row
+
+
+def detach(session: Session, message: Message, keep: Task | None = None) -> None:
+    """Take the message out of the tasks it followed (not those it opened or a person linked
+    it to, nor `keep`) and give it a conversation of its own: a person's split."""
+    links = session.exec(select(TaskMessage).where(TaskMessage.message_id == message.id)).all()
+    for link in links:
+        if link.role not in (TaskMessageRole.source, TaskMessageRole.manual) and link.task_id != (
+            keep and keep.id
+        ):
+            session.delete(link)
+    own = Conversation(
+        source=message.source, chat_id=message.chat_id, thread_id=message.thread_id,
+        started_at=sent_at(message), last_message_at=sent_at(message), message_count=1,
+        last_author_id=message.author_id, task_id=keep.id if keep else None,
+    )  # fmt: skip
+    session.add(own)
+    session.flush()
+    message.conversation_id = own.id
+    session.add(message)

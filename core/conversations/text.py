@@ -1,0 +1,215 @@
+"""Word stems of chat messages (any of uk/ru/en) and how alike two bags of them are.
+
+A stem is a word's first letters: crude, but Ukrainian and Russian inflect at the end
+("кошика", "кошику", "кошик" share "кошик"), it costs nothing and needs no dictionary.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+STEM = 5
+"""Letters kept of each word."""
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "that",
+        "this",
+        "have",
+        "from",
+        "are",
+        "was",
+        "were",
+        "will",
+        "can",
+        "you",
+        "your",
+        "our",
+        "not",
+        "but",
+        "what",
+        "when",
+        "all",
+        "any",
+        "just",
+        "also",
+        "then",
+        "there",
+        "they",
+        "them",
+        "its",
+        "it's",
+        "about",
+        "into",
+        "some",
+        "more",
+        "only",
+        "very",
+        "please",
+        "thanks",
+        "thank",
+        "yes",
+        "okay",
+        "та",
+        "і",
+        "й",
+        "що",
+        "як",
+        "це",
+        "на",
+        "за",
+        "до",
+        "від",
+        "для",
+        "але",
+        "або",
+        "вже",
+        "ще",
+        "теж",
+        "так",
+        "ні",
+        "не",
+        "чи",
+        "ми",
+        "ви",
+        "ти",
+        "він",
+        "вона",
+        "вони",
+        "його",
+        "її",
+        "їх",
+        "мені",
+        "мене",
+        "тобі",
+        "тут",
+        "там",
+        "коли",
+        "якщо",
+        "щоб",
+        "бо",
+        "був",
+        "була",
+        "було",
+        "були",
+        "буде",
+        "будь",
+        "ласка",
+        "дякую",
+        "всім",
+        "його",
+        "цей",
+        "ця",
+        "ці",
+        "той",
+        "якийсь",
+        "можна",
+        "треба",
+        "може",
+        "и",
+        "в",
+        "во",
+        "на",
+        "за",
+        "до",
+        "от",
+        "для",
+        "но",
+        "или",
+        "уже",
+        "еще",
+        "тоже",
+        "так",
+        "нет",
+        "не",
+        "ли",
+        "мы",
+        "вы",
+        "ты",
+        "он",
+        "она",
+        "они",
+        "его",
+        "ее",
+        "их",
+        "мне",
+        "меня",
+        "тебе",
+        "тут",
+        "там",
+        "когда",
+        "если",
+        "чтобы",
+        "был",
+        "была",
+        "было",
+        "были",
+        "будет",
+        "пожалуйста",
+        "спасибо",
+        "это",
+        "этот",
+        "эта",
+        "эти",
+        "тот",
+        "как",
+        "что",
+        "все",
+        "всем",
+        "можно",
+        "надо",
+        "может",
+    ]
+)
+
+
+def words(text: str) -> list[str]:
+    """The words of a message in lower case (no numbers, no punctuation)."""
+    return [w.strip("'’-") for w in _WORD.findall(text.lower())]
+
+
+def terms(text: str) -> Counter[str]:
+    """The stems of a message's content words (three letters or more, no stop words)."""
+    return Counter(w[:STEM] for w in words(text) if len(w) >= 3 and w not in _STOP)
+
+
+def similarity(a: Mapping[str, int], b: Mapping[str, int]) -> float:
+    """Cosine of two stem bags, counts damped (a word said ten times is not ten words)."""
+    if not a or not b:
+        return 0.0
+    shared = a.keys() & b.keys()
+    if not shared:
+        return 0.0
+    dot = sum(_damped(a[t]) * _damped(b[t]) for t in shared)
+    return dot / (_norm(a) * _norm(b))
+
+
+def _damped(count: int) -> float:
+    return 1.0 + math.log(count)
+
+
+def _norm(bag: Mapping[str, int]) -> float:
+    return math.sqrt(sum(_damped(c) ** 2 for c in bag.values()))
+
+
+def merge(bag: Mapping[str, int], more: Mapping[str, int], keep: int = 80) -> dict[str, int]:
+    """Two bags summed, the `keep` most frequent stems kept (a conversation's summary)."""
+    total = Counter(bag)
+    total.update(more)
+    return dict(total.most_common(keep))
+
+
+def merge_all(bags: Iterable[Mapping[str, int]], keep: int = 80) -> dict[str, int]:
+    """Several bags summed (the `keep` most frequent stems)."""
+    total: Counter[str] = Counter()
+    for bag in bags:
+        total.update(bag)
+    return dict(total.most_common(keep))
