@@ -108,7 +108,7 @@ def vector(message: Arrival, conversation: Open, spread: Mapping[str, int]) -> l
         float(message.actionable),
         float(len(message.words) <= 3),
         float(message.signals.moves_work),
-        float(message.actionable and not reply and not author_in and alike < 0.1),
+        float(message.actionable and not reply and not author_in and alike == 0),
         float(message.author is not None and message.author == conversation.assignee),
         _distinct(message, conversation, spread),
         float(message.reply_conversation is not None and not reply),
@@ -126,3 +126,11 @@ def _distinct(message: Arrival, conversation: Open, spread: Mapping[str, int]) -
 def _own_name(message: Arrival, conversation: Open) -> frozenset[str]:
     own = conversation.authors.get(message.author_id or "")
     return frozenset(w[:4] for w in words(own) if len(w) >= 3) if own else frozenset()
+
+
+FRESH_REPORT = NAMES.index("fresh_report")
+
+
+def fresh_report(row: Sequence[float]) -> bool:
+    """The features say: new work by someone else, no reply, no shared word."""
+    return row[FRESH_REPORT] > 0

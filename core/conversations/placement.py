@@ -84,9 +84,15 @@ def arrival_of(
 def best_candidate(
     arrival: features.Arrival, candidates: list[features.Open], model: scorer.Scorer
 ) -> int | None:
-    """The id of the conversation most likely to hold the message, if likely enough."""
+    """The id of the conversation most likely to hold the message, if likely enough. A fresh
+    report (new work from someone not in the conversation, sharing no word with it, not a
+    reply) never joins: interleaved conversations of the same minutes stay apart."""
     rows = features.vectors(arrival, candidates)
-    scored = [(model.probability(row), c.id) for row, c in zip(rows, candidates, strict=True)]
+    scored = [
+        (model.probability(row), c.id)
+        for row, c in zip(rows, candidates, strict=True)
+        if not features.fresh_report(row)
+    ]
     probability, best = max(scored, default=(0.0, None))
     return best if probability >= model.threshold else None
 

@@ -48,7 +48,7 @@ def fit(rows: Sequence[Sequence[float]], labels: Sequence[int], trained_on: str)
     """A logistic regression on (features, joined?) pairs."""
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=0.2, max_iter=2000)
+    model = LogisticRegression(C=1.0, max_iter=2000)
     model.fit(rows, labels)
     weights = tuple(round(float(w), 4) for w in model.coef_[0])
     return Scorer(weights=weights, bias=round(float(model.intercept_[0]), 4), trained_on=trained_on)

@@ -40,7 +40,7 @@ LOOK = _phrases(
 """Someone starts looking into it: on it, unless someone takes it outright."""
 
 DEFER = _phrases(
-    "беклог*", "backlog", "планінг*", "плануванн*", "планировани*", "ідеї", "идеи", "ideas", "запишу",
+    "беклог*", "backlog", "на планінгу", "на плануванні", "на планировании", "ідеї", "идеи", "ideas", "запишу",
     "заведу", "обговоримо", "обсудим", "next quarter", "someday", "колись", "когда-нибудь",
 )  # fmt: skip
 """Put off: noted for later, nobody on it."""
@@ -94,7 +94,7 @@ PLUS_ONE = _phrases(
 )  # fmt: skip
 """One more person has the problem."""
 
-_MORE = re.compile(r"^\s*\+\s*(?:ще|ещё|еще|more)?\s*\d+", re.IGNORECASE)
+_MORE = re.compile(r"^\s*\+\s*(?:ще|ещё|еще|more)\s*\d+", re.IGNORECASE)
 
 NOT_A_BUG = _phrases(
     "не баг", "не бага", "not a bug", "as designed", "by design", "так задумано", "так і задумано",

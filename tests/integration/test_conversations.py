@@ -1,0 +1,205 @@
+"""Conversations become tasks (issue 11): one task per piece of work, kept current by the chat.
+
+Each chat goes through ingestion and the real pipeline on a real PostgreSQL, one message at a
+time as it would arrive live; a scripted classifier says each message's kind.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from core.config import Settings
+from core.db import session_scope
+from core.messages.ingest import apply_edit
+from core.models import ChangeOrigin, Kind, Priority, TaskStatus
+from core.schemas import TaskUpdate
+from core.triage.commands import update_task
+from core.triage.pipeline import classify_messages
+from tests.support.conversations import Chat, Line, Verdicts, history, links, say, tasks
+
+pytestmark = pytest.mark.backbone
+
+BUG = Kind.bug
+
+PUSH_BUG = [
+    Line("Kate", 0, "Clients don't get the reminder push on Android since the weekend", BUG),
+    Line("Dima", 3, "Какие версии андроида? И версия приложения?", Kind.question, reply=0),
+    Line("Kate", 8, "Samsung, Android 14, app 3.0.4", reply=1),
+    Line("Andrii", 20, "Це критично, салони втрачають гроші", reply=0),
+    Line("Dima", 22, "Беру. Сначала воспроизведу"),
+    Line("Dima", 95, "задеплоїв фікс пушів в 3.0.5", reply=0),
+]
+
+
+async def test_a_bug_discussed_in_six_messages_is_one_task_the_chat_keeps_current(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    published = await say(engine, settings, chat, PUSH_BUG)
+    [task] = tasks(engine, chat)
+    placed = links(engine, chat)
+    assert sorted(placed) == list(range(6)) and {t for t, _ in placed.values()} == {task.id}
+    assert [placed[i][1] for i in range(6)] == ["source", "detail", "detail", "update", "update", "update"]
+    assert (task.status, task.assignee, task.priority) == (TaskStatus.done, "Dima", Priority.critical)
+    changes = {(c.field, c.new): c for c in history(engine, task.id)}
+    assert changes[("priority", "critical")].message_id == chat.ids[3]
+    assert changes[("assignee", "Dima")].message_id == chat.ids[4]
+    assert changes[("status", "in_progress")].message_id == chat.ids[4]
+    assert changes[("status", "done")].message_id == chat.ids[5]
+    assert all(c.origin == ChangeOrigin.chat for c in changes.values())
+    kinds = [e["type"] for e in published]
+    assert kinds.count("task.created") == 1 and kinds.count("task.updated") >= 5
+
+
+async def test_interleaved_conversations_stay_apart_and_small_talk_outside(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Olena", 0, "Доброго ранку всім ☀️"),
+        Line("Sergey", 1, "Баг: экспорт CSV игнорирует фильтр по датам", BUG),
+        Line("Kate", 2, "Feature request: dark mode in the app, 14 requests this month", Kind.feature),
+        Line("Dmytro", 3, "Бачу, там запит без WHERE", reply=1),
+        Line("Anna", 4, "Dark mode is a big one, every screen", reply=2),
+        Line("Olena", 5, "Запишу dark mode в беклог на Q1", reply=2),
+        Line("Dmytro", 6, "Фікс експорту простий, зроблю сьогодні", reply=3),
+    ])  # fmt: skip
+    export, dark = tasks(engine, chat)
+    placed = links(engine, chat)
+    assert 0 not in placed  # the greeting belongs to no task
+    assert {i for i, (t, _) in placed.items() if t == export.id} == {1, 3, 6}
+    assert {i for i, (t, _) in placed.items() if t == dark.id} == {2, 4, 5}
+    assert (export.status, export.assignee) == (TaskStatus.in_progress, "Dmytro")
+    assert (dark.status, dark.assignee) == (TaskStatus.new, None)  # put off: nobody took it
+
+
+async def test_a_follow_up_that_is_no_reply_joins_by_author_time_and_words(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Kate", 0, "Customers say the cart empties after login on iOS", BUG),
+        Line("Dmytro", 2, "Схоже, мердж кошика не викликається після логіну", reply=0),
+        Line("Dmytro", 3, "Гляну після планування"),
+        Line("Yulia", 30, "Хто йде на обід о 13?"),
+        Line("Dmytro", 200, "Знайшов: мердж кошика викликається до створення сесії після логіну, PR #812"),
+    ])  # fmt: skip
+    [task] = tasks(engine, chat)
+    placed = links(engine, chat)
+    assert {i for i, (t, _) in placed.items() if t == task.id} == {0, 1, 2, 4}
+    assert (task.status, task.assignee) == (TaskStatus.in_progress, "Dmytro")
+
+
+async def test_plus_ones_add_reporters_never_tasks_and_raise_priority(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Oksana", 0, "Клієнти не можуть вибрати відділення НП на оформленні", BUG),
+        Line("Vadym", 2, "У меня тоже, Одесса пустая", reply=0),
+        Line("Maryna", 3, "+1", reply=0),
+    ])  # fmt: skip
+    [task] = tasks(engine, chat)
+    assert [role for _, role in sorted(links(engine, chat).items())] == [
+        (task.id, "source"), (task.id, "plus_one"), (task.id, "plus_one"),
+    ]  # fmt: skip
+    assert (task.reporters, task.priority) == (3, Priority.high)  # medium, raised at three reporters
+
+
+async def test_a_new_report_of_an_open_problem_in_another_chat_is_a_duplicate(
+    engine: Engine, settings: Settings
+) -> None:
+    dev = Chat()
+    support = Chat(source=dev.source)
+    await say(
+        engine,
+        settings,
+        dev,
+        [Line("Taras", 0, "Android push notifications not delivered since 3.0.4 update", BUG)],
+    )
+    await say(engine, settings, support, [Line("Kate", 600, "Customers report push notifications not delivered on Android", BUG)])  # fmt: skip
+    [original] = tasks(engine, dev)
+    assert [t.id for t in tasks(engine, support)] == [original.id]
+    assert links(engine, support) == {0: (original.id, "duplicate")}
+    assert tasks(engine, dev)[0].reporters == 2
+
+
+async def test_an_answered_question_is_done_and_leaves_the_inbox(engine: Engine, settings: Settings) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Max", 0, "Where is the password for the test App Store account?", Kind.question),
+        Line("Yulia", 1, "In 1Password, vault Mobile", reply=0),
+        Line("Max", 2, "нашел, спасибо 🙏"),
+        Line("Kate", 60, "Do we have an ETA for the Polish translation?", Kind.question),
+    ])  # fmt: skip
+    answered, waiting = tasks(engine, chat)
+    assert (answered.status, answered.resolution) == (TaskStatus.done, "answered")
+    assert links(engine, chat)[1] == (answered.id, "answer")
+    assert (waiting.status, waiting.resolution) == (TaskStatus.new, None)
+
+
+async def test_withdrawn_and_not_a_bug(engine: Engine, settings: Settings) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Maryna", 0, "Віко, зробиш 3 сторіз під новий лот?", Kind.task),
+        Line("Maryna", 30, "не треба, вже не актуально", reply=0),
+        Line("Kate", 100, "Bug: the bookings export only exports the current week", BUG),
+        Line("Olena", 102, "Кейт, це не баг: експорт бере діапазон з календаря", reply=2),
+    ])  # fmt: skip
+    stories, export = tasks(engine, chat)
+    assert stories.status == TaskStatus.rejected
+    assert (export.kind, export.status) == (Kind.question, TaskStatus.new)
+
+
+async def test_a_human_decision_always_wins_over_the_chat(engine: Engine, settings: Settings) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [Line("Kate", 0, "The calendar is slow on Mondays", BUG)])
+    [task] = tasks(engine, chat)
+    with session_scope(engine) as session:
+        update_task(
+            session, task.id, TaskUpdate(priority=Priority.low, status=TaskStatus.rejected), author="Olena"
+        )
+    await say(
+        engine,
+        settings,
+        chat,
+        [Line("Andrii", 5, "Це критично!", reply=0), Line("Max", 6, "беру", reply=0)],
+        first=1,
+    )
+    [after] = tasks(engine, chat)
+    assert (after.priority, after.status, after.assignee) == (Priority.low, TaskStatus.rejected, None)
+    origins = {(c.field, c.origin) for c in history(engine, task.id)}
+    assert ("priority", ChangeOrigin.human) in origins and ("priority", ChangeOrigin.chat) not in origins
+
+
+async def test_redelivery_never_attaches_twice_and_an_edit_re_evaluates(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    lines = [
+        Line("Kate", 0, "Login by SMS fails for Kyivstar numbers", BUG),
+        Line("Ihor", 2, "перевіряю провайдера", reply=0),
+        Line("Ihor", 10, "ок", reply=0),
+    ]
+    await say(engine, settings, chat, lines)
+    before = links(engine, chat)
+    for _ in range(2):
+        await classify_messages(
+            chat.ids, engine=engine, settings=settings, classifier=Verdicts(), publish=_ignore
+        )
+    assert links(engine, chat) == before
+    assert len(history(engine, tasks(engine, chat)[0].id)) == 2  # assignee and status, once each
+    with session_scope(engine) as session:
+        apply_edit(
+            session, chat.source, chat.chat_id, "2", "Перемкнув на резервного провайдера, SMS приходять ✅"
+        )
+    await classify_messages(
+        [chat.ids[2]], engine=engine, settings=settings, classifier=Verdicts(), publish=_ignore
+    )
+    [task] = tasks(engine, chat)
+    assert task.status == TaskStatus.done and links(engine, chat) == before
+
+
+async def _ignore(_: object) -> None:
+    return None

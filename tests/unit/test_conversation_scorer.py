@@ -1,0 +1,71 @@
+"""The conversation scorer: features, the shipped weights, training on a labelled chat."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.conversations import features, grouping, scorer, signals, training
+from core.conversations.text import similarity, terms
+
+T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)
+
+
+def test_stems_make_inflected_words_alike() -> None:
+    assert similarity(terms("мердж кошика не викликається"), terms("по кошику — це мердж")) > 0.3
+    assert similarity(terms("dark mode please"), terms("export ignores the date filter")) == 0
+
+
+def test_shipped_scorer_loads_and_prefers_a_reply_to_a_stranger() -> None:
+    model = scorer.load()
+    conversation = features.Open(
+        1, None, T0, "kate", {"kate": "Kate"}, dict(terms("cart empties after login")), True
+    )
+    base = dict(author_id="max", author="Max", sent_at=T0 + timedelta(minutes=40), thread_id=None,
+                terms=terms("ok"), words=frozenset(), signals=signals.read("ok"), actionable=False)  # fmt: skip
+    reply = features.Arrival(**base, reply_conversation=1)
+    stranger = features.Arrival(**base)
+    [with_reply], [without] = (
+        features.vectors(reply, [conversation]),
+        features.vectors(stranger, [conversation]),
+    )
+    assert model.probability(with_reply) > model.threshold > model.probability(without)
+
+
+def test_a_scorer_trained_on_other_features_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "scorer.json"
+    path.write_text('{"features": ["reply"], "weights": [1.0], "bias": 0.0}', encoding="utf-8")
+    with pytest.raises(ValueError, match="other features"):
+        scorer.load(path)
+
+
+def _chat() -> list[training.Labelled]:
+    said = [
+        ("a", 0, "kate", "the cart empties after login", None, "cart", True),
+        ("b", 1, "dima", "which iOS version?", "a", "cart", True),
+        ("c", 2, "olena", "good morning all", None, None, False),
+        ("d", 3, "sergey", "promo code applies twice", None, "promo", True),
+        ("e", 5, "dima", "cart merge is not called after login, fixing", None, "cart", False),
+        ("f", 6, "max", "promo needs idempotency like payments", "d", "promo", False),
+    ]
+    return [
+        training.Labelled(id=i, chat_id="c", sent_at=T0 + timedelta(minutes=m), author_id=a, author=a, text=t,
+                          thread_id=None, reply_to=r, group=g, actionable=act)
+        for i, m, a, t, r, g, act in said
+    ]  # fmt: skip
+
+
+def test_training_learns_from_a_labelled_chat_and_picks_a_threshold() -> None:
+    rows, labels = training.examples(_chat())
+    assert len(rows) == len(labels) and set(labels) == {0, 1}
+    fitted = training.train(_chat() * 3, trained_on="unit")
+    assert fitted.threshold in training.THRESHOLDS and fitted.trained_on == "unit"
+
+
+def test_bcubed_scores_a_grouping() -> None:
+    gold = [frozenset({"a", "b"}), frozenset({"c"})]
+    assert grouping.bcubed(gold, gold) == (1.0, 1.0, 1.0)
+    precision, recall, _ = grouping.bcubed(gold, [frozenset({"a", "b", "c"})])
+    assert recall == 1.0 and precision is not None and precision < 1.0

@@ -1,0 +1,63 @@
+"""What chat messages say about their work, in Ukrainian, Russian and English."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.conversations.signals import Escalation, read
+
+TAKES = ["Беру. Сначала воспроизведу", "Так, візьму", "I'll take it", "ок, зроблю до середи", "on it"]
+DONES = ["задеплоїв фікс", "пофиксил в 2.4.1", "done ✅", "Сертифікат оновлено", "2.3.2 выкатил на 100%"]
+NOT_DONE = ["змерджив, викотимо в понеділок", "коли задеплоїте?"]
+
+
+@pytest.mark.parametrize("text", TAKES)
+def test_taking_work(text: str) -> None:
+    assert read(text).take
+
+
+@pytest.mark.parametrize("text", DONES)
+def test_finishing_work(text: str) -> None:
+    assert read(text).done
+
+
+@pytest.mark.parametrize("text", NOT_DONE)
+def test_merged_or_asked_is_not_done(text: str) -> None:
+    said = read(text)
+    assert said.merged or said.asks
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("Це критично, салони втрачають гроші", Escalation.critical),
+        ("urgent, всі клієнти", Escalation.critical),
+        ("Тоді це терміново", Escalation.urgent),
+        ("Не критично, але неприємно", Escalation.none),
+        ("Терміново?", Escalation.none),
+        ("Добре, дякую", Escalation.none),
+    ],
+)
+def test_escalation_unless_negated_or_asked(text: str, level: Escalation) -> None:
+    assert read(text).escalation == level
+
+
+@pytest.mark.parametrize(
+    "text", ["+1", "у мене теж", "same here", "+ ще 2 клієнти", "У меня тоже, Одесса пустая"]
+)
+def test_plus_one(text: str) -> None:
+    assert read(text).plus_one
+
+
+@pytest.mark.parametrize(
+    "text", ["+1 to that, and also the export is slow on every report we open", "2+2=4?"]
+)
+def test_long_or_other_pluses_are_not_plus_one(text: str) -> None:
+    assert not read(text).plus_one
+
+
+def test_withdrawn_deferred_and_not_a_bug() -> None:
+    assert read("не треба, вже не актуально").withdraw
+    assert read("Запишу в беклог на Q1").defer and not read("Гляну після планування").defer
+    assert read("Кейт, це не баг: експорт бере діапазон").not_a_bug
+    assert read("works as designed").not_a_bug
