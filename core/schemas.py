@@ -144,6 +144,17 @@ class TaskPublic(TaskRecord):
     message_ids: list[int] = Field(default_factory=list)
 
 
+class TaskMerge(Strict):
+    into_id: RowId
+    """The task that takes this one's messages (this one is a duplicate of it)."""
+    expected_version: int | None = None
+
+
+class MessageMove(Strict):
+    into_id: RowId | None = None
+    """The task the message moves to; none: a new task of its own (a split)."""
+
+
 class TaskMessagePublic(SQLModel):
     """A message of a task's conversation, with its role."""
 

@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
 
 from core.db import session_scope
 from core.models import Kind, Priority, Task, TaskStatus
-from core.schemas import Offset, Page, RowId, Storable, TaskCreate, TaskDetail, TaskPublic, TaskUpdate
-from core.triage.commands import InvalidTaskChange, TaskConflict, create_task, update_task
+from core.schemas import (
+    MessageMove,
+    Offset,
+    Page,
+    RowId,
+    Storable,
+    TaskCreate,
+    TaskDetail,
+    TaskMerge,
+    TaskPublic,
+    TaskUpdate,
+)
+from core.triage.commands import (
+    Decided,
+    InvalidTaskChange,
+    TaskConflict,
+    create_task,
+    merge_task,
+    move_message,
+    update_task,
+)
 from core.triage.queries import SortKey, TaskFilter, TaskNotFound, list_tasks, task_detail, task_message_ids
 from services.api.deps import Authorized, StateDep, field_error
+from services.api.state import AppState
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], dependencies=[Authorized])
 
@@ -73,10 +95,33 @@ async def post_task(body: TaskCreate, state: StateDep) -> TaskPublic:
 @router.patch("/{task_id}", response_model=TaskDetail)
 async def patch_task(task_id: RowId, body: TaskUpdate, state: StateDep) -> TaskDetail:
     """Change status, kind, priority, title or assignee; the change is a human label."""
+    task = await _decide(lambda s: update_task(s, task_id, body), task_id, state)
+    return await run_in_threadpool(get_one, task.id or task_id, state)
+
+
+async def _decide(decision: Callable[[Session], Decided], task_id: int, state: AppState) -> Task:
+    """Run a human decision on the task; its refusals become 404, 409 or 422 naming the field."""
     try:
-        task = await state.services.run(lambda s: update_task(s, task_id, body))
+        return await state.services.run(decision)
     except TaskNotFound:
         raise _not_found(task_id) from None
     except TaskConflict as exc:
         raise field_error("expected_version", str(exc), 409) from exc
-    return await run_in_threadpool(get_one, task.id or task_id, state)
+    except InvalidTaskChange as exc:
+        raise field_error(exc.field, exc.reason) from exc
+
+
+@router.post("/{task_id}/merge", response_model=TaskDetail)
+async def post_merge(task_id: RowId, body: TaskMerge, state: StateDep) -> TaskDetail:
+    """Merge this task into another (a duplicate): its messages join the other task."""
+    await _decide(
+        lambda s: merge_task(s, task_id, body.into_id, expected_version=body.expected_version), task_id, state
+    )
+    return await run_in_threadpool(get_one, body.into_id, state)
+
+
+@router.post("/{task_id}/messages/{message_id}/move", response_model=TaskDetail)
+async def post_move(task_id: RowId, message_id: RowId, body: MessageMove, state: StateDep) -> TaskDetail:
+    """Move a message of this task to another task, or to a new task of its own (split)."""
+    target = await _decide(lambda s: move_message(s, task_id, message_id, body.into_id), task_id, state)
+    return await run_in_threadpool(get_one, target.id or 0, state)
