@@ -479,3 +479,34 @@ def test_api_webhook_needs_the_secret(
 
         client.post(WEBHOOK_PATH, json=update(message=message("/help")), headers={SECRET_HEADER: secret})
         assert any("/track" in text for text in texts(telegram_api))  # the API's dispatcher answered
+
+
+async def test_a_discussion_through_the_dispatcher_is_one_task_and_status_counts_tasks(
+    tg: TelegramApp, engine: Engine, telegram_api: StandInTelegram
+) -> None:
+    when = 1_900_000_000
+    await feed(tg, message=message("/status", chat=QA, date=when - 60))
+    before = _open_count(texts(telegram_api)[-1])
+    report = await feed(tg, message=message("checkout fails on submit since 2.4", chat=QA, date=when))
+    said = [
+        await feed(tg, message=message("+1", chat=QA, user=DMYTRO, date=when + 60, reply_to_message=report)),
+        await feed(tg, message=message("беру, гляну зараз", chat=QA, user=DMYTRO, date=when + 120,
+                                       reply_to_message=report)),
+        await feed(tg, message=message("дякую!", chat=QA, date=when + 180, reply_to_message=report)),
+    ]  # fmt: skip
+    ids = [row.id for row in (stored(engine, m) for m in [report, *said]) if row is not None and row.id]
+    for message_id in ids:  # as the worker takes them, one job each
+        await classify(tg, [message_id])
+    task = task_of(engine, ids[0])
+    assert task is not None and (task.status, task.assignee, task.reporters) == ("in_progress", "Dmytro", 2)
+    assert (
+        sorted(link.message_id for link in rows(engine, TaskMessage, TaskMessage.task_id == task.id)) == ids
+    )
+    telegram_api.calls.clear()
+    await feed(tg, message=message("/status", chat=QA, date=when + 240))
+    assert _open_count(texts(telegram_api)[-1]) == before + 1  # four messages, one task
+
+
+def _open_count(status: str) -> int:
+    first = status.splitlines()[0]
+    return int(first.rsplit(":", 1)[1]) if first.startswith("Open tasks") else 0
