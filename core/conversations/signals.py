@@ -40,8 +40,8 @@ LOOK = _phrases(
 """Someone starts looking into it: on it, unless someone takes it outright."""
 
 DEFER = _phrases(
-    "беклог*", "backlog", "на планінгу", "на плануванні", "на планировании", "ідеї", "идеи", "ideas", "запишу",
-    "заведу", "обговоримо", "обсудим", "next quarter", "someday", "колись", "когда-нибудь",
+    "беклог*", "backlog", "на планінгу", "на плануванні", "на планировании", "ідеї", "идеи", "ideas",
+    "запишу", "заведу", "обговоримо", "обсудим", "next quarter", "someday", "колись", "когда-нибудь",
 )  # fmt: skip
 """Put off: noted for later, nobody on it."""
 
