@@ -228,6 +228,40 @@ NOISE = {
     "en": ["thanks", "thank you", "ok", "okay", "got it", "sure", "great", "nice", "morning all",
            "have a good one", "congrats", "yay", "agreed", "makes sense", "haha"],
 }  # fmt: skip
+
+# Announcements that ask nothing (noise) and the same announcements with a request (task).
+WHEN = {"uk": ["сьогодні о 21:00", "вночі", "в суботу зранку", "завтра о 7:00", "о 19:30"],
+        "ru": ["сегодня в 21:00", "ночью", "в субботу утром", "завтра в 7:00", "в 19:30"],
+        "en": ["tonight at 9pm", "overnight", "on Saturday morning", "tomorrow at 7am",
+               "at 7:30pm"]}  # fmt: skip
+WORKS = {
+    "uk": ["оновлюю {sys}", "перезавантажую {sys}", "переношу {sys} на новий сервер",
+           "мігрую {sys}", "перевстановлюю {sys}"],
+    "ru": ["обновляю {sys}", "перезагружаю {sys}", "переношу {sys} на новый сервер",
+           "мигрирую {sys}", "переустанавливаю {sys}"],
+    "en": ["I'm upgrading {sys}", "I'm rebooting {sys}", "I'm moving {sys} to a new host",
+           "I'm migrating {sys}", "I'm reinstalling {sys}"],
+}  # fmt: skip
+SYSTEMS = {"uk": ["базу на стейджі", "білд-сервер", "VPN", "вікі", "поштовий сервер", "Grafana"],
+           "ru": ["базу на стейдже", "билд-сервер", "VPN", "вики", "почтовый сервер", "Grafana"],
+           "en": ["the staging database", "the build server", "the VPN", "the wiki",
+                  "the mail server", "Grafana"]}  # fmt: skip
+IMPACT = {"uk": ["буде недоступно хвилин 5", "можливі короткі перебої", "нічого не має впасти",
+                 "простій до пів години", "", "збережіть роботу заздалегідь 🙂"],
+          "ru": ["будет недоступно минут 5", "возможны короткие перебои", "ничего не должно упасть",
+                 "простой до получаса", "", "сохраните работу заранее 🙂"],
+          "en": ["about 5 minutes of downtime", "expect short blips", "nothing should break",
+                 "up to half an hour down", "", "save your work beforehand 🙂"]}  # fmt: skip
+ASK = {"uk": ["хтось, підготуйте, будь ласка, бекап до 18:00",
+              "після робіт перевірте, будь ласка, свої сервіси",
+              "Олено, попередь, будь ласка, клієнтів розсилкою"],
+       "ru": ["кто-нибудь, сделайте, пожалуйста, бэкап до 18:00",
+              "после работ проверьте, пожалуйста, свои сервисы",
+              "Оля, предупреди, пожалуйста, клиентов рассылкой"],
+       "en": ["could someone take a backup before 6pm?", "please check your services afterwards",
+              "Anna, please warn the customers by email"]}  # fmt: skip
+
+
 EMOJI = ["", "", "", " 👍", " 🙏", " 😂", " 🎉", " ❤️", ")", "!", "!!", " :)", " 🔥"]
 
 TRANSLIT = str.maketrans({
@@ -311,8 +345,18 @@ def gen_noise(rng: random.Random, lang: str) -> Row:
             "lang": lang}  # fmt: skip
 
 
+def gen_notice(rng: random.Random, lang: str) -> Row:
+    """A planned-maintenance notice (noise), or the same with a request to the team (task)."""
+    work = rng.choice(WORKS[lang]).format(sys=rng.choice(SYSTEMS[lang]))
+    text = _join(f"{rng.choice(WHEN[lang])} {work}", rng.choice(IMPACT[lang]))
+    if rng.random() < 0.3:
+        return {"text": _join(text, rng.choice(ASK[lang])), "kind": "task", "priority": "medium",
+                "lang": lang}  # fmt: skip
+    return {"text": text, "kind": "noise", "priority": None, "lang": lang}
+
+
 GENERATORS = {"bug": (gen_bug, 30), "feature": (gen_feature, 45), "question": (gen_question, 35),
-              "task": (gen_task, 35), "noise": (gen_noise, 25)}  # fmt: skip
+              "task": (gen_task, 35), "noise": (gen_noise, 25), "notice": (gen_notice, 40)}  # fmt: skip
 
 
 def generated(seed: int = 3) -> list[Row]:
