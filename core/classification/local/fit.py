@@ -135,7 +135,7 @@ def fit_kind(cfg: TrainConfig, rows: Sequence[Example]) -> tuple[TextFeatures, L
     y = np.array([e.kind.value for e in rows])
     if cfg.nb_weighting:
         return feats, nb_head(cfg.model, cfg.kind_c, x, y)
-    return feats, head(linear(cfg.model, cfg.kind_c).fit(x, y))
+    return feats, head(linear(cfg.model, cfg.kind_c, cfg.kind_class_weight).fit(x, y))
 
 
 def out_of_fold(cfg: TrainConfig, rows: list[Example]) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -24,6 +24,9 @@ class TrainConfig:
     nb_weighting: bool = False
     """NBSVM-style: one-vs-rest models on features scaled by per-class log-count ratios"""
     kind_c: float = 0.5
+    kind_class_weight: str | None = "balanced"
+    """balanced: each kind weighs the same in the kind model, however many examples it has
+    (the seed holds far more small talk than feature requests); None: by example count"""
     priority_c: float = 0.5
     calibration_folds: int = 4
     seed: int = 13
