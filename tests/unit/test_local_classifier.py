@@ -75,6 +75,28 @@ def test_classifies_obvious_messages(clf: LocalClassifier) -> None:
     assert all(0.0 <= r.confidence <= 1.0 for r in results)
 
 
+def test_office_small_talk_is_noise_and_casual_work_is_not(clf: LocalClassifier) -> None:
+    """Messages written for this test (not in the seed): small talk that asks or announces
+    something opens no task; work in a casual tone still does, with its kind."""
+    small_talk = [
+        "ну що, хто на футбол в суботу?", "reminder: team lunch tomorrow at 1pm",
+        "сирена, спускаюсь, продовжимо хвилин через 40", "відійду на обід, повернусь о 14:00",
+        "I'm at the vet with my dog, online in an hour", "чергує сьогодні Максим, завтра — я",
+        "о 15:00 демо для партнерів, хто хоче — підключайтесь",
+        "в п'ятницю о 23:00 оновлюємо кластер Kafka, даунтайм до 10 хв",
+        "наш подкаст послухали 3 тисячі людей за тиждень", "так, рахунок-фактуру відправили, чекаємо оплату",
+    ]  # fmt: skip
+    work = {
+        "тривога тривогою, але замовлення з сайту не падають в CRM з 10 ранку": Kind.bug,
+        "з днем народження! і до речі, лендінг не відкривається на мобілці": Kind.bug,
+        "до фрізу треба закрити 3 таски по оплатах, Андрію, глянь": Kind.task,
+        "please prepare the slides for the investor demo by Thursday": Kind.task,
+        "who's on call this weekend? need to know who to page": Kind.question,
+    }
+    assert [r.kind for r in clf.predict(msgs(*small_talk))] == [Kind.noise] * len(small_talk)
+    assert [r.kind for r in clf.predict(msgs(*work))] == list(work.values())
+
+
 def test_predict_empty_batch(clf: LocalClassifier) -> None:
     assert clf.predict([]) == []
 
