@@ -44,6 +44,7 @@ class GoldTask:
     status: str
     assignee: str | None = None
     duplicate_of: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class SystemTask:
     status: str
     assignee: str | None = None
     merged_into: Hashable | None = None
+    title: str | None = None
 
 
 class ChatMessage(BaseModel):
@@ -163,7 +165,7 @@ def gold_tasks(
     return [
         GoldTask(id=row.task, messages=frozenset(members[row.task]), root=row.root, kind=row.kind.value,
                  priority=row.priority.value, status=row.status, assignee=row.assignee,
-                 duplicate_of=row.duplicate_of)
+                 duplicate_of=row.duplicate_of, title=row.title)
         for _, row in tasks
     ]  # fmt: skip
 

@@ -35,13 +35,14 @@ _TASKS = text(
         SELECT task_id FROM task_messages WHERE message_id = ANY(:ids)
         UNION
         SELECT t.merged_into_id FROM tasks t JOIN held ON t.id = held.id WHERE t.merged_into_id IS NOT NULL)
-    SELECT t.id, t.kind, t.priority, t.status, t.assignee, t.merged_into_id,
+    SELECT t.id, t.kind, t.priority, t.status, t.assignee, t.merged_into_id, t.title,
            array_remove(array_agg(tm.message_id), NULL) AS messages
     FROM tasks t JOIN held USING (id)
     LEFT JOIN task_messages tm ON tm.task_id = t.id AND tm.message_id = ANY(:ids)
     GROUP BY t.id ORDER BY t.id
     """
 )
+_ROLES = text("SELECT message_id, role FROM task_messages WHERE message_id = ANY(:ids) ORDER BY task_id")
 _LLM_CALLS = text("SELECT coalesce(sum(llm_calls), 0) FROM issues WHERE message_id = ANY(:ids)")
 
 
@@ -93,10 +94,20 @@ def system_tasks(session: Session, stored: dict[str, int]) -> tuple[list[SystemT
     params = {"ids": sorted(data_id)}
     tasks = [
         SystemTask(id=r.id, messages=frozenset(data_id[m] for m in r.messages), kind=r.kind,
-                   priority=r.priority, status=r.status, assignee=r.assignee, merged_into=r.merged_into_id)
+                   priority=r.priority, status=r.status, assignee=r.assignee, merged_into=r.merged_into_id,
+                   title=r.title)
         for r in session.execute(_TASKS, params)
     ]  # fmt: skip
     return tasks, int(session.execute(_LLM_CALLS, params).scalar_one())
+
+
+def message_roles(session: Session, stored: dict[str, int]) -> dict[str, str]:
+    """Each stored message's role (report, detail, +1, ...) in the first task holding it."""
+    data_id = {row_id: message_id for message_id, row_id in stored.items()}
+    roles: dict[str, str] = {}
+    for row_id, role in session.execute(_ROLES, {"ids": sorted(data_id)}):
+        roles.setdefault(data_id[row_id], role)
+    return roles
 
 
 async def evaluate_conversations(

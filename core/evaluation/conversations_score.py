@@ -147,7 +147,8 @@ def bcubed(
     return grouping.bcubed((g.messages for g in gold), (s.messages for s in system))
 
 
-def _agrees(field: str, gold: GoldTask, system: SystemTask) -> bool:
+def agrees(field: str, gold: GoldTask, system: SystemTask) -> bool:
+    """Whether a pair agrees on kind, priority, status (STATUS_MATCHES) or assignee (its token)."""
     if field == "status":
         return system.status in STATUS_MATCHES[gold.status]
     if field == "assignee":
@@ -157,7 +158,7 @@ def _agrees(field: str, gold: GoldTask, system: SystemTask) -> bool:
 
 def accuracy(field: str, pairs: Sequence[tuple[GoldTask, SystemTask]]) -> float | None:
     """Share of matched pairs that agree on kind, priority, status or assignee."""
-    return _ratio(sum(_agrees(field, g, s) for g, s in pairs), len(pairs))
+    return _ratio(sum(agrees(field, g, s) for g, s in pairs), len(pairs))
 
 
 def score(
