@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from core.messages.reads import messages_by_ids
+from core.models import TaskMessageRole
 from core.schemas import IssuePublic, MessagePublic, TaskPublic
-from core.triage.queries import SortKey, TaskFilter, list_tasks, task_message_ids
+from core.triage.queries import SortKey, TaskFilter, list_tasks, task_message_roles
 
 
 @dataclass
@@ -19,6 +20,8 @@ class TaskCard:
     messages: list[MessagePublic] = field(default_factory=list)
     parents: dict[int, MessagePublic] = field(default_factory=dict)
     """The messages this task's messages reply to, by id."""
+    roles: dict[int, TaskMessageRole] = field(default_factory=dict)
+    """Why each message belongs to the task (report, detail, update, +1 …), by id."""
 
     @property
     def decided_by(self) -> IssuePublic | None:
@@ -31,8 +34,8 @@ def task_cards(
 ) -> tuple[list[TaskCard], int]:
     """One page of task cards and how many tasks match in all."""
     tasks, total = list_tasks(session, flt, limit=limit, offset=offset, sort=sort)
-    links = task_message_ids(session, [t.id or 0 for t in tasks])
-    messages = messages_by_ids(session, [m for ids in links.values() for m in ids])
+    links = task_message_roles(session, [t.id or 0 for t in tasks])
+    messages = messages_by_ids(session, [m for roles in links.values() for m in roles])
     parent_ids = {m.reply_to_id for m in messages.values() if m.reply_to_id is not None}
     known = messages | messages_by_ids(session, sorted(parent_ids - messages.keys()))
     cards = []
@@ -40,6 +43,7 @@ def task_cards(
         own = [messages[i] for i in links[task.id or 0] if i in messages]
         replied = [m.reply_to_id for m in own if m.reply_to_id is not None]
         public = TaskPublic.model_validate(task)
-        public.message_ids = links[task.id or 0]
-        cards.append(TaskCard(public, own, {i: known[i] for i in replied if i in known}))
+        public.message_ids = list(links[task.id or 0])
+        parents = {i: known[i] for i in replied if i in known}
+        cards.append(TaskCard(public, own, parents, links[task.id or 0]))
     return cards, total

@@ -53,14 +53,19 @@ def get_task(session: Session, task_id: int) -> Task:
 
 def task_message_ids(session: Session, task_ids: list[int]) -> dict[int, list[int]]:
     """The ids of each task's messages, in id order."""
+    return {tid: list(roles) for tid, roles in task_message_roles(session, task_ids).items()}
+
+
+def task_message_roles(session: Session, task_ids: list[int]) -> dict[int, dict[int, TaskMessageRole]]:
+    """Each task's messages (id -> role), in id order."""
     rows = session.exec(
-        select(TaskMessage.task_id, TaskMessage.message_id)
+        select(TaskMessage.task_id, TaskMessage.message_id, TaskMessage.role)
         .where(col(TaskMessage.task_id).in_(task_ids))
         .order_by(col(TaskMessage.message_id))
     ).all()
-    result: dict[int, list[int]] = {tid: [] for tid in task_ids}
-    for task_id, message_id in rows:
-        result[task_id].append(message_id)
+    result: dict[int, dict[int, TaskMessageRole]] = {tid: {} for tid in task_ids}
+    for task_id, message_id, role in rows:
+        result[task_id][message_id] = TaskMessageRole(role)
     return result
 
 
