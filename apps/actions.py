@@ -30,6 +30,8 @@ FIELDS = {"title", "kind", "priority", "status", "assignee"}
 CORRECTABLE = ("title", "kind", "priority")
 SHOWN = "triage_shown"
 """Session key: the tasks (id -> version) the triage screen showed last."""
+TASK_PARAM = "task"
+"""The query parameter naming the task the task page shows."""
 
 
 def card_key(name: str, task_id: int, version: int) -> str:
@@ -46,14 +48,17 @@ def _who() -> dict[str, Any]:
     return {"origin": LabelOrigin.dashboard, "author": context.author()}
 
 
-def _decide(done: str, work: Callable[[Session], Any], which: str = "the task") -> None:
-    """Run one decision through core; say what happened, or why nothing did.
+def _decide(
+    done: str | Callable[[Any], str], work: Callable[[Session], Any], which: str = "the task"
+) -> bool:
+    """Run one decision through core; say what happened (`done`, or `done` of what `work`
+    returned), or why nothing did. True when it was done.
 
     `work` runs in another thread, where Streamlit's session state cannot be read: every
     value it needs is read before.
     """
     try:
-        context.services().run(work)
+        value = context.services().run(work)
     except TaskConflict:
         flash("error", CONFLICT.format(which=which))
     except InvalidTaskChange as exc:
@@ -62,7 +67,9 @@ def _decide(done: str, work: Callable[[Session], Any], which: str = "the task") 
     except TaskNotFound as exc:
         flash("error", f"Nothing was changed: task #{exc} does not exist.")
     else:
-        flash("success", done)
+        flash("success", done(value) if callable(done) else done)
+        return True
+    return False
 
 
 def accept(task_id: int, version: int) -> None:
@@ -105,12 +112,56 @@ def merge(task_id: int, version: int) -> None:
     if into is None:
         flash("error", "Nothing was changed: give the number of the task to merge into.")
         return
+    _merge(task_id, version, int(into))
+
+
+def merge_into(task_id: int, version: int, into_id: int) -> None:
+    """Task page: this task is a duplicate of a similar one; the page then shows that one."""
+    if _merge(task_id, version, into_id):
+        open_task(into_id)
+
+
+def _merge(task_id: int, version: int, into_id: int) -> bool:
     who = _who()
-    _decide(
-        f"Merged task #{task_id} into #{into}.",
-        lambda s: commands.merge_task(s, task_id, int(into), expected_version=version, **who),
+    return _decide(
+        f"Merged task #{task_id} into #{into_id}.",
+        lambda s: commands.merge_task(s, task_id, into_id, expected_version=version, **who),
         which=f"task #{task_id}",
     )
+
+
+def move_key(message_id: int, task_id: int, version: int) -> str:
+    """The key of the "to task #" input of one message on the task page."""
+    return card_key(f"move_to:{message_id}", task_id, version)
+
+
+def move_message(task_id: int, message_id: int, version: int) -> None:
+    """Task page: the message belongs to the task whose number was typed beside it."""
+    into = st.session_state[move_key(message_id, task_id, version)]
+    if into is None:
+        flash("error", "Nothing was changed: give the number of the task to move the message to.")
+        return
+    who = _who()
+    _decide(
+        f"Moved message #{message_id} to task #{into}.",
+        lambda s: commands.move_message(s, task_id, message_id, int(into), **who),
+    )
+
+
+def split_message(task_id: int, message_id: int) -> None:
+    """Task page: the message is about other work: it opens a task of its own."""
+    who = _who()
+
+    def work(session: Session) -> tuple[int, list[dict[str, Any]]]:
+        task, recorded = commands.move_message(session, task_id, message_id, None, **who)
+        return task.id or 0, recorded
+
+    _decide(lambda new_id: f"Moved message #{message_id} to a new task #{new_id}.", work)
+
+
+def open_task(task_id: int) -> None:
+    """Make the task page show this task (its address says which: ?task=ID)."""
+    st.query_params[TASK_PARAM] = str(task_id)
 
 
 def move(task_id: int, version: int) -> None:

@@ -17,6 +17,7 @@ if auth.logged_in():
         "Work": [
             st.Page("views/triage.py", title="Triage inbox", icon=":material/inbox:", default=True),
             st.Page("views/tasks.py", title="Tasks", icon=":material/view_kanban:"),
+            st.Page("views/task.py", title="Task", icon=":material/task:"),
             st.Page("views/messages.py", title="Messages", icon=":material/forum:"),
         ],
         "Insight": [

@@ -22,7 +22,7 @@ from core.evaluation import stored as stored_runs
 from core.messages import reads as messages
 from core.messages.reads import MessageFilter
 from core.models import LocalModel, TaskStatus
-from core.schemas import MessagePublic, TaskPublic
+from core.schemas import MessagePublic, TaskDetail, TaskPublic
 from core.triage import analytics, inbox, queries
 from core.triage.inbox import TaskCard
 from core.triage.queries import SortKey, TaskFilter
@@ -55,6 +55,23 @@ def task_list(
     with _session(url) as session:
         found, total = queries.list_tasks(session, flt, limit=limit, offset=offset, sort=sort)
         return [TaskPublic.model_validate(t) for t in found], total
+
+
+Evidence = dict[int, tuple[str | None, str]]
+"""The messages the task's history cites: id -> (author, text)."""
+
+
+@st.cache_data(max_entries=PAGES, show_spinner=False)
+def task_page(url: str, task_id: int, seq: int) -> tuple[TaskDetail, Evidence]:
+    """The task with its conversation, history and similar tasks, and the history's evidence
+    (messages since moved out of the task included). TaskNotFound when there is none."""
+    with _session(url) as session:
+        detail = queries.task_detail(session, task_id)
+        evidence: Evidence = {m.message_id: (m.author, m.text) for m in detail.messages}
+        cited = sorted({c.message_id for c in detail.history if c.message_id} - evidence.keys())
+        for message_id, message in messages.messages_by_ids(session, cited).items():
+            evidence[message_id] = (message.author, message.text)
+        return detail, evidence
 
 
 Column = tuple[list[TaskPublic], int]

@@ -1,1 +1,2 @@
-"""Pieces the screens share: notices, filters, paging, task cards, the selection bar, tables."""
+"""Pieces the screens share: notices, filters, paging, task cards, the selection bar, tables,
+and the task page's parts."""

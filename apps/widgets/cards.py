@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from apps import actions
 from apps.actions import card_key
-from apps.widgets.text import badges, decided_by, md, when
-from core.models import Kind, Priority, TaskStatus
+from apps.widgets.text import badges, conversation_size, count, decided_by, md, role_badge, when
+from core.models import Kind, Priority, TaskMessageRole, TaskStatus
 from core.schemas import MessagePublic, TaskPublic
 from core.triage.inbox import TaskCard
 
 KINDS, PRIORITIES, STATUSES = list(Kind), list(Priority), list(TaskStatus)
 MESSAGES_PER_CARD = 3
+TASK_PAGE = "views/task.py"
 
 
-def message_block(message: MessagePublic, parent: MessagePublic | None = None) -> None:
-    """Author, chat, time, reply context and text of one message."""
+def task_link(task_id: int, label: str, where: Any = st) -> None:
+    """A link to the task page showing this task."""
+    where.page_link(TASK_PAGE, label=label, icon=":material/open_in_new:",
+                    query_params={actions.TASK_PARAM: str(task_id)})  # fmt: skip
+
+
+def message_block(
+    message: MessagePublic, parent: MessagePublic | None = None, role: TaskMessageRole | None = None
+) -> None:
+    """Author, chat, time, role in the task, reply context and text of one message."""
     chat, sent = message.chat_title or message.chat_id, message.sent_at or message.created_at
-    st.markdown(f"**{md(message.author or 'someone')}** in *{md(chat)}* · {when(sent)}")
+    badge = f" {role_badge(role)}" if role else ""
+    st.markdown(f"**{md(message.author or 'someone')}** in *{md(chat)}* · {when(sent)}{badge}")
     if parent is not None:
         st.caption(f"↪ replying to {md(parent.author or 'someone')}: {md(parent.text[:300])}")
     elif message.reply_to_external_id:
@@ -36,10 +47,11 @@ def triage_card(card: TaskCard) -> None:
         head = st.columns([0.04, 0.96], vertical_alignment="center")
         head[0].checkbox("Select", key=card_key("pick", tid, version), label_visibility="collapsed")
         head[1].markdown(f"**#{tid} · {md(task.title)}**  \n{badges(task)}")
-        for message in card.messages[:MESSAGES_PER_CARD]:
-            message_block(message, card.parents.get(message.reply_to_id or 0))
+        st.caption(conversation_size(len(card.messages), task))
+        _messages(card, card.messages[:MESSAGES_PER_CARD])
         if len(card.messages) > MESSAGES_PER_CARD:
-            st.caption(f"… and {len(card.messages) - MESSAGES_PER_CARD} more messages")
+            st.caption(f"… and {count(len(card.messages) - MESSAGES_PER_CARD, 'more message')}")
+        _conversation(card)
         st.caption(decided_by(card.decided_by))
         with st.container(horizontal=True):
             st.button("Accept", key=card_key("accept", tid, version), type="primary",
@@ -52,6 +64,21 @@ def triage_card(card: TaskCard) -> None:
             if edit.open:
                 _correction_form(task)
                 _assign_and_merge(task)
+
+
+def _messages(card: TaskCard, messages: list[MessagePublic]) -> None:
+    for message in messages:
+        message_block(message, card.parents.get(message.reply_to_id or 0), card.roles.get(message.id))
+
+
+def _conversation(card: TaskCard) -> None:
+    """The whole conversation, drawn only while its expander is open, and the task page."""
+    tid, version = card.task.id, card.task.version
+    whole = st.expander("Conversation", key=card_key("conversation", tid, version), on_change="rerun")
+    with whole:
+        if whole.open:
+            _messages(card, card.messages)
+            task_link(tid, "Open the task page: history, similar tasks, move and merge")
 
 
 def _correction_form(task: TaskPublic) -> None:
@@ -80,9 +107,9 @@ def _assign_and_merge(task: TaskPublic) -> None:
     cols[1].button("Merge", key=card_key("merge", tid, version), on_click=actions.merge, args=(tid, version))
 
 
-def task_number(label: str, key: str, where: Any = st) -> None:
+def task_number(label: str, key: str, where: Any = st, on_change: Callable[[], None] | None = None) -> None:
     """An input for a task number, empty until given."""
-    where.number_input(label, value=None, min_value=1, step=1, format="%d", key=key)
+    where.number_input(label, value=None, min_value=1, step=1, format="%d", key=key, on_change=on_change)
 
 
 def board_card(task: TaskPublic) -> None:
@@ -92,6 +119,7 @@ def board_card(task: TaskPublic) -> None:
         st.markdown(f"**#{tid} · {md(task.title)}**  \n{badges(task)}")
         if task.assignee:
             st.caption(f"Assigned to {md(task.assignee)}")
+        task_link(tid, "Open")
         st.selectbox(
             "Move to", STATUSES, index=STATUSES.index(task.status),
             key=card_key("status", tid, version), on_change=actions.move, args=(tid, version),

@@ -5,9 +5,20 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from core.models import TaskMessageRole
 from core.schemas import IssuePublic, TaskPublic
 
 PRIORITY_COLOR = {"critical": "red", "high": "orange", "medium": "blue", "low": "gray"}
+ROLES = {
+    TaskMessageRole.source: ("report", "blue"),
+    TaskMessageRole.detail: ("detail", "gray"),
+    TaskMessageRole.update: ("update", "green"),
+    TaskMessageRole.answer: ("answer", "green"),
+    TaskMessageRole.duplicate: ("duplicate report", "orange"),
+    TaskMessageRole.plus_one: ("+1", "violet"),
+    TaskMessageRole.manual: ("linked by hand", "gray"),
+}
+"""How each role of a message in a task reads, and its badge colour."""
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
 
 
@@ -31,6 +42,16 @@ def badges(task: TaskPublic) -> str:
         f":{PRIORITY_COLOR[task.priority]}-badge[{task.priority}] :violet-badge[{task.kind}] "
         f":gray-badge[{task.status}]{confidence}"
     )
+
+
+def role_badge(role: TaskMessageRole) -> str:
+    name, color = ROLES[role]
+    return f":{color}-badge[{name}]"
+
+
+def conversation_size(messages: int, task: TaskPublic) -> str:
+    """'6 messages · 2 reporters'."""
+    return f"{count(messages, 'message')} · {count(task.reporters, 'reporter')}"
 
 
 def decided_by(issue: IssuePublic | None) -> str:

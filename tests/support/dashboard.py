@@ -35,7 +35,7 @@ from core.triage.queries import TaskFilter
 
 DASHBOARD = Path(__file__).parents[2] / "apps" / "dashboard.py"
 PASSWORD = "dashboard-password-42"
-TRIAGE, TASKS, MESSAGES = "views/triage.py", "views/tasks.py", "views/messages.py"
+TRIAGE, TASKS, TASK, MESSAGES = "views/triage.py", "views/tasks.py", "views/task.py", "views/messages.py"
 ANALYTICS, CLASSIFIER = "views/analytics.py", "views/classifier.py"
 
 
@@ -59,15 +59,21 @@ def dashboard_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterat
         st.cache_resource.clear()  # closes the dashboard's NATS connection
 
 
-def open_page(page: str, author: str = "Olena") -> AppTest:
-    """The dashboard, logged in, showing `page`."""
+def open_page(page: str, author: str = "Olena", **query: str) -> AppTest:
+    """The dashboard, logged in, showing `page` (with the address's `query`, e.g. task="12")."""
     at = AppTest.from_file(str(DASHBOARD), default_timeout=60)
     at.session_state["logged_in"] = True
     at.session_state["author"] = author
     at.run()
+    at.query_params.update(query)
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def open_task_page(task_id: int, author: str = "Olena") -> AppTest:
+    """The task page showing this task, as its link (?task=ID) opens it."""
+    return open_page(TASK, author, task=str(task_id))
 
 
 def texts(at: AppTest) -> str:
