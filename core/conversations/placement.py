@@ -26,12 +26,20 @@ def shipped_scorer() -> scorer.Scorer:
 
 
 def place(session: Session, message: Message, issue: Issue, model: scorer.Scorer | None = None) -> Pending:
-    """Put the message in its conversation and bring the conversation's task up to date."""
+    """Put the message in its conversation and bring the conversation's task up to date
+    (the session flushes once, at the end)."""
+    with session.no_autoflush:
+        pending = _place(session, message, issue, model or shipped_scorer())
+    session.flush()
+    return pending
+
+
+def _place(session: Session, message: Message, issue: Issue, model: scorer.Scorer) -> Pending:
     said = signals.read(message.text)
     bag = dict(terms(message.text))
     conversation = _placed(session, message)
     if conversation is None:
-        conversation = _choose(session, message, issue, said, bag, model or shipped_scorer())
+        conversation = _choose(session, message, issue, said, bag, model)
         if conversation is None:
             return []
         store.join(conversation, message, bag)

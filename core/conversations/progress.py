@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import text
+from sqlmodel import Session
 
 from core.conversations.signals import Escalation, Signals
 from core.models import (
@@ -144,25 +145,38 @@ def more_reporters(task: Task) -> dict[str, Any]:
     return new
 
 
-def held_fields(session: Session, task_id: int) -> set[str]:
-    """The fields a person has set on the task: the chat leaves them alone."""
-    rows = session.exec(
-        select(TaskChange.field, TaskChange.new).where(
-            TaskChange.task_id == task_id, TaskChange.origin == ChangeOrigin.human
-        )
-    )
-    # Accepting confirms the classification; the chat still moves the work on.
-    return {field for field, value in rows if (field, value) != ("status", TaskStatus.accepted)}
+_STANDING = text(
+    """
+    SELECT
+      (SELECT m.author_id FROM task_messages tm JOIN messages m ON m.id = tm.message_id
+        WHERE tm.task_id = :task AND tm.role = 'source' LIMIT 1) AS opener,
+      (SELECT role FROM task_messages WHERE task_id = :task AND message_id = :message) AS link,
+      ARRAY(SELECT field FROM task_changes WHERE task_id = :task AND origin = 'human'
+            AND NOT (field = 'status' AND new = 'accepted')) AS held,
+      ARRAY(SELECT field FROM task_changes WHERE task_id = :task AND message_id = :message) AS recorded
+    """
+)
 
 
-def recorded_fields(session: Session, task_id: int, message_id: int) -> set[str]:
-    """The fields this message already changed (a redelivery changes nothing twice)."""
-    rows = session.exec(
-        select(TaskChange.field).where(
-            TaskChange.task_id == task_id, col(TaskChange.message_id) == message_id
-        )
-    )
-    return set(rows)
+@dataclass(frozen=True)
+class Standing:
+    """Where a message stands with a task, read in one query."""
+
+    opener: str | None
+    """Author id of the message that opened the task."""
+    link: TaskMessageRole | None
+    """The message's role in the task, if it is attached already."""
+    blocked: frozenset[str]
+    """Fields the chat may not change: set by a person (accepting does not count: the chat
+    still moves accepted work on), or already changed by this very message (a redelivery)."""
+
+
+def standing(session: Session, task_id: int, message_id: int) -> Standing:
+    row = session.execute(_STANDING, {"task": task_id, "message": message_id}).one()
+    blocked = set(row.held) | set(row.recorded)
+    if "priority" in blocked:
+        blocked.add("priority_rank")
+    return Standing(row.opener, TaskMessageRole(row.link) if row.link else None, frozenset(blocked))
 
 
 def apply(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, or_, text
+from sqlalchemy import Row, func, text
 from sqlmodel import Session, col, select
 
 from core.conversations.features import Open, name_stems
 from core.conversations.text import merge
-from core.models import Conversation, Message, Task, TaskStatus, utcnow
+from core.models import Conversation, Message, TaskStatus, utcnow
 
 WINDOW = timedelta(hours=72)
 """How long a quiet conversation stays open to follow-ups ("the next morning ...")."""
@@ -28,46 +29,39 @@ def sent_at(message: Message) -> datetime:
     return message.sent_at or message.created_at or utcnow()
 
 
+_CANDIDATES = text(
+    """
+    SELECT c.id, c.thread_id, c.last_message_at, c.last_author_id, c.authors, c.terms,
+           t.status, t.assignee, t.kind
+    FROM conversations c LEFT JOIN tasks t ON t.id = c.task_id
+    WHERE c.source = :source AND c.chat_id = :chat
+      AND ((c.last_message_at >= :since AND c.thread_id IS NOT DISTINCT FROM :thread) OR c.id = :replied)
+    ORDER BY c.last_message_at DESC
+    LIMIT :limit
+    """
+)
+
+
 def candidates(session: Session, message: Message, replied: int | None = None) -> list[Open]:
     """The chat's (forum topic's) conversations active within WINDOW before the message,
-    latest first, and the conversation of the message it replies to."""
-    when = sent_at(message)
-    rows = session.exec(
-        select(Conversation, Task.status, Task.assignee, Task.kind)
-        .outerjoin(Task, col(Task.id) == Conversation.task_id)
-        .where(
-            Conversation.source == message.source,
-            Conversation.chat_id == message.chat_id,
-            or_(
-                and_(
-                    col(Conversation.last_message_at) >= when - WINDOW,
-                    col(Conversation.thread_id).is_not_distinct_from(message.thread_id),
-                ),
-                col(Conversation.id) == replied,
-            ),
-        )
-        .order_by(col(Conversation.last_message_at).desc())
-        .limit(CANDIDATES)
-    ).all()
-    return [_summary(rank, *row) for rank, row in enumerate(rows)]
+    latest first, and the conversation of the message it replies to (plain rows: placing a
+    message builds no ORM object for the conversations it passes over)."""
+    rows = session.execute(
+        _CANDIDATES,
+        {"source": message.source, "chat": message.chat_id, "since": sent_at(message) - WINDOW,
+         "thread": message.thread_id, "replied": replied, "limit": CANDIDATES},
+    ).all()  # fmt: skip
+    return [_summary(rank, row) for rank, row in enumerate(rows)]
 
 
-def _summary(
-    rank: int, conversation: Conversation, status: str | None, assignee: str | None, kind: str | None
-) -> Open:
+def _summary(rank: int, row: Row[Any]) -> Open:
+    authors = row.authors or {}
     return Open(
-        id=conversation.id or 0,
-        thread_id=conversation.thread_id,
-        last_message_at=conversation.last_message_at,
-        last_author_id=conversation.last_author_id,
-        authors=conversation.authors or {},
-        terms=conversation.terms or {},
-        has_task=status in OPEN_STATUSES,
-        assignee=assignee,
-        kind=kind,
-        rank=rank,
-        names=name_stems(conversation.authors or {}),
-    )
+        id=row.id, thread_id=row.thread_id, last_message_at=row.last_message_at,
+        last_author_id=row.last_author_id, authors=authors, terms=row.terms or {},
+        has_task=row.status in OPEN_STATUSES, assignee=row.assignee, kind=row.kind, rank=rank,
+        names=name_stems(authors),
+    )  # fmt: skip
 
 
 def conversation_of(session: Session, message_id: int | None) -> int | None:

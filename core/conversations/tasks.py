@@ -74,11 +74,14 @@ def attach(session: Session, task: Task, message: Message, role: TaskMessageRole
     """Link the message to the task; False when it already was (a redelivery)."""
     if session.get(TaskMessage, (task.id, message.id)) is not None:
         return False
+    _link(session, task, message, role)
+    return True
+
+
+def _link(session: Session, task: Task, message: Message, role: TaskMessageRole) -> None:
     session.add(TaskMessage(task_id=task.id or 0, message_id=message.id or 0, role=role))
     if role in (TaskMessageRole.detail, TaskMessageRole.update) and message.text:
         _describe(task, message)
-    session.flush()
-    return True
 
 
 def _describe(task: Task, message: Message) -> None:
@@ -144,44 +147,20 @@ def report_duplicate(session: Session, conversation: Conversation, task: Task, m
 
 def follow(session: Session, task: Task, message: Message, issue: Issue, signals: Signals) -> Pending:
     """A message of the task's conversation: attach it with its role, apply what it says."""
-    opener = _opener(session, task)
-    role = progress.role_of(task, message, issue, signals, opener)
-    added = attach(session, task, message, role)
-    said = progress.Said(message, issue, signals, role, opener)
-    new = progress.changes(task, said)
-    if _opened(session, task, message):
+    stands = progress.standing(session, task.id or 0, message.id or 0)
+    role = stands.link or progress.role_of(task, message, issue, signals, stands.opener)
+    if stands.link is None:
+        _link(session, task, message, role)
+    new = progress.changes(task, progress.Said(message, issue, signals, role, stands.opener))
+    if stands.link == TaskMessageRole.source:
         new = {**progress.from_issue(task, issue), **new}
-    if added and role == TaskMessageRole.plus_one:
+    if stands.link is None and role == TaskMessageRole.plus_one:
         new.update(progress.more_reporters(task))
-    new = _allowed(session, task, message, new)
-    changed = progress.apply(session, task, new, origin=ChangeOrigin.chat, message=message)
-    if not (added or changed):
+    allowed = {k: v for k, v in new.items() if k not in stands.blocked}
+    changed = progress.apply(session, task, allowed, origin=ChangeOrigin.chat, message=message)
+    if stands.link is not None and not changed:
         return []
     return [(events.TASK_UPDATED, events.task_payload(task))]
-
-
-def _allowed(session: Session, task: Task, message: Message, new: dict[str, Any]) -> dict[str, Any]:
-    """Leave out fields a person set, and those this message already changed."""
-    blocked = progress.held_fields(session, task.id or 0) | progress.recorded_fields(
-        session, task.id or 0, message.id or 0
-    )
-    if "priority" in blocked:
-        blocked.add("priority_rank")
-    return {k: v for k, v in new.items() if k not in blocked}
-
-
-def _opened(session: Session, task: Task, message: Message) -> bool:
-    link = session.get(TaskMessage, (task.id, message.id))
-    return link is not None and link.role == TaskMessageRole.source
-
-
-def _opener(session: Session, task: Task) -> str | None:
-    row = session.exec(
-        select(Message.author_id)
-        .join(TaskMessage, col(TaskMessage.message_id) == Message.id)
-        .where(TaskMessage.task_id == task.id, TaskMessage.role == TaskMessageRole.source)
-    ).first()
-    return row
 
 
 def detach(session: Session, message: Message, keep: Task | None = None) -> None:
