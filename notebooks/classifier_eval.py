@@ -41,7 +41,8 @@ def _():
     Score the local classifier, the LLM and the cascade on the messages people triaged (or on a
     JSON Lines data set), compare two runs message by message, read the errors, and save a run
     for the dashboard's Classifier page. The database and the LLM are the ones `tracker` uses
-    (`TRACKER_*` settings).
+    (`TRACKER_*` settings). The tasks the classifier makes of whole conversations are scored in
+    `notebooks/conversations_eval.py` (gold and system tasks side by side, the misplaced messages).
     """)
     return
 

@@ -18,6 +18,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, Va
 from core.classification.dataset import DatasetError
 from core.models import Kind, Priority
 
+REPO = Path(__file__).resolve().parents[2]
+"""The repository: our data sets are in evals/datasets, the shared ones in ../shared/datasets."""
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -107,6 +109,28 @@ class Conversations:
 
     messages: list[ChatMessage]
     gold_tasks: list[GoldTask]
+
+
+@dataclass(frozen=True)
+class ConversationSet:
+    """A conversations data set's two files, and what people call it."""
+
+    name: str
+    messages: Path
+    tasks: Path
+
+
+def known_sets(root: Path = REPO) -> list[ConversationSet]:
+    """The data sets to offer, the default first: threads_dev when ../shared holds it
+    (evaluation only, read in place), then our demo chat."""
+    ours, shared = root / "evals" / "datasets", root.parent / "shared" / "datasets"
+    demo = ConversationSet("demo chat (ours)", ours / "demo_threads.jsonl", ours / "demo_threads_tasks.jsonl")
+    dev = ConversationSet(
+        "threads_dev (shared, evaluation only)",
+        shared / "threads_dev.jsonl",
+        shared / "threads_dev_tasks.jsonl",
+    )
+    return [dev, demo] if dev.messages.is_file() and dev.tasks.is_file() else [demo]
 
 
 def read_rows(path: Path | str, model: type[Row]) -> list[tuple[int, Row]]:

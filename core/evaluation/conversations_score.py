@@ -30,6 +30,17 @@ STATUS_MATCHES = {
 RESOLVED_BY_THE_CHAT = {"answered", "cancelled"}
 """Gold statuses that need no task at all: the chat itself settled them."""
 
+FIGURES = (
+    ("gold-task recall", "recall"), ("triage load", "triage_load"),
+    ("B-cubed precision", "bcubed_precision"), ("B-cubed recall", "bcubed_recall"),
+    ("B-cubed F1", "bcubed_f1"),
+    ("kind accuracy", "kind_accuracy"), ("priority accuracy", "priority_accuracy"),
+    ("status accuracy", "status_accuracy"), ("assignee accuracy", "assignee_accuracy"),
+    ("LLM calls", "llm_calls"), ("tasks opened", "tasks_opened"), ("gold tasks", "gold_tasks"),
+    ("matched", "matched"),
+)  # fmt: skip
+"""How the figures of a ConversationScore are called where people read them, in that order."""
+
 T = TypeVar("T", GoldTask, SystemTask)
 
 

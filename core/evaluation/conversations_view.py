@@ -25,6 +25,7 @@ from core.db import session_scope
 from core.evaluation.conversations import ChatMessage, Conversations, GoldTask, SystemTask
 from core.evaluation.conversations_replay import in_time_order, message_roles, replay, system_tasks
 from core.evaluation.conversations_score import (
+    FIGURES,
     RESOLVED_BY_THE_CHAT,
     ConversationScore,
     agrees,
@@ -184,6 +185,14 @@ def side_by_side(
         tasks=pl.DataFrame(rows, schema=TASK_SCHEMA),
         messages=pl.DataFrame(message_rows(data.messages, where, roles or {}), schema=MESSAGE_SCHEMA),
     )
+
+
+def figures_frame(score: ConversationScore) -> pl.DataFrame:
+    """figure, value (as text: counts whole, "n/a" without a denominator), in the order
+    `tracker eval --conversations` prints them."""
+    figures = score.as_dict()
+    rows = [(label, "n/a" if figures[key] is None else str(figures[key])) for label, key in FIGURES]
+    return pl.DataFrame(rows, schema={"figure": pl.Utf8, "value": pl.Utf8}, orient="row")
 
 
 async def replay_view(

@@ -20,20 +20,13 @@ from core.classification.local.store import ModelLoadError
 from core.config import get_settings
 from core.evaluation.conversations import Conversations, load_conversations
 from core.evaluation.conversations_replay import evaluate_conversations, scratch_database
+from core.evaluation.conversations_score import FIGURES as SCORE_FIGURES
 from core.evaluation.conversations_score import ConversationScore
 from core.evaluation.runs import RunSpec, build
 from services.cli.database import database
 from services.cli.output import Format, cell, console, err, fail
 
-FIGURES = (
-    ("gold-task recall", "recall"), ("triage load", "triage_load"),
-    ("B-cubed precision", "bcubed_precision"), ("B-cubed recall", "bcubed_recall"),
-    ("B-cubed F1", "bcubed_f1"),
-    ("kind accuracy", "kind_accuracy"), ("priority accuracy", "priority_accuracy"),
-    ("status accuracy", "status_accuracy"), ("assignee accuracy", "assignee_accuracy"),
-    ("LLM calls", "llm_calls"), ("tasks opened", "tasks_opened"), ("gold tasks", "gold_tasks"),
-    ("matched", "matched"), ("seconds", "seconds"),
-)  # fmt: skip
+FIGURES = (*SCORE_FIGURES, ("seconds", "seconds"))
 
 
 def _load(conversations: Path, tasks: Path) -> Conversations:

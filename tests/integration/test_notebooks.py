@@ -19,9 +19,10 @@ from core.classification.prompts import DEFAULT_PROMPT, get_active_prompt, get_p
 from core.db import session_scope
 from core.evaluation.data import SEED_HELD_OUT, TRIAGED
 from core.evaluation.stored import list_eval_runs, saved_runs
-from core.models import EvalRun, LLMCacheEntry
+from core.models import EvalRun, LLMCacheEntry, Message
 from core.runtime.embedded import free_port
 from tests.conftest import create_database, engine_on
+from tests.integration.test_conversation_eval import MESSAGES, write_chat
 from tests.support.llm_stub import ALL_BUGS, StubLLM, stub_llm_server
 from tests.support.triage_data import TRIAGED as ROWS
 from tests.support.triage_data import add_triaged
@@ -166,6 +167,71 @@ def test_eval_runs_as_a_script_on_a_named_file_and_saves_every_run(
     with engine_on(triaged_url) as engine, session_scope(engine) as session:
         stored = session.scalars(select(EvalRun).where(EvalRun.dataset == str(path))).all()
     assert [r.classifier for r in stored] == ["local"] and stored[0].metrics["n"] == len(ROWS)
+
+
+# --- conversations_eval -----------------------------------------------------------------
+
+
+def chat_files(folder: Path) -> dict[str, Widget]:
+    """The invented chat of test_conversation_eval, picked as "other files"."""
+    messages, tasks = write_chat(folder, team=1)
+    return {"set_picker": Widget("other files"), "messages_path": Widget(str(messages)),
+            "tasks_path": Widget(str(tasks))}  # fmt: skip
+
+
+def test_conversations_replays_a_chat_and_shows_gold_and_system_tasks_side_by_side(
+    postgres_server_url: str, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = create_database(postgres_server_url)
+    configure(monkeypatch, data_dir, url, None)
+    app = notebook("conversations_eval")
+    outputs, defs = app.run(defs=chat_files(tmp_path))
+    view = defs["view"]
+    assert list(view.tasks["gold_task"].drop_nulls()) == [
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "T6",
+    ]  # T5 is T4's duplicate
+    assert list(view.messages["id"]) == [m[0] for m in sorted(MESSAGES, key=lambda m: m[2])]  # time order
+    assert defs["figures"].row(0) == ("gold-task recall", str(view.score.recall))
+    assert said(outputs, f"{view.misplaced().height} of {len(MESSAGES)} messages misplaced")
+    matched = view.tasks.filter(view.tasks["match"] == "matched")
+    assert said(outputs, "Checkout fails for Android") and matched.height == view.score.matched
+    assert defs["shown_messages"].equals(view.misplaced())  # by default: every gold task, the misplaced
+    with engine_on(url) as engine, session_scope(engine) as session:  # the replay went to a scratch database
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+    _, one = app.run(
+        defs={**chat_files(tmp_path), "gold_filter": Widget("T1"), "only_misplaced": Widget(False)}
+    )
+    shown = one["shown_messages"]
+    assert list(one["shown"].tasks["gold_task"]) == ["T1"]
+    assert {"a2", "a3", "a4", "a5"} <= set(shown["id"]) and set(shown["gold_task"].drop_nulls()) == {"T1"}
+
+
+def test_conversations_says_when_a_data_set_cannot_be_read(
+    postgres_server_url: str, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, data_dir, create_database(postgres_server_url), None)
+    files = chat_files(tmp_path) | {"tasks_path": Widget(str(tmp_path / "missing.jsonl"))}
+    outputs, defs = notebook("conversations_eval").run(defs=files)
+    assert said(outputs, "Cannot read the data set") and said(outputs, "missing.jsonl: no such file")
+    assert "view" not in defs
+
+
+def test_conversations_runs_as_a_script_on_named_files(
+    postgres_server_url: str, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, data_dir, create_database(postgres_server_url), None)
+    messages, tasks = write_chat(tmp_path, team=2)
+    done = subprocess.run(
+        [sys.executable, "notebooks/conversations_eval.py", "--conversations", str(messages), "--tasks", str(tasks)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "│ gold-task recall" in done.stdout and "│ gold tasks        ┆ 5" in done.stdout
+    assert f"of {len(MESSAGES)} messages misplaced; tasks: " in done.stdout
 
 
 # --- prompt_lab --------------------------------------------------------------------------

@@ -3,12 +3,21 @@ hand-made chat whose system tasks are written out so that every case appears onc
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.evaluation.conversations import ChatMessage, Conversations, GoldTaskRow, SystemTask, gold_tasks
-from core.evaluation.conversations_view import ConversationsView, side_by_side
+from core.evaluation.conversations import (
+    REPO,
+    ChatMessage,
+    Conversations,
+    GoldTaskRow,
+    SystemTask,
+    gold_tasks,
+    known_sets,
+)
+from core.evaluation.conversations_view import ConversationsView, figures_frame, side_by_side
 
 CHAT = [  # (id, minute, author, text, gold task)
     ("m1", 0, "Olena", "Morning all", None),
@@ -135,3 +144,24 @@ def test_a_run_that_opened_nothing_shows_every_gold_task_and_no_spurious_row() -
     assert column(empty.tasks, "match") == ["missed", "missed", "settled in the chat", "missed"]
     assert empty.messages["system_task"].null_count() == len(CHAT)
     assert set(empty.misplaced()["id"]) == {"m2", "m3", "m4", "m5", "m8", "m10", "m11"}
+
+
+def test_the_figures_read_as_tracker_eval_prints_them(view: ConversationsView) -> None:
+    figures = dict(figures_frame(view.score).iter_rows())
+    assert list(figures)[:2] == ["gold-task recall", "triage load"]
+    assert (figures["gold-task recall"], figures["tasks opened"], figures["LLM calls"]) == ("0.75", "5", "3")
+    assert figures_frame(side_by_side(chat(), []).score).row(1) == ("triage load", "0.0")
+
+
+def test_threads_dev_is_offered_first_when_the_shared_folder_holds_it(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    [demo] = known_sets(root)
+    assert demo.name == "demo chat (ours)" and demo.tasks == root / "evals/datasets/demo_threads_tasks.jsonl"
+    shared = tmp_path / "shared" / "datasets"
+    shared.mkdir(parents=True)
+    (shared / "threads_dev.jsonl").touch()
+    assert [s.name for s in known_sets(root)] == ["demo chat (ours)"]  # its tasks file is missing
+    (shared / "threads_dev_tasks.jsonl").touch()
+    dev, _ = known_sets(root)
+    assert (dev.messages, dev.tasks) == (shared / "threads_dev.jsonl", shared / "threads_dev_tasks.jsonl")
+    assert all(s.messages.is_file() for s in known_sets(REPO))  # ours is in the repository
