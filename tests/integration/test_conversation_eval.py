@@ -1,9 +1,9 @@
 """Replaying a small invented chat through the real pipeline and PostgreSQL, then scoring it.
 
-Today every actionable message opens a task of its own and a noise reply to a task's
-message joins it; the figures below follow from that by hand (the scripted classifier
-labels by keyword: "fails" bug, "please add" task, "how" question, "wish" feature, else
-noise; priority high; one LLM call a message).
+Messages are placed in conversations and each conversation's first actionable message opens
+its task (core.conversations); the scripted classifier labels by keyword: "fails" bug,
+"please add" task, "how" question, "wish" feature, else noise; priority high; one LLM call a
+message.
 """
 
 from __future__ import annotations
@@ -89,31 +89,32 @@ def read_tasks(engine: Engine, stored: dict[str, int]) -> list[tuple[set[str], s
     return [(set(t.messages), t.kind, t.status) for t in tasks]
 
 
-async def test_every_actionable_message_opens_its_own_task_in_time_order(
+async def test_replies_follow_ups_and_answers_join_their_task_in_time_order(
     engine: Engine, settings: Settings, chat: Conversations
 ) -> None:
     stored = await replay(chat.messages, engine=engine, settings=settings, classifier=ScriptedClassifier())
-    # the "+1" a3 joins a2's task: it arrived after a2 though the file lists it first
-    assert read_tasks(engine, stored) == [
-        ({"a2", "a3"}, "bug", "new"), ({"a4"}, "bug", "new"), ({"a6", "a7"}, "task", "new"),
-        ({"b1"}, "bug", "new"), ({"b2"}, "feature", "new"), ({"a8", "a9"}, "question", "new"),
-        ({"b3"}, "bug", "new"),
-    ]  # fmt: skip
+    tasks = read_tasks(engine, stored)
+    holding = {m: (kind, status) for messages, kind, status in tasks for m in messages}
+    assert sum(len(messages) for messages, _, _ in tasks) == len(holding)  # a message is in one task
+    # the "+1" a3 joins a2's task though the file lists it first; so does a4, Max's follow-up
+    assert holding["a2"] == holding["a3"] == holding["a4"] and holding["a2"][0] == "bug"
+    assert holding["a6"] == holding["a7"] == ("task", "in_progress")  # "I'll take it"
+    assert holding["a8"] == holding["a9"] == ("question", "done")  # answered in the chat
+    assert holding["b2"][0] == "feature" and "a1" not in holding  # small talk stays outside
+    assert len(tasks) < sum(1 for m in MESSAGES if m[6] is not None)  # fewer tasks than messages
 
 
-async def test_todays_figures_on_the_invented_chat(
+async def test_figures_on_the_invented_chat_are_stable_on_replay(
     engine: Engine, settings: Settings, chat: Conversations
 ) -> None:
     classifier = ScriptedClassifier()
     result = await evaluate_conversations(chat, engine=engine, settings=settings, classifier=classifier)
-    # matches: T2-{a6 a7} 1, T3-{a8 a9} 1, T1-{a2 a3} 0.5, T4-{b1} 0.5 (root; {b3} loses), T6-{b2} 0.5
-    # every task pure; B-cubed recall (T1 2/4+2/4+1/4+1/4, T2 2, T3 2, T4 1/2+1/2, T6 1/2+1/2) / 12
-    assert result.as_dict() == {
-        "gold_tasks": 5, "tasks_opened": 7, "matched": 5, "recall": 1.0, "triage_load": 7.0,
-        "bcubed_precision": 1.0, "bcubed_recall": 0.625, "bcubed_f1": 0.7692,
-        "kind_accuracy": 1.0, "priority_accuracy": 0.4, "status_accuracy": 0.2,
-        "assignee_accuracy": 0.6, "llm_calls": 14,
-    }  # fmt: skip
+    figures = result.as_dict()
+    assert (figures["gold_tasks"], figures["recall"], figures["kind_accuracy"]) == (5, 1.0, 1.0)
+    assert (
+        figures["tasks_opened"] <= 5 and figures["triage_load"] <= 2.0
+    )  # one card per message gave 7 and 7.0
+    assert figures["bcubed_recall"] > 0.625 and figures["llm_calls"] == 14  # 0.625: one task a message
     again = await evaluate_conversations(chat, engine=engine, settings=settings, classifier=classifier)
     assert again == result  # a replayed message is stored once and classified once
     assert len(classifier.calls) == len(MESSAGES)
@@ -140,6 +141,5 @@ def test_tracker_eval_conversations_leaves_the_database_as_it_was(
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert (report["messages"], report["gold_tasks"], report["llm_calls"]) == (14, 5, 0)
-    # whatever the model says, a task holds one message and the noise replies to it: all pure
-    assert report["bcubed_precision"] == 1.0
+    assert 0 < report["bcubed_f1"] <= 1 and report["tasks_opened"] >= 1
     assert count_rows(engine) == before  # the replay went to a scratch database, since dropped
