@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
 
+    restart_limit: int = 5
+    """`tracker up` stops the system when one part exits this many times within restart_window."""
+    restart_window: float = 60.0
+    restart_backoff: float = 0.5
+    """Seconds before the first restart of a part; doubled for each further exit in the window."""
+    restart_backoff_max: float = 30.0
+    server_check_interval: float = 0.5
+    """Seconds between two looks at the embedded PostgreSQL and NATS that `tracker up` started."""
+
     dashboard_port: int = 8501
     dashboard_password: SecretStr | None = None
 

