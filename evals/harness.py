@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 from pydantic import SecretStr
 
 from core.config import Settings
@@ -77,6 +79,63 @@ def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tracker_up(data_dir: Path, api_port: int, log: Path, **env_vars: str) -> subprocess.Popen[bytes]:
+    """`tracker up` as a user runs it, on `data_dir` (embedded servers, local classifier),
+    its output appended to `log`; `env_vars` (TRACKER_*) on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_") and k != "TELEGRAM_BOT_TOKEN"}
+    env.update(
+        TRACKER_DATA_DIR=str(data_dir),
+        TRACKER_API_PORT=str(api_port),
+        TRACKER_DASHBOARD_PORT=str(free_port()),
+        TRACKER_CLASSIFIER="local",
+        **env_vars,
+    )
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-c", "from services.cli import main; main()", "up"],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def part_pid(up: subprocess.Popen[bytes], module: str) -> int | None:
+    """The pid of `tracker up`'s live child that runs `python -m <module>`, if any."""
+    for child in psutil.Process(up.pid).children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if module in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
+                return child.pid
+    return None
+
+
+def nats_pid(data_dir: Path) -> int | None:
+    """The pid of the embedded nats-server serving `data_dir`, if it runs."""
+    with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
+        return _live(int(json.loads((data_dir / "nats" / "server.json").read_text())["pid"]))
+    return None
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    """The pid of the embedded PostgreSQL serving `data_dir`, if it runs."""
+    with contextlib.suppress(FileNotFoundError, ValueError, IndexError):
+        return _live(int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0]))
+    return None
+
+
+def _live(pid: int) -> int | None:
+    with contextlib.suppress(psutil.NoSuchProcess):
+        return pid if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE else None
+    return None
+
+
+def processes_using(data_dir: Path) -> list[psutil.Process]:
+    """Live processes whose command line names the data dir (PostgreSQL detaches from its parent)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(data_dir) in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
 
 
 def auth(settings: Settings) -> dict[str, str]:

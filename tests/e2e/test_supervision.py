@@ -3,7 +3,6 @@ posted afterwards are classified; a part that keeps crashing stops it, named, no
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 
 from core.runtime.embedded import free_port
+from evals.harness import nats_pid, part_pid, postmaster_pid, processes_using, tracker_up
 from tests.support.api import message
 from tests.support.processes import STARTUP_SECONDS, stop_process, wait_healthy, wait_until
-from tests.support.up import child_running, processes_using, start_up
 
 # Each test restarts processes that take tens of seconds to start on a loaded 2-core machine.
 pytestmark = pytest.mark.timeout(STARTUP_SECONDS * 4)
@@ -70,7 +68,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     """One `tracker up` for the module's kills (each test leaves it running and healthy)."""
     root = tmp_path_factory.mktemp("supervised")
     data_dir, port, log = root / "data", free_port(), root / "up.log"
-    process = start_up(data_dir, port, log)
+    process = tracker_up(data_dir, port, log)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)
@@ -83,12 +81,12 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
 
 
 def test_a_killed_worker_is_restarted_and_classifies(up: Up) -> None:
-    worker = child_running(up.process, "services.worker")
+    worker = part_pid(up.process, "services.worker")
     assert worker is not None
     up.post_and_wait_classified("before-kill")
-    os.kill(worker.pid, signal.SIGKILL)
+    os.kill(worker, signal.SIGKILL)
     wait_until(
-        lambda: (new := child_running(up.process, "services.worker")) is not None and new.pid != worker.pid,
+        lambda: part_pid(up.process, "services.worker") not in (None, worker),
         timeout=STARTUP_SECONDS, what="a new worker",
     )  # fmt: skip
     up.post_and_wait_classified("after-kill")
@@ -96,26 +94,16 @@ def test_a_killed_worker_is_restarted_and_classifies(up: Up) -> None:
     assert up.process.poll() is None
 
 
-def nats_pid(data_dir: Path) -> int:
-    return int(json.loads((data_dir / "nats" / "server.json").read_text())["pid"])
-
-
 def test_a_killed_nats_is_restarted_with_its_queue(up: Up) -> None:
     old = nats_pid(up.data_dir)
+    assert old is not None
     os.kill(old, signal.SIGKILL)
-    wait_until(lambda: nats_pid(up.data_dir) != old, timeout=STARTUP_SECONDS, what="a new nats-server")
+    wait_until(
+        lambda: nats_pid(up.data_dir) not in (None, old), timeout=STARTUP_SECONDS, what="a new nats-server"
+    )
     up.post_and_wait_classified("after-nats-kill")
     assert "NATS stopped running; restarting it" in up.output()
     assert up.process.poll() is None
-
-
-def postmaster_pid(data_dir: Path) -> int | None:
-    pid_file = data_dir / "postgres" / "postmaster.pid"
-    try:
-        pid = int(pid_file.read_text().split()[0])
-    except (FileNotFoundError, IndexError, ValueError):
-        return None
-    return pid if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE else None
 
 
 def test_a_killed_postgres_is_restarted_with_its_data(up: Up) -> None:
@@ -136,7 +124,7 @@ def test_a_killed_postgres_is_restarted_with_its_data(up: Up) -> None:
 def test_a_part_that_keeps_crashing_stops_up_naming_it(tmp_path: Path) -> None:
     data_dir, log = tmp_path / "data", tmp_path / "up.log"
     # A malformed bot token: the bot exits at every start (aiogram refuses it), the rest runs.
-    up = start_up(
+    up = tracker_up(
         data_dir, free_port(), log,
         TELEGRAM_BOT_TOKEN="not-a-token", TRACKER_RESTART_BACKOFF="0.05", TRACKER_RESTART_WINDOW="3600",
     )  # fmt: skip

@@ -9,14 +9,14 @@ import httpx
 import psutil
 
 from core.runtime.embedded import free_port
+from evals.harness import processes_using, tracker_up
 from tests.support.processes import stop_process, wait_healthy, wait_until
-from tests.support.up import processes_using, start_up
 
 
 def test_up_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "up.log"
     url = f"http://127.0.0.1:{port}"
-    up = start_up(data_dir, port, log)
+    up = tracker_up(data_dir, port, log)
     try:
         wait_healthy(url, up, timeout=90)
         key = (data_dir / "api_key").read_text().strip()
@@ -38,7 +38,7 @@ def test_up_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     assert url in output and key in output
     wait_until(lambda: not processes_using(data_dir), timeout=20, what="no process left behind")
 
-    again = start_up(data_dir, port, log)
+    again = tracker_up(data_dir, port, log)
     try:
         wait_healthy(url, again, timeout=90)
         listed = httpx.get(f"{url}/api/messages", headers=auth).json()
