@@ -210,8 +210,8 @@ async def _keep_running(part: Part, policy: RestartPolicy, stop: asyncio.Event, 
         if len(exits) >= policy.limit:
             raise GaveUp(_gave_up(part, how, len(exits), policy))
         delay = policy.delay(len(exits))
-        say(f"{part.name} {how}; restarting it in {delay:.1f} s "
-            f"(exit {len(exits)} of {policy.limit} allowed within {policy.window:.0f} s)")  # fmt: skip
+        say(f"{part.name} {how}; restarting it in {delay:.1f} s (exit {len(exits)} within "
+            f"{policy.window:.0f} s; exit {policy.limit} stops everything)")  # fmt: skip
         await asyncio.sleep(delay)
         await part.start()
 
