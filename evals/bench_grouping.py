@@ -58,7 +58,9 @@ def main() -> None:
         classifier = build(RunSpec("local"), system.settings)
         for copy in range(copies):
             messages = [m.model_copy(update={"chat_id": f"{m.chat_id}-{copy}"}) for m in data.messages]
-            asyncio.run(replay(messages, engine=system.engine, settings=system.settings, classifier=classifier))
+            asyncio.run(
+                replay(messages, engine=system.engine, settings=system.settings, classifier=classifier)
+            )
     print(f"placed {len(cpu)} messages ({copies} copies of the demo chat, {len(data.messages)} each)")
     print(figures("placement CPU (this thread)", cpu))
     print(figures("placement wall (with PostgreSQL)", wall))
