@@ -55,7 +55,10 @@ _STAGING = text(
     + ", ".join(f"{name} {_STAGED_TYPES[name]}" for name in STAGED_COLUMNS)
     + ", id bigint DEFAULT nextval('messages_id_seq')) ON COMMIT DELETE ROWS"
 )
-_COPY = f"COPY bulk_messages ({_COLUMNS}) FROM STDIN"
+_COPY = f"COPY bulk_messages ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+_COPY_TYPES = [_STAGED_TYPES[name].lower() for name in STAGED_COLUMNS]
+"""Binary COPY: no dates formatted as text by the client and parsed again by the server
+(about half the client's CPU time a row, and some of the server's)."""
 _PLAIN = ", ".join(c for c in STAGED_COLUMNS if c not in {"thread_id", "thread_title", "classify"})
 # One statement a batch. Each staged row drew its id as it was copied; `linked` finds each
 # reply's parent: stored before (p, one unique-index lookup) or in this batch (q), and a reply
@@ -129,6 +132,7 @@ def stage(session: Session, rows: list[BulkRow]) -> int:
     session.execute(_STAGING)
     connection: Any = session.connection().connection.driver_connection  # psycopg's own
     with connection.cursor() as cursor, cursor.copy(_COPY) as copy:
+        copy.set_types(_COPY_TYPES)
         for row in unique_rows(rows):
             copy.write_row(row)
     return len(rows)
