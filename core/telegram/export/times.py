@@ -18,6 +18,8 @@ from core.telegram.export.fields import Invalid
 
 _LATEST = int(datetime(3000, 1, 1, tzinfo=UTC).timestamp())
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UNIX_TYPES = (str, int)
+"""A tuple, built once (`str | int` in the call builds a union each message)."""
 
 
 def local_zone() -> tzinfo:
@@ -71,9 +73,10 @@ class Clock:
 
     def _moment(self, raw: dict[str, Any], unix_key: str, iso_key: str) -> datetime | None:
         unix = raw.get(unix_key)
-        if isinstance(unix, str | int) and str(unix).isdigit():
-            if int(unix) < _LATEST:
-                return datetime.fromtimestamp(int(unix), UTC)
+        if isinstance(unix, _UNIX_TYPES) and str(unix).isdigit():
+            seconds = int(unix)
+            if seconds < _LATEST:
+                return datetime.fromtimestamp(seconds, UTC)
             raise Invalid(f"'{unix_key}' is out of range: {unix!r:.40}")
         iso = raw.get(iso_key)
         return None if iso is None else self._iso(iso, iso_key)
