@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
 import threading
 from collections import deque
@@ -31,6 +32,11 @@ class ImportReport:
     queued: int = 0
 
 
+BATCH_SIZE = 10_000
+"""Rows a committed batch holds. Each batch waits for the one before it to commit, and every
+hand-over costs a few round trips, each waiting for the reading thread to let go of the
+GIL: 10,000 rows a batch imported about a third faster than 5,000 on two loaded cores.
+Beyond that PostgreSQL's time a row grows (at 20,000, up to twice as much)."""
 Progress = Callable[[ImportReport, int], None]
 """Called after each batch with the report so far and the bytes read."""
 
@@ -40,7 +46,7 @@ async def import_export(
     path: Path,
     *,
     classify: bool = True,
-    batch_size: int = 5000,
+    batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
     zone: tzinfo | None = None,
     include_left: bool = False,
@@ -55,7 +61,7 @@ async def import_export(
     reader = ExportReader(services.settings.max_text_bytes, classify, zone or local_zone(), include_left)
     pipeline = _Pipeline(services, ImportReport(reader.stats))
     batch: list[BulkRow] = []
-    with _frequent_switches(), path.open("rb") as raw:
+    with _frequent_switches(), _rare_collections(), path.open("rb") as raw:
         stream = CountingReader(raw)
         try:
             for item in reader.read(stream):
@@ -82,6 +88,20 @@ def _frequent_switches() -> Iterator[None]:
         yield
     finally:
         sys.setswitchinterval(switch)
+
+
+@contextlib.contextmanager
+def _rare_collections() -> Iterator[None]:
+    """Batches keep thousands of rows alive until they are stored, and at the default
+    threshold (700 new objects) the cyclic collector walked them, and every long-lived
+    object of the process, hundreds of times an import (0.7 of the 3.9 s of CPU the
+    process spent on 200,000 messages). Rows hold no reference cycles: collect rarely."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], COLLECT_AFTER), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 @dataclass
@@ -163,3 +183,6 @@ class _Turn:
 
 IN_FLIGHT = 2
 ATTEMPTS = 3
+COLLECT_AFTER = 50_000
+"""New objects between two collections of the youngest generation during an import (more
+than the rows of the batches in flight)."""
