@@ -16,20 +16,11 @@ from core.models import ChangeOrigin, Kind, Priority, TaskStatus
 from core.schemas import TaskUpdate
 from core.triage.commands import update_task
 from core.triage.pipeline import classify_messages
-from tests.support.conversations import Chat, Line, Verdicts, history, links, say, tasks
+from tests.support.conversations import PUSH_BUG, Chat, Line, Verdicts, history, links, say, tasks
 
 pytestmark = pytest.mark.backbone
 
 BUG = Kind.bug
-
-PUSH_BUG = [
-    Line("Kate", 0, "Clients don't get the reminder push on Android since the weekend", BUG),
-    Line("Dima", 3, "Какие версии андроида? И версия приложения?", Kind.question, reply=0),
-    Line("Kate", 8, "Samsung, Android 14, app 3.0.4", reply=1),
-    Line("Andrii", 20, "Це критично, салони втрачають гроші", reply=0),
-    Line("Dima", 22, "Беру. Сначала воспроизведу"),
-    Line("Dima", 95, "задеплоїв фікс пушів в 3.0.5", reply=0),
-]
 
 
 async def test_a_bug_discussed_in_six_messages_is_one_task_the_chat_keeps_current(

@@ -17,7 +17,7 @@ from core.config import Settings
 from core.db import session_scope
 from core.models import Kind
 from core.triage.commands import assign_task
-from tests.support.conversations import Chat, Line, say, tasks
+from tests.support.conversations import PUSH_BUG, Chat, Line, say, tasks
 from tests.support.dashboard import (
     TRIAGE,
     EventListener,
@@ -32,14 +32,6 @@ from tests.support.dashboard import (
 pytestmark = pytest.mark.usefixtures("dashboard")
 
 BUG = Kind.bug
-PUSH_BUG = [
-    Line("Kate", 0, "Clients don't get the reminder push on Android since the weekend", BUG),
-    Line("Dima", 3, "Какие версии андроида? И версия приложения?", Kind.question, reply=0),
-    Line("Kate", 8, "Samsung, Android 14, app 3.0.4", reply=1),
-    Line("Andrii", 20, "Це критично, салони втрачають гроші", reply=0),
-    Line("Dima", 22, "Беру. Сначала воспроизведу"),
-    Line("Dima", 95, "задеплоїв фікс пушів в 3.0.5", reply=0),
-]
 
 
 def chat_says(engine: Engine, settings: Settings, lines: list[Line], chat: Chat | None = None) -> Chat:

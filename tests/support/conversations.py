@@ -34,6 +34,17 @@ class Line:
     priority: Priority = Priority.medium
 
 
+PUSH_BUG = [
+    Line("Kate", 0, "Clients don't get the reminder push on Android since the weekend", Kind.bug),
+    Line("Dima", 3, "Какие версии андроида? И версия приложения?", Kind.question, reply=0),
+    Line("Kate", 8, "Samsung, Android 14, app 3.0.4", reply=1),
+    Line("Andrii", 20, "Це критично, салони втрачають гроші", reply=0),
+    Line("Dima", 22, "Беру. Сначала воспроизведу"),
+    Line("Dima", 95, "задеплоїв фікс пушів в 3.0.5", reply=0),
+]
+"""A bug discussed in six messages: reported, asked about, escalated, taken, fixed."""
+
+
 @dataclass
 class Verdicts:
     """The classifier of a test chat: says each line's kind (a scripted stand-in)."""
