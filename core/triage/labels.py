@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.models import Kind, Label, LabelAction, LabelOrigin, Task, TaskStatus
-from core.triage.queries import task_message_ids
+from core.models import Kind, Label, LabelAction, LabelOrigin, Task, TaskMessageRole, TaskStatus
+from core.triage.queries import task_message_roles
 
 WORKING_STATUSES = (TaskStatus.accepted, TaskStatus.in_progress, TaskStatus.done)
+REPORT_ROLES = (TaskMessageRole.source, TaskMessageRole.manual, TaskMessageRole.duplicate)
 
 
 def label(
@@ -46,6 +47,10 @@ def action_for_change(values: Mapping[str, Any]) -> LabelAction:
 def label_task_messages(
     session: Session, task: Task, action: LabelAction, origin: LabelOrigin, author: str | None
 ) -> None:
-    """Each message of the task gets the human's verdict as a training label."""
-    for message_id in task_message_ids(session, [task.id or 0])[task.id or 0]:
-        session.add(label(message_id, action, origin, author, task))
+    """Each report of the task (the message that opened it, those linked by hand, duplicate
+    reports) gets the human's verdict as a training label; the discussion around it ("ок",
+    "беру", answers) says nothing about the task's kind and gets none."""
+    roles = task_message_roles(session, [task.id or 0])[task.id or 0]
+    for message_id, role in roles.items():
+        if role in REPORT_ROLES:
+            session.add(label(message_id, action, origin, author, task))

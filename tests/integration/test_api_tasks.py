@@ -208,10 +208,15 @@ def test_post_task_links_messages(dataset: dict[str, Any], client: httpx.Client,
     assert (after["tasks"], after["task_messages"], after["events"]) == (
         before["tasks"] + 1, before["task_messages"] + 2, before["events"] + 1,
     )  # fmt: skip
-    fetched = client.get(f"/api/tasks/{task['id']}").json()
-    assert fetched | {"message_ids": sorted(fetched["message_ids"])} == task | {
+    fetched = client.get(f"/api/tasks/{task['id']}").json()  # the task, and its conversation too
+    assert {k: fetched[k] for k in task} | {"message_ids": sorted(fetched["message_ids"])} == task | {
         "message_ids": sorted(task["message_ids"])
     }
+    assert [(m["message_id"], m["role"]) for m in fetched["messages"]] == [
+        (first, "manual"),
+        (second, "manual"),
+    ]
+    assert fetched["history"] == []
 
 
 def test_get_task_shows_its_messages(dataset: dict[str, Any], client: httpx.Client) -> None:
