@@ -121,7 +121,6 @@ def _settle(
     same = tasks.duplicate_target(session, message, issue, bag)
     if same is not None:
         return tasks.report_duplicate(session, conversation, same, message)
-    opened = tasks.open_task(session, conversation, message, issue)
+    opened, ids = tasks.open_task(session, conversation, message, issue)
     tasks.follow(session, opened, message, issue, said)  # what the report itself says ("urgent")
-    ids = [m.id or 0 for m in store.messages_of(session, conversation.id or 0)]
     return [(events.TASK_CREATED, events.task_payload(opened, ids))]

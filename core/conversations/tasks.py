@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from core import events
 from core.conversations import progress
 from core.conversations.signals import Signals
-from core.conversations.store import OPEN_STATUSES, messages_of, sent_at
+from core.conversations.store import OPEN_STATUSES, messages_of, open_conversation, sent_at
 from core.conversations.text import merge_all, similarity
 from core.models import (
     PRIORITY_RANK,
@@ -39,15 +39,21 @@ DESCRIPTION_LINES = 6
 
 def task_of(session: Session, conversation: Conversation) -> Task | None:
     """The conversation's task, following merges to the task that holds it now."""
-    task = session.get(Task, conversation.task_id) if conversation.task_id else None
+    return surviving(session, session.get(Task, conversation.task_id) if conversation.task_id else None)
+
+
+def surviving(session: Session, task: Task | None) -> Task | None:
+    """The task itself, or the task it was merged into (at the end of a chain of merges)."""
     while task is not None and task.merged_into_id is not None:
         task = session.get(Task, task.merged_into_id)
     return task
 
 
-def open_task(session: Session, conversation: Conversation, message: Message, issue: Issue) -> Task:
+def open_task(
+    session: Session, conversation: Conversation, message: Message, issue: Issue
+) -> tuple[Task, list[int]]:
     """A task for the conversation, from its first actionable message; earlier messages of
-    the conversation attach as details."""
+    the conversation attach as details. Returns the task and all the conversation's message ids."""
     priority = Priority(issue.priority or Priority.medium)
     task = Task(
         title=issue.title or message.text[:80],
@@ -63,11 +69,12 @@ def open_task(session: Session, conversation: Conversation, message: Message, is
     session.flush()
     conversation.task_id = task.id
     session.add(TaskMessage(task_id=task.id or 0, message_id=message.id or 0, role=TaskMessageRole.source))
-    for earlier in messages_of(session, conversation.id or 0):
+    held = messages_of(session, conversation.id or 0)
+    for earlier in held:
         if earlier.id != message.id:
             attach(session, task, earlier, TaskMessageRole.detail)
     session.flush()
-    return task
+    return task, [m.id or 0 for m in held]
 
 
 def attach(session: Session, task: Task, message: Message, role: TaskMessageRole) -> bool:
@@ -172,12 +179,8 @@ def detach(session: Session, message: Message, keep: Task | None = None) -> None
             keep and keep.id
         ):
             session.delete(link)
-    own = Conversation(
-        source=message.source, chat_id=message.chat_id, thread_id=message.thread_id,
-        started_at=sent_at(message), last_message_at=sent_at(message), message_count=1,
-        last_author_id=message.author_id, task_id=keep.id if keep else None,
-    )  # fmt: skip
-    session.add(own)
-    session.flush()
+    own = open_conversation(session, message)
+    own.message_count, own.last_author_id = 1, message.author_id
+    own.task_id = keep.id if keep else None
     message.conversation_id = own.id
     session.add(message)

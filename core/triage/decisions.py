@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from core.conversations.tasks import detach
+from core.conversations.tasks import detach, surviving
 from core.models import (
     ACTIONABLE_KINDS,
     Issue,
@@ -41,9 +41,7 @@ def message_task(session: Session, message_id: int) -> Task | None:
         .where(TaskMessage.message_id == message_id, col(TaskMessage.role).in_(OWN_ROLES))
         .order_by(col(TaskMessage.role).desc())  # "source" before "manual": the task it opened wins
     ).first()
-    while task is not None and task.merged_into_id is not None:
-        task = session.get(Task, task.merged_into_id)
-    return task
+    return surviving(session, task)
 
 
 def track_message(
