@@ -5,7 +5,7 @@
 Replays our labelled demo chat (evals/datasets/demo_threads.jsonl, 297 messages) `copies`
 times, each copy its own chat, through ingestion and the real pipeline with the local
 classifier, on embedded PostgreSQL, one message at a time as live arrival would. Prints the
-per-message CPU time of this process inside placement (core.conversations.placement.place)
+per-message CPU time of this process inside placement (core.conversations.placement.Placing.place)
 and its wall time (which includes PostgreSQL's share), p50 / p95 / mean. Target: <= 2 ms CPU.
 """
 
@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.conversations.placement import Placing
 from core.evaluation.conversations import load_conversations
 from core.evaluation.conversations_replay import replay
 from core.evaluation.runs import RunSpec, build
-from core.triage import pipeline
 from evals.harness import embedded_system
 
 DATA = Path(__file__).parent / "datasets"
@@ -53,7 +53,7 @@ def main() -> None:
     data = load_conversations(DATA / "demo_threads.jsonl", DATA / "demo_threads_tasks.jsonl")
     cpu: list[float] = []
     wall: list[float] = []
-    pipeline.place = timed(pipeline.place, cpu, wall)  # type: ignore[assignment]
+    Placing.place = timed(Placing.place, cpu, wall)  # type: ignore[method-assign]
     with embedded_system() as system:
         classifier = build(RunSpec("local"), system.settings)
         for copy in range(copies):

@@ -1,19 +1,26 @@
 """Placing each classified message: into a conversation of its chat (or none), then its task.
 
-The entry point the pipeline calls, in the transaction that stores the message's issue,
-for the messages of a batch in the order they were sent. Placement is once per message:
-a redelivered or re-classified message keeps its conversation and only re-reads what it
-says; an edit thereby re-evaluates its message without ever attaching it twice.
+The entry point the pipeline calls, in the transaction that stores a batch's issues, for
+the batch's messages in the order they were sent. The batch's chats (their open
+conversations and tasks) and where its messages already stand are read once, then kept
+current in memory: placing a message reads nothing more unless it opens a task, and the
+session flushes once at the end of the batch.
+
+Placement is once per message: a redelivered or re-classified message keeps its
+conversation and only re-reads what it says; an edit thereby re-evaluates its message
+without ever attaching it twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 from sqlmodel import Session
 
 from core import events
 from core.conversations import features, scorer, signals, store, tasks
+from core.conversations.progress import Standings
 from core.conversations.text import terms
 from core.models import ACTIONABLE_KINDS, Conversation, Issue, Message
 
@@ -25,55 +32,70 @@ def shipped_scorer() -> scorer.Scorer:
     return scorer.load()
 
 
-def place(session: Session, message: Message, issue: Issue, model: scorer.Scorer | None = None) -> Pending:
-    """Put the message in its conversation and bring the conversation's task up to date
-    (the session flushes once, at the end)."""
-    with session.no_autoflush:
-        pending = _place(session, message, issue, model or shipped_scorer())
-    session.flush()
-    return pending
+class Placing:
+    """Placement of one batch's messages (in the caller's transaction, its chats locked)."""
 
+    def __init__(
+        self, session: Session, messages: Sequence[Message], model: scorer.Scorer | None = None
+    ) -> None:
+        self.session = session
+        self.model = model or shipped_scorer()
+        self.chats = store.Chats(session, messages)
+        self.standings = Standings(session, [m.id or 0 for m in messages])
 
-def _place(session: Session, message: Message, issue: Issue, model: scorer.Scorer) -> Pending:
-    said = signals.read(message.text)
-    bag = dict(terms(message.text))
-    conversation = _placed(session, message)
-    if conversation is None:
-        conversation = _choose(session, message, issue, said, bag, model)
-        if conversation is None:
-            return []
-        store.join(conversation, message, bag)
-    return _settle(session, conversation, message, issue, said, bag)
+    def place(self, message: Message, issue: Issue) -> Pending:
+        """Put the message in its conversation and bring the conversation's task up to date."""
+        with self.session.no_autoflush:
+            said = signals.read(message.text)
+            bag = dict(terms(message.text))
+            conversation = self.chats.get(message.conversation_id) if message.conversation_id else None
+            if conversation is None:
+                conversation = self._choose(message, issue, said, bag)
+                if conversation is None:
+                    return []
+                store.join(conversation, message, bag)
+            return self._settle(conversation, message, issue, said, bag)
 
-
-def _placed(session: Session, message: Message) -> Conversation | None:
-    if message.conversation_id is None:
+    def _choose(
+        self, message: Message, issue: Issue, said: signals.Signals, bag: dict[str, int]
+    ) -> Conversation | None:
+        """The open conversation the message fits best, a new one for new work, or none."""
+        arrival = arrival_of(message, issue, said, bag, self.chats.conversation_of(message.reply_to_id))
+        best = best_candidate(arrival, self.chats.candidates(message, arrival.reply_conversation), self.model)
+        if best is not None:
+            return self.chats.get(best)
+        if arrival.actionable:
+            return self.chats.open(message)
         return None
-    return session.get(Conversation, message.conversation_id)
 
-
-def _choose(
-    session: Session,
-    message: Message,
-    issue: Issue,
-    said: signals.Signals,
-    bag: dict[str, int],
-    model: scorer.Scorer,
-) -> Conversation | None:
-    """The open conversation the message fits best, a new one for new work, or none."""
-    arrival = arrival_of(session, message, issue, said, bag)
-    best = best_candidate(arrival, store.candidates(session, message, arrival.reply_conversation), model)
-    if best is not None:
-        return session.get(Conversation, best)
-    if arrival.actionable:
-        return store.open_conversation(session, message)
-    return None
+    def _settle(
+        self,
+        conversation: Conversation,
+        message: Message,
+        issue: Issue,
+        said: signals.Signals,
+        bag: dict[str, int],
+    ) -> Pending:
+        task = tasks.surviving(self.session, self.chats.task(conversation.task_id))
+        if task is not None:
+            return tasks.follow(self.session, task, message, issue, said, self.standings)
+        if issue.kind not in ACTIONABLE_KINDS:
+            return []
+        self.session.flush()  # the tasks opened so far are found as duplicates
+        same = tasks.duplicate_target(self.session, message, issue, bag)
+        if same is not None:
+            return tasks.report_duplicate(self.session, conversation, same, message, self.standings)
+        opened, ids = tasks.open_task(self.session, conversation, message, issue, self.standings)
+        self.chats.tasks[opened.id or 0] = opened
+        tasks.follow(
+            self.session, opened, message, issue, said, self.standings
+        )  # what the report says ("urgent")
+        return [(events.TASK_CREATED, events.task_payload(opened, ids))]
 
 
 def arrival_of(
-    session: Session, message: Message, issue: Issue, said: signals.Signals, bag: dict[str, int]
+    message: Message, issue: Issue, said: signals.Signals, bag: dict[str, int], replied: int | None
 ) -> features.Arrival:
-    replied = store.conversation_of(session, message.reply_to_id)
     return features.Arrival(
         author_id=message.author_id,
         author=message.author,
@@ -103,24 +125,3 @@ def best_candidate(
     ]
     probability, best = max(scored, default=(0.0, None))
     return best if probability >= model.threshold else None
-
-
-def _settle(
-    session: Session,
-    conversation: Conversation,
-    message: Message,
-    issue: Issue,
-    said: signals.Signals,
-    bag: dict[str, int],
-) -> Pending:
-    task = tasks.task_of(session, conversation)
-    if task is not None:
-        return tasks.follow(session, task, message, issue, said)
-    if issue.kind not in ACTIONABLE_KINDS:
-        return []
-    same = tasks.duplicate_target(session, message, issue, bag)
-    if same is not None:
-        return tasks.report_duplicate(session, conversation, same, message)
-    opened, ids = tasks.open_task(session, conversation, message, issue)
-    tasks.follow(session, opened, message, issue, said)  # what the report itself says ("urgent")
-    return [(events.TASK_CREATED, events.task_payload(opened, ids))]

@@ -145,22 +145,23 @@ def more_reporters(task: Task) -> dict[str, Any]:
     return new
 
 
-_STANDING = text(
+_OPENERS = text(
     """
-    SELECT
+    SELECT t.id,
       (SELECT m.author_id FROM task_messages tm JOIN messages m ON m.id = tm.message_id
-        WHERE tm.task_id = :task AND tm.role = 'source' LIMIT 1) AS opener,
-      (SELECT role FROM task_messages WHERE task_id = :task AND message_id = :message) AS link,
-      ARRAY(SELECT field FROM task_changes WHERE task_id = :task AND origin = 'human'
-            AND NOT (field = 'status' AND new = 'accepted')) AS held,
-      ARRAY(SELECT field FROM task_changes WHERE task_id = :task AND message_id = :message) AS recorded
+        WHERE tm.task_id = t.id AND tm.role = 'source' LIMIT 1) AS opener,
+      ARRAY(SELECT field FROM task_changes WHERE task_id = t.id AND origin = 'human'
+            AND NOT (field = 'status' AND new = 'accepted')) AS held
+    FROM tasks t WHERE t.id = ANY(:tasks)
     """
 )
+_LINKS = text("SELECT task_id, message_id, role FROM task_messages WHERE message_id = ANY(:messages)")
+_RECORDED = text("SELECT task_id, message_id, field FROM task_changes WHERE message_id = ANY(:messages)")
 
 
 @dataclass(frozen=True)
 class Standing:
-    """Where a message stands with a task, read in one query."""
+    """Where a message stands with a task."""
 
     opener: str | None
     """Author id of the message that opened the task."""
@@ -171,12 +172,41 @@ class Standing:
     still moves accepted work on), or already changed by this very message (a redelivery)."""
 
 
-def standing(session: Session, task_id: int, message_id: int) -> Standing:
-    row = session.execute(_STANDING, {"task": task_id, "message": message_id}).one()
-    blocked = set(row.held) | set(row.recorded)
-    if "priority" in blocked:
-        blocked.add("priority_rank")
-    return Standing(row.opener, TaskMessageRole(row.link) if row.link else None, frozenset(blocked))
+class Standings:
+    """Where a batch's messages stand with their tasks: their links and the changes they
+    made (read once for the batch), each task's opener and human-held fields (read once per
+    task), kept current as placement links messages and opens tasks."""
+
+    def __init__(self, session: Session, message_ids: list[int]) -> None:
+        self.session = session
+        params = {"messages": message_ids}
+        self.links = {
+            (r.task_id, r.message_id): TaskMessageRole(r.role) for r in session.execute(_LINKS, params)
+        }
+        self.recorded: dict[tuple[int, int], set[str]] = {}
+        for r in session.execute(_RECORDED, params):
+            self.recorded.setdefault((r.task_id, r.message_id), set()).add(r.field)
+        self.tasks: dict[int, tuple[str | None, frozenset[str]]] = {}
+
+    def of(self, task_id: int, message_id: int) -> Standing:
+        opener, held = self._task(task_id)
+        blocked = set(held) | self.recorded.get((task_id, message_id), set())
+        if "priority" in blocked:
+            blocked.add("priority_rank")
+        return Standing(opener, self.links.get((task_id, message_id)), frozenset(blocked))
+
+    def _task(self, task_id: int) -> tuple[str | None, frozenset[str]]:
+        if task_id not in self.tasks:
+            row = self.session.execute(_OPENERS, {"tasks": [task_id]}).one_or_none()
+            self.tasks[task_id] = (row.opener, frozenset(row.held)) if row else (None, frozenset())
+        return self.tasks[task_id]
+
+    def linked(self, task_id: int, message_id: int, role: TaskMessageRole) -> None:
+        self.links.setdefault((task_id, message_id), role)
+
+    def opened(self, task_id: int, opener: str | None) -> None:
+        """A task opened by this batch: its opener, nothing held by a person yet."""
+        self.tasks[task_id] = (opener, frozenset())
 
 
 def apply(

@@ -1,22 +1,25 @@
-"""The conversations table: the open conversations a message may join, joining, opening."""
+"""The conversations table: the open conversations a batch's messages may join (read once
+per batch), joining, opening."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol, TypeVar
 
-from sqlalchemy import Row, func, text
+from sqlalchemy import and_, func, or_, text, tuple_
 from sqlmodel import Session, col, select
 
 from core.conversations.features import Open, name_stems
 from core.conversations.text import merge
-from core.models import Conversation, Message, TaskStatus, utcnow
+from core.models import Conversation, Message, Task, TaskStatus, utcnow
 
 WINDOW = timedelta(hours=72)
 """How long a quiet conversation stays open to follow-ups ("the next morning ...")."""
 CANDIDATES = 20
 """The most recently active conversations of the chat a message is weighed against."""
 OPEN_STATUSES = (TaskStatus.new, TaskStatus.accepted, TaskStatus.in_progress)
+D = TypeVar("D", bound="Dated")
 
 
 def lock_chats(session: Session, messages: list[Message]) -> None:
@@ -29,47 +32,114 @@ def sent_at(message: Message) -> datetime:
     return message.sent_at or message.created_at or utcnow()
 
 
-_CANDIDATES = text(
-    """
-    SELECT c.id, c.thread_id, c.last_message_at, c.last_author_id, c.authors, c.terms,
-           t.status, t.assignee, t.kind
-    FROM conversations c LEFT JOIN tasks t ON t.id = c.task_id
-    WHERE c.source = :source AND c.chat_id = :chat
-      AND ((c.last_message_at >= :since AND c.thread_id IS NOT DISTINCT FROM :thread) OR c.id = :replied)
-    ORDER BY c.last_message_at DESC
-    LIMIT :limit
-    """
-)
+class Dated(Protocol):
+    """A conversation as `recent` weighs it (a row, or a training replay's state)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def thread_id(self) -> str | None: ...
+    @property
+    def last_message_at(self) -> datetime: ...
 
 
-def candidates(session: Session, message: Message, replied: int | None = None) -> list[Open]:
-    """The chat's (forum topic's) conversations active within WINDOW before the message,
-    latest first, and the conversation of the message it replies to (plain rows: placing a
-    message builds no ORM object for the conversations it passes over)."""
-    rows = session.execute(
-        _CANDIDATES,
-        {"source": message.source, "chat": message.chat_id, "since": sent_at(message) - WINDOW,
-         "thread": message.thread_id, "replied": replied, "limit": CANDIDATES},
-    ).all()  # fmt: skip
-    return [_summary(rank, row) for rank, row in enumerate(rows)]
+def recent(pool: Iterable[D], thread_id: str | None, at: datetime, replied: int | None) -> list[D]:
+    """The conversations of a chat a message sent `at` is weighed against: those of its forum
+    topic active within WINDOW, and the one it replies to; latest first, at most CANDIDATES."""
+    since = at - WINDOW
+    live = [c for c in pool if c.id == replied or (c.thread_id == thread_id and c.last_message_at >= since)]
+    live.sort(key=lambda c: c.last_message_at, reverse=True)
+    return live[:CANDIDATES]
 
 
-def _summary(rank: int, row: Row[Any]) -> Open:
-    authors = row.authors or {}
-    return Open(
-        id=row.id, thread_id=row.thread_id, last_message_at=row.last_message_at,
-        last_author_id=row.last_author_id, authors=authors, terms=row.terms or {},
-        has_task=row.status in OPEN_STATUSES, assignee=row.assignee, kind=row.kind, rank=rank,
-        names=name_stems(authors),
-    )  # fmt: skip
+class Chats:
+    """The open conversations of a batch's chats and their tasks, read in a few queries and
+    kept current in memory as the batch's messages join and open them (placing a message
+    then reads nothing)."""
+
+    def __init__(self, session: Session, messages: Sequence[Message]) -> None:
+        self.session = session
+        self.batch = {m.id: m for m in messages}
+        self.parents = _parents(session, messages, self.batch)
+        self.pool: dict[tuple[str, str], list[Conversation]] = {}
+        self.by_id: dict[int, Conversation] = {}
+        self.tasks: dict[int, Task] = {}
+        if messages:
+            self._load(messages)
+
+    def _load(self, messages: Sequence[Message]) -> None:
+        since = min(sent_at(m) for m in messages) - WINDOW
+        chats = list({(m.source, m.chat_id) for m in messages})
+        known = {m.conversation_id for m in [*messages, *self.parents.values()] if m.conversation_id}
+        recent_in_chats = and_(
+            tuple_(col(Conversation.source), col(Conversation.chat_id)).in_(chats),
+            col(Conversation.last_message_at) >= since,
+        )
+        rows = self.session.exec(
+            select(Conversation).where(or_(recent_in_chats, col(Conversation.id).in_(known)))
+        ).all()
+        for conversation in rows:
+            self._add(conversation)
+        task_ids = {c.task_id for c in rows if c.task_id}
+        if task_ids:
+            found = self.session.exec(select(Task).where(col(Task.id).in_(task_ids)))
+            self.tasks = {t.id or 0: t for t in found}
+
+    def conversation_of(self, message_id: int | None) -> int | None:
+        """The conversation the message (of the batch, or one it replies to) was placed in."""
+        message = self.batch.get(message_id) or self.parents.get(message_id or 0)
+        return message.conversation_id if message else None
+
+    def _add(self, conversation: Conversation) -> None:
+        self.pool.setdefault((conversation.source, conversation.chat_id), []).append(conversation)
+        self.by_id[conversation.id or 0] = conversation
+
+    def get(self, conversation_id: int) -> Conversation | None:
+        return self.by_id.get(conversation_id) or self.session.get(Conversation, conversation_id)
+
+    def candidates(self, message: Message, replied: int | None) -> list[Open]:
+        """The conversations the message is weighed against, summarised, latest first."""
+        pool = self.pool.get((message.source, message.chat_id), [])
+        if replied is not None and all(c.id != replied for c in pool):
+            pool = [*pool, *filter(None, [self.get(replied)])]
+        chosen = recent(pool, message.thread_id, sent_at(message), replied)
+        return [self._summary(rank, c) for rank, c in enumerate(chosen)]
+
+    def _summary(self, rank: int, conversation: Conversation) -> Open:
+        task = self.task(conversation.task_id)
+        authors = conversation.authors or {}
+        return Open(
+            id=conversation.id or 0, thread_id=conversation.thread_id,
+            last_message_at=conversation.last_message_at, last_author_id=conversation.last_author_id,
+            authors=authors, terms=conversation.terms or {},
+            has_task=task is not None and task.status in OPEN_STATUSES,
+            assignee=task.assignee if task else None, kind=task.kind if task else None, rank=rank,
+            names=name_stems(authors),
+        )  # fmt: skip
+
+    def task(self, task_id: int | None) -> Task | None:
+        """A task of the batch's conversations (read once)."""
+        if task_id is not None and task_id not in self.tasks:
+            found = self.session.get(Task, task_id)
+            if found is not None:
+                self.tasks[task_id] = found
+        return self.tasks.get(task_id or 0)
+
+    def open(self, message: Message) -> Conversation:
+        """A new conversation for the message, weighed for the batch's later messages."""
+        conversation = open_conversation(self.session, message)
+        self._add(conversation)
+        return conversation
 
 
-def conversation_of(session: Session, message_id: int | None) -> int | None:
-    """The conversation a stored message was placed in."""
-    if message_id is None:
-        return None
-    parent = session.get(Message, message_id)
-    return parent.conversation_id if parent else None
+def _parents(
+    session: Session, messages: Sequence[Message], batch: Mapping[int | None, Message]
+) -> dict[int, Message]:
+    """The stored messages the batch's messages reply to (outside the batch), by id."""
+    wanted = {m.reply_to_id for m in messages if m.reply_to_id and m.reply_to_id not in batch}
+    if not wanted:
+        return {}
+    return {m.id or 0: m for m in session.exec(select(Message).where(col(Message.id).in_(wanted)))}
 
 
 def open_conversation(session: Session, message: Message) -> Conversation:

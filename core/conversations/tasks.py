@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from core import events
 from core.conversations import progress
+from core.conversations.progress import Standings
 from core.conversations.signals import Signals
 from core.conversations.store import OPEN_STATUSES, messages_of, open_conversation, sent_at
 from core.conversations.text import merge_all, similarity
@@ -50,7 +51,7 @@ def surviving(session: Session, task: Task | None) -> Task | None:
 
 
 def open_task(
-    session: Session, conversation: Conversation, message: Message, issue: Issue
+    session: Session, conversation: Conversation, message: Message, issue: Issue, standings: Standings
 ) -> tuple[Task, list[int]]:
     """A task for the conversation, from its first actionable message; earlier messages of
     the conversation attach as details. Returns the task and all the conversation's message ids."""
@@ -66,27 +67,32 @@ def open_task(
         needs_review=issue.needs_review,
     )
     session.add(task)
-    session.flush()
+    session.flush()  # its id; the conversation's messages joined so far are stored
     conversation.task_id = task.id
-    session.add(TaskMessage(task_id=task.id or 0, message_id=message.id or 0, role=TaskMessageRole.source))
+    standings.opened(task.id or 0, message.author_id)
+    _link(session, task, message, TaskMessageRole.source, standings)
     held = messages_of(session, conversation.id or 0)
     for earlier in held:
         if earlier.id != message.id:
-            attach(session, task, earlier, TaskMessageRole.detail)
-    session.flush()
+            attach(session, task, earlier, TaskMessageRole.detail, standings)
     return task, [m.id or 0 for m in held]
 
 
-def attach(session: Session, task: Task, message: Message, role: TaskMessageRole) -> bool:
+def attach(
+    session: Session, task: Task, message: Message, role: TaskMessageRole, standings: Standings
+) -> bool:
     """Link the message to the task; False when it already was (a redelivery)."""
-    if session.get(TaskMessage, (task.id, message.id)) is not None:
+    if standings.of(task.id or 0, message.id or 0).link is not None:
         return False
-    _link(session, task, message, role)
+    _link(session, task, message, role, standings)
     return True
 
 
-def _link(session: Session, task: Task, message: Message, role: TaskMessageRole) -> None:
+def _link(
+    session: Session, task: Task, message: Message, role: TaskMessageRole, standings: Standings
+) -> None:
     session.add(TaskMessage(task_id=task.id or 0, message_id=message.id or 0, role=role))
+    standings.linked(task.id or 0, message.id or 0, role)
     if role in (TaskMessageRole.detail, TaskMessageRole.update) and message.text:
         _describe(task, message)
 
@@ -143,21 +149,25 @@ def similar_tasks(session: Session, task: Task, limit: int = 5) -> list[tuple[Ta
     return sorted(best.values(), key=lambda pair: -pair[1])[:limit]
 
 
-def report_duplicate(session: Session, conversation: Conversation, task: Task, message: Message) -> Pending:
+def report_duplicate(
+    session: Session, conversation: Conversation, task: Task, message: Message, standings: Standings
+) -> Pending:
     """The report joins the open task: one more reporter, the conversation follows the task."""
     conversation.task_id = task.id
-    if not attach(session, task, message, TaskMessageRole.duplicate):
+    if not attach(session, task, message, TaskMessageRole.duplicate, standings):
         return []
     progress.apply(session, task, progress.more_reporters(task), origin=ChangeOrigin.chat, message=message)
     return [(events.TASK_UPDATED, events.task_payload(task))]
 
 
-def follow(session: Session, task: Task, message: Message, issue: Issue, signals: Signals) -> Pending:
+def follow(
+    session: Session, task: Task, message: Message, issue: Issue, signals: Signals, standings: Standings
+) -> Pending:
     """A message of the task's conversation: attach it with its role, apply what it says."""
-    stands = progress.standing(session, task.id or 0, message.id or 0)
+    stands = standings.of(task.id or 0, message.id or 0)
     role = stands.link or progress.role_of(task, message, issue, signals, stands.opener)
     if stands.link is None:
-        _link(session, task, message, role)
+        _link(session, task, message, role, standings)
     new = progress.changes(task, progress.Said(message, issue, signals, role, stands.opener))
     if stands.link == TaskMessageRole.source:
         new = {**progress.from_issue(task, issue), **new}

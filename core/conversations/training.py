@@ -14,7 +14,7 @@ from itertools import count
 
 from core.conversations import features, grouping, scorer, signals
 from core.conversations.placement import best_candidate
-from core.conversations.store import CANDIDATES, WINDOW
+from core.conversations.store import recent
 from core.conversations.text import merge, terms
 
 
@@ -121,14 +121,12 @@ def _arrival(message: Labelled, states: dict[str, _State], placed: dict[str, str
 
 
 def _open(states: dict[str, _State], message: Labelled, replied: int | None) -> list[features.Open]:
-    """The candidates store.candidates would give."""
-    live = [
-        s for s in states.values()
-        if s.id == replied or (s.chat_id == message.chat_id and s.thread_id == message.thread_id
-                               and s.last_message_at >= message.sent_at - WINDOW)
-    ]  # fmt: skip
-    live.sort(key=lambda s: s.last_message_at, reverse=True)
-    return [state.summary(rank) for rank, state in enumerate(live[:CANDIDATES])]
+    """The candidates placement would weigh (store.recent)."""
+    chat = (s for s in states.values() if s.chat_id == message.chat_id or s.id == replied)
+    return [
+        state.summary(rank)
+        for rank, state in enumerate(recent(chat, message.thread_id, message.sent_at, replied))
+    ]
 
 
 def _join(states: dict[str, _State], placed: dict[str, str], message: Labelled, key: str) -> None:

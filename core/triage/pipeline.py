@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from core import events
 from core.classification.types import Classifier, LLMUnavailable, MessageInput, Outcome
 from core.config import Settings
-from core.conversations.placement import place
+from core.conversations.placement import Placing
 from core.conversations.store import lock_chats, sent_at
 from core.db import session_scope
 from core.models import (
@@ -93,6 +93,7 @@ def store_outcomes(
     }
     currents = _current_issues(session, [d.id for d in due])
     lock_chats(session, list(locked.values()))
+    placing = Placing(session, list(locked.values()))
     for item, outcome in in_sent_order(due, outcomes, locked):
         message = locked.get(item.id)
         current = currents.get(item.id)
@@ -103,7 +104,7 @@ def store_outcomes(
         _update_message_state(settings, message, outcome)
         session.add(message)
         pending_events.append((events.MESSAGE_CLASSIFIED, _classified_payload(message, issue)))
-        pending_events.extend(place(session, message, issue))
+        pending_events.extend(placing.place(message, issue))
         report.classified.append(item.id)
     session.flush()
     return events.record_events(session, pending_events), report
