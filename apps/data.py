@@ -94,6 +94,13 @@ def message_feed(
 
 
 @st.cache_data(ttl=60, show_spinner=False)
+def channels(url: str) -> list[str]:
+    """The channels messages came through (telegram, slack, email…)."""
+    with _session(url) as session:
+        return messages.list_sources(session)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
 def chats(url: str) -> dict[str, str | None]:
     with _session(url) as session:
         return messages.list_chats(session)

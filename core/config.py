@@ -72,8 +72,22 @@ class Settings(BaseSettings):
     """Custom Bot API server base URL (tests use a local stand-in)."""
     telegram_notify_critical: bool = False
 
+    slack_signing_secret: SecretStr | None = None
+    """The Slack app's signing secret: POST /api/slack/events takes only requests it signed."""
+    slack_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Slack channel ids whose events are stored: `C0123,C0456` (or a JSON list)."""
+
+    email_imap_url: str | None = None
+    """The support mailbox: imaps://host[:port]/MAILBOX (imap:// without TLS); `tracker up`
+    follows it when set."""
+    email_imap_user: str | None = None
+    email_imap_password: SecretStr | None = None
+    email_poll_seconds: float = 60.0
+    """How long one IDLE waits before it is renewed (or, without IDLE, between two looks)."""
+
     @field_validator(
         "api_key", "llm_api_key", "dashboard_password", "telegram_bot_token", "telegram_webhook_secret",
+        "slack_signing_secret", "email_imap_url", "email_imap_user", "email_imap_password",
         "database_url", "nats_url", "llm_base_url", "telegram_webhook_url", "telegram_api_url",
         mode="before",
     )  # fmt: skip
@@ -82,12 +96,16 @@ class Settings(BaseSettings):
         """`VAR=` in a .env file means "not set", not an empty secret or URL."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("telegram_chats", mode="before")
+    @field_validator("telegram_chats", "slack_channels", mode="before")
     @classmethod
     def _chat_list(cls, value: object) -> object:
         if isinstance(value, str):
             text = value.strip()
-            return json.loads(text) if text.startswith("[") else [p for p in text.split(",") if p.strip()]
+            return (
+                json.loads(text)
+                if text.startswith("[")
+                else [p.strip() for p in text.split(",") if p.strip()]
+            )
         return value
 
     @cached_property

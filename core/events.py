@@ -24,6 +24,8 @@ MESSAGE_CREATED = "message.created"
 MESSAGES_IMPORTED = "messages.imported"
 """One event per stored batch of a history import (count, chat ids, id range), not one a message."""
 MESSAGE_CLASSIFIED = "message.classified"
+MESSAGE_DELETED = "message.deleted"
+"""A channel deleted a message: it is kept, marked with deleted_at."""
 TASK_CREATED = "task.created"
 TASK_UPDATED = "task.updated"
 

@@ -151,6 +151,8 @@ class MessageRecord(MessageBase):
     """A stored message as readers see it: the columns the system sets on top of the channel's."""
 
     edited_at: datetime | None = _ts()
+    deleted_at: datetime | None = _ts()
+    """When the channel said the message was deleted: it is kept, marked (Slack deletions)."""
     reply_to_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="messages.id")
     conversation_id: int | None = Field(default=None, sa_type=BigInteger, foreign_key="conversations.id")
     status: MessageStatus = Field(default=MessageStatus.pending, sa_type=String(16))

@@ -14,14 +14,15 @@ seq = live.follow(live.MESSAGES)
 url = context.database_url()
 chats = data.chats(url)
 
-row = st.columns(4)
+row = st.columns(5)
 flt = MessageFilter(
-    chat_id=row[0].selectbox(
+    source=row[0].selectbox("Channel", data.channels(url), index=None, key="msg_channel"),
+    chat_id=row[1].selectbox(
         "Chat", list(chats), index=None, format_func=filters.chat_name(chats), key="msg_chat"
     ),
-    status=row[1].selectbox("Status", list(MessageStatus), index=None, key="msg_status"),
-    kind=row[2].selectbox("Classified as", list(Kind), index=None, key="msg_kind"),
-    search=row[3].text_input("Search text", key="msg_search").strip() or None,
+    status=row[2].selectbox("Status", list(MessageStatus), index=None, key="msg_status"),
+    kind=row[3].selectbox("Classified as", list(Kind), index=None, key="msg_kind"),
+    search=row[4].text_input("Search text", key="msg_search").strip() or None,
 )
 offset = paging.page_offset("msg_page", flt, PAGE_SIZE)
 items, total = data.message_feed(url, flt, offset, PAGE_SIZE, seq)

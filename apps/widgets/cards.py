@@ -31,7 +31,9 @@ def message_block(
     """Author, chat, time, role in the task, reply context and text of one message."""
     chat, sent = message.chat_title or message.chat_id, message.sent_at or message.created_at
     badge = f" {role_badge(role)}" if role else ""
-    st.markdown(f"**{md(message.author or 'someone')}** in *{md(chat)}* · {when(sent)}{badge}")
+    deleted = " · :red[deleted]" if message.deleted_at else ""
+    where = f"*{md(chat)}* ({md(message.source)})"
+    st.markdown(f"**{md(message.author or 'someone')}** in {where} · {when(sent)}{badge}{deleted}")
     if parent is not None:
         st.caption(f"↪ replying to {md(parent.author or 'someone')}: {md(parent.text[:300])}")
     elif message.reply_to_external_id:

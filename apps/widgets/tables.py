@@ -27,7 +27,8 @@ def task_rows(items: Sequence[TaskPublic]) -> list[dict[str, Any]]:
 def message_rows(items: Sequence[MessagePublic]) -> list[dict[str, Any]]:
     return [
         {
-            "id": m.id, "sent": m.sent_at or m.created_at, "chat": m.chat_title or m.chat_id,
+            "id": m.id, "sent": m.sent_at or m.created_at, "channel": m.source,
+            "chat": m.chat_title or m.chat_id, "deleted": m.deleted_at is not None,
             "author": m.author, "text": m.text[:200], "status": m.status,
             "kind": m.issue.kind if m.issue else None, "priority": m.issue.priority if m.issue else None,
             "confidence": m.issue.confidence if m.issue else None,

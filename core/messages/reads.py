@@ -15,6 +15,8 @@ from core.schemas import IssuePublic, MessagePublic
 @dataclass
 class MessageFilter:
     chat_id: str | None = None
+    source: str | None = None
+    """The channel it came through: telegram, slack, email (or what an API client sent)."""
     status: MessageStatus | None = None
     search: str | None = None
     thread_of: int | None = None
@@ -43,6 +45,8 @@ def list_messages(
     conditions: list[ColumnElement[bool]] = []
     if flt.chat_id:
         conditions.append(col(Message.chat_id) == flt.chat_id)
+    if flt.source:
+        conditions.append(col(Message.source) == flt.source)
     if flt.status:
         conditions.append(col(Message.status) == flt.status)
     if flt.search:
@@ -105,3 +109,20 @@ CHATS_SQL = text(
 def list_chats(session: Session) -> dict[str, str | None]:
     """Every chat with messages, by id, with a title where one is known (one index probe per chat)."""
     return {chat_id: title for chat_id, title in session.execute(CHATS_SQL).all()}
+
+
+SOURCES_SQL = text(
+    """
+    WITH RECURSIVE sources AS (
+        (SELECT source FROM messages ORDER BY source LIMIT 1)
+        UNION ALL
+        SELECT (SELECT m.source FROM messages m WHERE m.source > sources.source ORDER BY m.source LIMIT 1)
+        FROM sources WHERE sources.source IS NOT NULL)
+    SELECT source FROM sources WHERE source IS NOT NULL
+    """
+)
+
+
+def list_sources(session: Session) -> list[str]:
+    """Every channel messages came through (one index probe per channel)."""
+    return [source for (source,) in session.execute(SOURCES_SQL).all()]

@@ -112,5 +112,17 @@ def _topic_created(message: Message) -> MessageCreate:
     )
 
 
+class TelegramChannel:
+    """Telegram as a core channel (core.channels.Channel): Bot API messages in."""
+
+    source = SOURCE
+
+    def message(self, native: Message) -> MessageCreate | None:
+        return to_message_in(native)
+
+
+CHANNEL = TelegramChannel()
+
+
 def edited_at(message: Message) -> datetime | None:
     return datetime.fromtimestamp(message.edit_date, UTC) if message.edit_date else None

@@ -1,27 +1,26 @@
-"""Live updates from the bot: messages and edits stored through core's ingestion."""
+"""Live updates from the bot: messages and edits, through the Telegram channel (core.channels.live)."""
 
 from __future__ import annotations
 
 from aiogram.types import Message
 from sqlmodel import Session, select
 
-from core.messages.ingest import apply_edit
+from core.channels import MessageKey
+from core.channels import live as channel_live
 from core.messages.threads import inherit_threads
 from core.models import Message as StoredMessage
-from core.models import MessageStatus
 from core.runtime.bootstrap import Services
 from core.telegram import SOURCE
-from core.telegram.convert import edited_at, to_message_in
+from core.telegram.convert import CHANNEL, edited_at
 
 
 async def receive_message(services: Services, message: Message) -> int | None:
     """Store a message once (and queue it for classification); returns its id."""
-    item = to_message_in(message)
-    if item is None:
+    result = await channel_live.receive(services, CHANNEL, message)
+    if result is None:
         return None
-    [result] = await services.receive([item])
     message_id = result.message.id or 0
-    if result.created and item.thread_id and not item.thread_title:
+    if result.created and result.message.thread_id and not result.message.thread_title:
         await services.run(lambda session: _topic_title(session, message_id))
     return message_id
 
@@ -33,19 +32,12 @@ def _topic_title(session: Session, message_id: int) -> tuple[None, list[dict[str
 
 async def receive_edit(services: Services, message: Message) -> None:
     """Store an edited text (edit time kept); the message is classified again."""
-    item = to_message_in(message)
+    item = CHANNEL.message(message)
     if item is None:
         return
-    edited = await services.run(
-        lambda session: (
-            apply_edit(session, SOURCE, item.chat_id, item.external_id, item.text, edited_at(message)),
-            [],
-        )
-    )
-    if edited is None:  # sent before the bot was there: store it as it reads now
-        await receive_message(services, message)
-    elif edited.status == MessageStatus.pending:
-        await services.enqueue([edited.id])
+    key = MessageKey(SOURCE, item.chat_id, item.external_id)
+    if not await channel_live.edit(services, key, item.text, edited_at(message)):
+        await receive_message(services, message)  # sent before the bot was there: stored as it reads now
 
 
 async def stored_message_id(services: Services, message: Message) -> int | None:

@@ -41,6 +41,8 @@ class TaskFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     """Exclusive upper bound."""
+    source: str | None = None
+    """The channel (telegram, slack, email) one of the task's messages came through."""
 
 
 def get_task(session: Session, task_id: int) -> Task:
@@ -128,6 +130,8 @@ def _conditions(flt: TaskFilter) -> list[ColumnElement[bool]]:
         conditions.append(col(Task.priority).in_(flt.priority))
     if flt.chat_id:
         conditions.append(col(Task.chat_id) == flt.chat_id)
+    if flt.source:
+        conditions.append(_from_channel(flt.source))
     if flt.assignee:
         conditions.append(col(Task.assignee) == flt.assignee)
     if flt.search:
@@ -149,6 +153,16 @@ def _text_matches(search: str) -> ColumnElement[bool]:
         .where(message_text_matches(search))
     )
     return or_(col(Task.title).ilike(pattern, escape="\\"), col(Task.id).in_(in_messages))
+
+
+def _from_channel(source: str) -> ColumnElement[bool]:
+    """One of the task's messages came through this channel."""
+    through = (
+        select(TaskMessage.task_id)
+        .join(Message, col(Message.id) == TaskMessage.message_id)
+        .where(col(Message.source) == source)
+    )
+    return col(Task.id).in_(through)
 
 
 def list_assignees(session: Session) -> list[str]:

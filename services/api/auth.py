@@ -13,10 +13,13 @@ from starlette.websockets import WebSocketClose
 from core.config import Settings
 from core.telegram.webhook import WEBHOOK_PATH
 
+SLACK_EVENTS_PATH = "/api/slack/events"
 PUBLIC_PATHS = frozenset(
-    {"/", "/api/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", WEBHOOK_PATH}
-)
-"""The webhook checks Telegram's own secret header instead of the API key."""
+    {"/", "/api/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", WEBHOOK_PATH,
+     SLACK_EVENTS_PATH}
+)  # fmt: skip
+"""The webhooks check their sender's own secret (Telegram's header, Slack's signature) instead
+of the API key."""
 UNAUTHORIZED = "missing or wrong API key: send Authorization: Bearer <TRACKER_API_KEY>"
 
 

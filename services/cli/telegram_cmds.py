@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from core.config import Settings
@@ -20,6 +19,7 @@ from core.telegram.export import ExportError, local_zone, zone_named
 from core.telegram.importer import DEMO_EXPORT, ImportReport, import_export
 from core.telegram.importer import Progress as OnProgress
 from services.cli import server_cmds
+from services.cli.importing import fail, import_app
 
 console = Console(stderr=True)
 BROKEN_ADVICE = (
@@ -27,14 +27,13 @@ BROKEN_ADVICE = (
     "(Settings > Advanced > Export Telegram data, format JSON) and run the same command with "
     "the new result.json: only the messages not stored yet will be added."
 )
-import_app = typer.Typer(help="Bring chat history in.", no_args_is_help=True)
 
 
 def bot() -> None:
     """Run the Telegram bot alone (long polling; webhook mode with TRACKER_TELEGRAM_WEBHOOK_URL)."""
     token = Settings().telegram_bot_token
     if token is None or not token.get_secret_value():
-        raise _fail("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token")
+        raise fail("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token")
     raise typer.Exit(server_cmds.run_parts(["bot"]))
 
 
@@ -69,7 +68,7 @@ def import_telegram(
         try:
             report = asyncio.run(_import(system, path, show_progress=True, **options))
         except ExportError as exc:
-            raise _fail(f"{path}: {exc}\n{BROKEN_ADVICE}") from None
+            raise fail(f"{path}: {exc}\n{BROKEN_ADVICE}") from None
     typer.echo(summary(report, path))
 
 
@@ -78,7 +77,7 @@ def _zone(name: str | None) -> tzinfo:
     try:
         return zone_named(name) if name else local_zone()
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def import_demo(system: System) -> ImportReport:
@@ -138,11 +137,6 @@ def _progress(path: Path, wanted: bool) -> Iterator[OnProgress | None]:
         yield lambda report, position: bar.update(
             task, completed=position, stored=report.stored, existing=report.existing
         )
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

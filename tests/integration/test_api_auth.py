@@ -79,7 +79,10 @@ def self_guarded_routes(settings: Settings) -> list[tuple[str, str]]:
 
 def test_only_the_intended_paths_skip_the_key(module_settings: Settings) -> None:
     assert {p for _, p in PUBLIC | DOCS} <= PUBLIC_PATHS
-    assert {p for _, p in self_guarded_routes(module_settings)} <= {"/api/telegram/webhook"}
+    assert {p for _, p in self_guarded_routes(module_settings)} <= {
+        "/api/telegram/webhook",
+        "/api/slack/events",
+    }
 
 
 def test_self_guarded_routes_refuse_requests_without_their_secret(

@@ -63,7 +63,7 @@ def test_inbox_lists_new_tasks_critical_then_newest_with_their_sources(
     assert titles[-1] == f"#{low_old} · typo on the pricing page"
     screen = texts(at)
     assert "confidence 0.93" in screen and ":red-badge[critical]" in screen and ":violet-badge[bug]" in screen
-    assert "**Olena** in *Support chat* · 2026-11-20 09:05 UTC" in screen
+    assert "**Olena** in *Support chat* (test) · 2026-11-20 09:05 UTC" in screen
     assert "replying to Ivan: deploy at 18:00 today" in screen
     assert "Classified by local test-1 · model local:test-1 · prompt p-test" in screen
     assert "4 new tasks to triage" in screen  # the noise message opened none

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.channels.fields import Invalid
 from core.messages.bulk import BulkRow
 from core.telegram.export import CountingReader, ExportReader, local_zone, zone_name, zone_named
 from core.telegram.export.content import attached_text, media_kind, message_text
-from core.telegram.export.fields import Invalid
 from core.telegram.export.ids import author_id, chat_id
 from core.telegram.export.rows import ROW_ORDER, bulk_row
 from core.telegram.export.times import Clock

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.telegram.export.fields import Invalid, checked, clip
+from core.channels.fields import Invalid, checked, clip
 from core.telegram.export.ids import chat_id, names_senders_by_integer, unnamed_chat_id
 
 

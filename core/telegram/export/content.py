@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.telegram.export.fields import Invalid
+from core.channels.fields import Invalid
 
 MEDIA_TYPES = {
     "sticker": "sticker", "video_message": "video_note", "voice_message": "voice",

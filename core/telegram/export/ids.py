@@ -12,7 +12,7 @@ Exports made before December 2018 carry no ids at all.
 
 from __future__ import annotations
 
-from core.telegram.export.fields import Invalid, checked
+from core.channels.fields import Invalid, checked
 
 USER_SHIFT = 1 << 32
 CHAT_SHIFT = 2 << 32

@@ -14,10 +14,10 @@ from typing import IO, Any
 
 import ijson
 
+from core.channels.fields import Invalid
 from core.messages.bulk import BulkRow
 from core.telegram.export.broken import ExportError, broken
 from core.telegram.export.chats import Chat
-from core.telegram.export.fields import Invalid
 from core.telegram.export.rows import LISTED, ExportStats, Rows
 from core.telegram.export.times import Clock, local_zone, zone_name
 

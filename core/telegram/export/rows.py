@@ -6,11 +6,11 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.channels.fields import Invalid, clip, optional_int, optional_str, required_int, within_limit
 from core.messages.bulk import BulkRow
 from core.telegram import SOURCE
 from core.telegram.export.chats import Chat
 from core.telegram.export.content import attached_text, media_kind, message_text
-from core.telegram.export.fields import Invalid, clip, encoded, optional_int, optional_str, required_int
 from core.telegram.export.ids import author_id
 from core.telegram.export.times import Clock
 
@@ -133,13 +133,9 @@ class Rows:
 
     def _limited(self, text: str) -> str:
         """Text cut to the configured limit (on a character boundary); NUL bytes dropped."""
-        if "\x00" in text:
-            text = text.replace("\x00", "")
-        data = encoded(text, "text")
-        if len(data) <= self.max_text_bytes:
-            return text
-        self.stats.truncated += 1
-        return data[: self.max_text_bytes].decode("utf-8", "ignore")
+        text, cut = within_limit(text, self.max_text_bytes)
+        self.stats.truncated += cut
+        return text
 
 
 def bulk_row(*values: object) -> BulkRow:

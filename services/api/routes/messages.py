@@ -52,6 +52,9 @@ async def post_batch(body: MessageBatchIn, state: StateDep) -> dict[str, object]
 def get_messages(
     state: StateDep,
     chat_id: Annotated[Storable | None, Query(max_length=128)] = None,
+    source: Annotated[
+        Storable | None, Query(max_length=32, description="The channel: telegram, slack, email")
+    ] = None,
     status_: Annotated[MessageStatus | None, Query(alias="status")] = None,
     search: Annotated[Storable | None, Query(max_length=200)] = None,
     thread_of: RowId | None = None,
@@ -59,7 +62,7 @@ def get_messages(
     offset: Offset = 0,
 ) -> Page[MessagePublic]:
     """Stored messages, newest first, each with its current classification."""
-    flt = MessageFilter(chat_id=chat_id, status=status_, search=search, thread_of=thread_of)
+    flt = MessageFilter(chat_id=chat_id, source=source, status=status_, search=search, thread_of=thread_of)
     with session_scope(state.services.engine) as session:
         items, total = list_messages(session, flt, limit=limit, offset=offset)
     return Page(items=items, total=total, limit=limit, offset=offset)

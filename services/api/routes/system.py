@@ -58,6 +58,8 @@ def config(state: StateDep) -> dict[str, Any]:
         "features": {
             "telegram": settings.telegram_bot_token is not None,
             "telegram_webhook": settings.telegram_webhook_url is not None,
+            "slack": settings.slack_signing_secret is not None,
+            "email": settings.email_imap_url is not None,
             "websocket": True,
         },
         "limits": {"max_text_bytes": settings.max_text_bytes, "max_batch": settings.max_batch},

@@ -58,12 +58,15 @@ def get_tasks(
     chat_id: Annotated[Storable | None, Query(max_length=128)] = None,
     assignee: Annotated[Storable | None, Query(max_length=128)] = None,
     search: Annotated[Storable | None, Query(max_length=200)] = None,
+    source: Annotated[
+        Storable | None, Query(max_length=32, description="The channel: telegram, slack, email")
+    ] = None,
     sort: SortKey = "triage",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> Page[TaskPublic]:
     """Tasks, critical and newest first by default, with filters and paging."""
-    flt = TaskFilter(status, kind, priority, chat_id, assignee, search)
+    flt = TaskFilter(status, kind, priority, chat_id, assignee, search, source=source)
     with session_scope(state.services.engine) as session:
         tasks, total = list_tasks(session, flt, limit=limit, offset=offset, sort=sort)
         links = task_message_ids(session, [t.id or 0 for t in tasks])

@@ -50,3 +50,14 @@ def checked(value: str, key: str) -> str:
 
 def clip(value: str | None, limit: int = 256) -> str | None:
     return value[:limit] if value else None
+
+
+def within_limit(text: str, max_bytes: int) -> tuple[str, bool]:
+    """The text cut to `max_bytes` (on a character boundary), NUL bytes dropped, and whether
+    it was cut; Invalid when it holds a lone surrogate."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    data = encoded(text, "text")
+    if len(data) <= max_bytes:
+        return text, False
+    return data[:max_bytes].decode("utf-8", "ignore"), True

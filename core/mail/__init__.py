@@ -1,0 +1,3 @@
+"""Email: a support mailbox over IMAP turned into core's messages."""
+
+SOURCE = "email"

@@ -1,0 +1,3 @@
+"""Slack: Events API requests and workspace exports turned into core's messages."""
+
+SOURCE = "slack"
