@@ -60,6 +60,19 @@ class Settings(BaseSettings):
     server_check_interval: float = 0.5
     """Seconds between two looks at the embedded PostgreSQL and NATS that `tracker up` started."""
 
+    exports_key: SecretStr | None = None
+    """Fernet key the export targets' secrets are encrypted with; unset: generated into data_dir."""
+    export_timeout: float = 10.0
+    """Seconds one call to a target may take."""
+    export_lease: float = 60.0
+    """Seconds a worker holds an export it is calling; a crashed one's export is retried after."""
+    export_retry_base: float = 1.0
+    export_retry_max: float = 300.0
+    export_poll_interval: float = 30.0
+    """Seconds between two looks at Redmine's changed issues."""
+    public_dashboard_url: str | None = None
+    """The dashboard's address as people reach it, for links in exported issues."""
+
     dashboard_port: int = 8501
     dashboard_password: SecretStr | None = None
 
@@ -86,9 +99,10 @@ class Settings(BaseSettings):
     """How long one IDLE waits before it is renewed (or, without IDLE, between two looks)."""
 
     @field_validator(
-        "api_key", "llm_api_key", "dashboard_password", "telegram_bot_token", "telegram_webhook_secret",
-        "slack_signing_secret", "email_imap_url", "email_imap_user", "email_imap_password",
-        "database_url", "nats_url", "llm_base_url", "telegram_webhook_url", "telegram_api_url",
+        "api_key", "llm_api_key", "dashboard_password", "exports_key", "telegram_bot_token",
+        "telegram_webhook_secret", "slack_signing_secret", "email_imap_url", "email_imap_user",
+        "email_imap_password", "database_url", "nats_url", "llm_base_url", "telegram_webhook_url",
+        "telegram_api_url", "public_dashboard_url",
         mode="before",
     )  # fmt: skip
     @classmethod
@@ -115,6 +129,10 @@ class Settings(BaseSettings):
     @property
     def api_url(self) -> str:
         return f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def dashboard_url(self) -> str:
+        return (self.public_dashboard_url or f"http://{self.api_host}:{self.dashboard_port}").rstrip("/")
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -353,16 +353,77 @@ class TaskChange(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 
 
+class ExportStatus(StrEnum):
+    """Where a task's export to one target stands."""
+
+    pending = "pending"
+    """To create (or to bring up to date) in the target; the worker picks it up."""
+    exported = "exported"
+    """The target has it, as of `synced_version`."""
+    failed = "failed"
+    """The target refused it (a 4xx): `last_error` says why; a person can retry."""
+
+
+class ExportTrigger(StrEnum):
+    """When a target receives a task on its own (besides a person's "Export to ...")."""
+
+    accept = "accept"
+    create = "create"
+    critical = "critical"
+
+
+class ExportTarget(SQLModel, table=True):
+    """A tracker tasks are exported to: Redmine, GitHub, Jira or a webhook.
+
+    The token or signing secret is stored Fernet-encrypted (core.exports.vault).
+    """
+
+    __tablename__ = "export_targets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    type: str = Field(max_length=16)
+    url: str = Field(max_length=1024)
+    project: str | None = Field(default=None, max_length=256)
+    secret: str | None = Field(default=None, sa_type=Text)
+    """The encrypted token (Redmine, GitHub, Jira) or signing secret (webhook)."""
+    hook_secret: str | None = Field(default=None, sa_type=Text)
+    """The encrypted secret the tracker's own webhooks are signed with (GitHub, Jira)."""
+    triggers: list[str] = Field(default_factory=lambda: ["accept"], sa_column=Column(JSONType))
+    chats: list[str] = Field(default_factory=list, sa_column=Column(JSONType))
+    """Chat ids whose tasks go there on their own; empty: every chat."""
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+    """Per-type mappings (kind -> tracker / issue type, priority -> the tracker's, logins)."""
+    polled_at: datetime | None = _ts()
+    """Redmine: the newest `updated_on` seen by the poller."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
 class TaskExport(SQLModel, table=True):
+    """A task in one target: written before the call, so a crash never makes a second one."""
+
     __tablename__ = "task_exports"
+    __table_args__ = (
+        UniqueConstraint("task_id", "target", name="uq_task_exports_task_target"),
+        Index("ix_task_exports_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_task_exports_external", "target", "external_id"),
+    )
 
     id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
     task_id: int = Field(sa_type=BigInteger, foreign_key="tasks.id", index=True)
     target: str = Field(max_length=64)
     external_id: str | None = Field(default=None, max_length=256)
     url: str | None = Field(default=None, max_length=1024)
-    status: str = Field(default="pending", max_length=16)
+    status: ExportStatus = Field(default=ExportStatus.pending, sa_type=String(16))
+    marker: str = Field(max_length=64)
+    """Ours, written into the external issue: looked for before creating it again."""
+    attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)
+    next_attempt_at: datetime | None = _ts()
+    leased_until: datetime | None = _ts()
+    """A worker is calling the target until then; another one leaves the row alone."""
+    synced_version: int = 0
+    """The task version the target last received."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
 

@@ -12,6 +12,7 @@ from sqlmodel.main import SQLModelConfig
 
 from core.models import (
     ChangeOrigin,
+    ExportStatus,
     IssueBase,
     Kind,
     MessageBase,
@@ -192,12 +193,33 @@ class SimilarTask(SQLModel):
     similarity: float
 
 
+class ExportPublic(SQLModel):
+    """A task's export to one target: where it stands and where people open it."""
+
+    model_config = PUBLIC
+
+    target: str
+    status: ExportStatus
+    external_id: str | None = None
+    url: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    """The target's reason when it refused (or the last retried error)."""
+    updated_at: datetime
+
+
+class ExportRequest(Strict):
+    target: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    """The name of a target (`tracker exports list`)."""
+
+
 class TaskDetail(TaskPublic):
-    """A task with its conversation, its history and the open tasks most like it."""
+    """A task with its conversation, its history, the open tasks most like it and its exports."""
 
     messages: list[TaskMessagePublic] = Field(default_factory=list)
     history: list[TaskChangePublic] = Field(default_factory=list)
     similar: list[SimilarTask] = Field(default_factory=list)
+    exports: list[ExportPublic] = Field(default_factory=list)
 
 
 class Page(BaseModel, Generic[T]):

@@ -19,9 +19,10 @@ from taskiq import AsyncBroker
 from core import events
 from core.config import Settings
 from core.db import session_scope
+from core.exports.plan import queued_ids
 from core.messages.ingest import Ingested, check_texts, ingest
 from core.models import MessageStatus
-from core.runtime.queue import enqueue_classification, events_subject
+from core.runtime.queue import enqueue_classification, enqueue_exports, events_subject
 from core.schemas import MessageCreate
 
 T = TypeVar("T")
@@ -55,10 +56,13 @@ class Services:
     nats: NATS
 
     async def publish(self, new_events: list[dict[str, Any]]) -> None:
-        """Announce committed events (never raises: see _after_commit)."""
+        """Announce committed events and queue the exports they planned (never raises: see _after_commit)."""
         if new_events:
             subject = events_subject(self.settings)
             await _after_commit(self.nats, lambda: events.publish(self.nats, subject, new_events), "publish")
+        exports = queued_ids(new_events)
+        if exports:
+            await _after_commit(self.nats, lambda: enqueue_exports(self.broker, exports), "queueing exports")
 
     async def run(self, work: Work[T]) -> T:
         """Run a unit of work in a transaction, then announce the events it recorded."""

@@ -13,6 +13,7 @@ from taskiq_nats import PullBasedJetStreamBroker
 from core.config import Settings
 
 CLASSIFY_TASK = "tracker.classify_messages"
+EXPORT_TASK = "tracker.export_task"
 CHUNK = 50
 """Messages a classification job carries."""
 
@@ -82,6 +83,15 @@ async def enqueue_classification(broker: AsyncBroker, message_ids: list[int]) ->
     kicker: AsyncKicker[..., None] = AsyncKicker(CLASSIFY_TASK, broker, {})
     chunks = [message_ids[start : start + CHUNK] for start in range(0, len(message_ids), CHUNK)]
     outcomes = await asyncio.gather(*(kicker.kiq(chunk) for chunk in chunks), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
+async def enqueue_exports(broker: AsyncBroker, export_ids: list[int]) -> None:
+    """Queue exports for the worker (one job each: each is its own call to a tracker)."""
+    kicker: AsyncKicker[..., None] = AsyncKicker(EXPORT_TASK, broker, {})
+    outcomes = await asyncio.gather(*(kicker.kiq(i) for i in export_ids), return_exceptions=True)
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from core import events
 from core.conversations import progress
 from core.conversations.tasks import detach
+from core.exports.plan import on_task_change
 from core.models import (
     PRIORITY_RANK,
     ChangeOrigin,
@@ -66,7 +67,7 @@ def create_task(session: Session, data: TaskCreate) -> Decided:
         session.add(TaskMessage(task_id=task.id or 0, message_id=message_id, role=TaskMessageRole.manual))
     session.flush()
     event = events.record_event(session, events.TASK_CREATED, events.task_payload(task, data.message_ids))
-    return task, [event]
+    return task, [event, *on_task_change(session, task, created=True)]
 
 
 def update_task(
@@ -95,7 +96,8 @@ def update_task(
     task.needs_review = False
     label_task_messages(session, task, action or action_for_change(values), origin, author)
     session.flush()
-    return task, [events.record_event(session, events.TASK_UPDATED, events.task_payload(task))]
+    exports = on_task_change(session, task, accepted=values.get("status") == TaskStatus.accepted)
+    return task, [events.record_event(session, events.TASK_UPDATED, events.task_payload(task)), *exports]
 
 
 def change_task(

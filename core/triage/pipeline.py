@@ -21,6 +21,7 @@ from core.config import Settings
 from core.conversations.placement import Placing
 from core.conversations.store import lock_chats, sent_at
 from core.db import session_scope
+from core.exports.plan import on_task_events
 from core.models import (
     Issue,
     Message,
@@ -107,7 +108,8 @@ def store_outcomes(
         pending_events.extend(placing.place(message, issue))
         report.classified.append(item.id)
     session.flush()
-    return events.record_events(session, pending_events), report
+    queued = on_task_events(session, pending_events)  # after the flush: no flush per message
+    return events.record_events(session, pending_events) + queued, report
 
 
 def in_sent_order(

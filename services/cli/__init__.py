@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import eval_cmds, prompt_cmds, server_cmds, slack_cmds, telegram_cmds, train_cmds
+from services.cli import (
+    eval_cmds,
+    export_cmds,
+    prompt_cmds,
+    server_cmds,
+    slack_cmds,
+    telegram_cmds,
+    train_cmds,
+)
 
 app = typer.Typer(
     name="tracker",
@@ -12,7 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-for module in (server_cmds, train_cmds, eval_cmds, telegram_cmds, slack_cmds, prompt_cmds):
+for module in (server_cmds, train_cmds, eval_cmds, telegram_cmds, slack_cmds, prompt_cmds, export_cmds):
     module.register(app)
 
 

@@ -6,22 +6,25 @@ import asyncio
 import logging
 from contextlib import suppress
 
+import httpx
 from taskiq.api import run_receiver_task
 
 from core.classification.factory import build_classifier
 from core.classification.types import Classifier
 from core.config import Settings
 from core.db import session_scope
+from core.exports.delivery import Courier, claim_due_exports, deliver
+from core.exports.vault import vault
 from core.runtime.bootstrap import Services
 from core.runtime.embedded import stop_on_signals
-from core.runtime.queue import CLASSIFY_TASK
+from core.runtime.queue import CLASSIFY_TASK, EXPORT_TASK, enqueue_exports
 from core.runtime.system import open_system
 from core.triage.pipeline import claim_due, classify_messages
 
 log = logging.getLogger("tracker.worker")
 
 
-def register_tasks(services: Services, classifier: Classifier) -> None:
+def register_tasks(services: Services, classifier: Classifier, courier: Courier) -> None:
     """Bind the queue's task names to core's use cases."""
 
     async def classify(message_ids: list[int]) -> None:
@@ -33,7 +36,11 @@ def register_tasks(services: Services, classifier: Classifier) -> None:
             publish=services.publish,
         )
 
+    async def export(export_id: int) -> str:
+        return await deliver(export_id, courier)
+
     services.broker.register_task(classify, task_name=CLASSIFY_TASK)
+    services.broker.register_task(export, task_name=EXPORT_TASK)
 
 
 async def sweep(services: Services, interval: float = 1.0) -> None:
@@ -48,6 +55,19 @@ async def sweep(services: Services, interval: float = 1.0) -> None:
         await asyncio.sleep(interval)
 
 
+async def sweep_exports(services: Services, interval: float = 0.5) -> None:
+    """Queue exports whose time has come: retries, crashed calls, lost queue messages."""
+    lease = services.settings.export_lease
+    while True:
+        try:
+            due = await asyncio.to_thread(_claim_exports, services, lease)
+            if due:
+                await enqueue_exports(services.broker, due)
+        except Exception:
+            log.exception("export sweep failed; trying again")
+        await asyncio.sleep(interval)
+
+
 async def run_worker(
     settings: Settings, classifier: Classifier | None = None, stop: asyncio.Event | None = None
 ) -> None:
@@ -55,18 +75,32 @@ async def run_worker(
     stop = stop or stop_on_signals()
     with open_system(settings, migrate=False) as system:  # `tracker up` migrated already
         services = await system.services(worker=True)
-        register_tasks(services, classifier or build_classifier(system.settings, engine=system.engine))
-        receiver = asyncio.create_task(run_receiver_task(services.broker, max_async_tasks=16, max_prefetch=0))
-        sweeper = asyncio.create_task(sweep(services))
-        log.info("worker ready (classifier=%s)", settings.classifier)
-        await stop.wait()
-        for task in (sweeper, receiver):
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        async with httpx.AsyncClient(timeout=system.settings.export_timeout) as client:
+            courier = Courier(
+                system.engine, system.settings, vault(system.settings), client, services.publish
+            )
+            register_tasks(
+                services, classifier or build_classifier(system.settings, engine=system.engine), courier
+            )
+            loops = [
+                asyncio.create_task(run_receiver_task(services.broker, max_async_tasks=16, max_prefetch=0)),
+                asyncio.create_task(sweep(services)),
+                asyncio.create_task(sweep_exports(services)),
+            ]
+            log.info("worker ready (classifier=%s)", settings.classifier)
+            await stop.wait()
+            for task in reversed(loops):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
         await services.close()
 
 
 def _claim(services: Services, lease: float) -> list[int]:
     with session_scope(services.engine) as session:
         return claim_due(session, lease)
+
+
+def _claim_exports(services: Services, lease: float) -> list[int]:
+    with session_scope(services.engine) as session:
+        return claim_due_exports(session, lease)

@@ -10,8 +10,11 @@ from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from core.db import session_scope
+from core.exports.plan import known_target, request_export
+from core.exports.queries import exports_of
 from core.models import Kind, Priority, Task, TaskStatus
 from core.schemas import (
+    ExportRequest,
     MessageMove,
     Offset,
     Page,
@@ -80,9 +83,11 @@ def get_one(task_id: RowId, state: StateDep) -> TaskDetail:
     of its changes with their evidence, and the open tasks most like it."""
     with session_scope(state.services.engine) as session:
         try:
-            return task_detail(session, task_id)
+            detail = task_detail(session, task_id)
         except TaskNotFound:
             raise _not_found(task_id) from None
+        detail.exports = exports_of(session, task_id)
+        return detail
 
 
 @router.post("", response_model=TaskPublic, status_code=201)
@@ -128,3 +133,24 @@ async def post_move(task_id: RowId, message_id: RowId, body: MessageMove, state:
     """Move a message of this task to another task, or to a new task of its own (split)."""
     target = await _decide(lambda s: move_message(s, task_id, message_id, body.into_id), task_id, state)
     return await run_in_threadpool(get_one, target.id or 0, state)
+
+
+@router.post("/{task_id}/exports", status_code=202)
+async def post_export(task_id: RowId, body: ExportRequest, state: StateDep) -> dict[str, object]:
+    """Export the task to a target now (again, when it failed: after fixing the target); the
+    worker does it: `GET /api/tasks/{id}` shows how it went."""
+
+    def export(session: Session) -> tuple[None, list[dict[str, object]]]:
+        task = session.get(Task, task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        if task.merged_into_id is not None:
+            raise InvalidTaskChange("task_id", f"task {task_id} was merged into task {task.merged_into_id}")
+        if not known_target(session, body.target):
+            raise InvalidTaskChange(
+                "target", f"no export target named {body.target!r} (tracker exports list)"
+            )
+        return None, request_export(session, task, body.target)
+
+    await _decide(export, task_id, state)  # type: ignore[arg-type]
+    return {"task_id": task_id, "target": body.target, "status": "pending"}
