@@ -42,7 +42,7 @@ UK_LETTERS, RU_LETTERS = set("іїєґ"), set("ыэъё")
 
 def main() -> None:
     messages = demo_threads()
-    tasks = gold_tasks(messages, read_jsonl(TASKS))
+    tasks = gold_tasks(messages, read_jsonl(TASKS), TASKS)
     MESSAGES.write_text(jsonl_text(messages), encoding="utf-8")
     TASKS.write_text(jsonl_text(tasks), encoding="utf-8")
     print(f"{MESSAGES}: {len(messages)} messages; {TASKS}: {len(tasks)} gold tasks")
@@ -93,7 +93,9 @@ def _english(sentence: str) -> bool:
     return len(words) >= 3 and all(LATIN.fullmatch(w) for w in words)
 
 
-def gold_tasks(messages: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def gold_tasks(
+    messages: list[dict[str, Any]], rows: list[dict[str, Any]], path: Path = TASKS
+) -> list[dict[str, Any]]:
     """The hand-labelled gold tasks, each with its first message as `root`; ValueError when
     the chat and the gold rows do not name the same tasks."""
     first: dict[str, str] = {}
@@ -102,9 +104,9 @@ def gold_tasks(messages: list[dict[str, Any]], rows: list[dict[str, Any]]) -> li
             first.setdefault(message["task"], message["id"])
     labelled = [row["task"] for row in rows]
     if missing := sorted(set(first) - set(labelled)):
-        raise ValueError(f"{TASKS}: no gold row for {', '.join(missing)} (marked in the chat)")
+        raise ValueError(f"{path}: no gold row for {', '.join(missing)} (marked in the chat)")
     if unused := sorted(set(labelled) - set(first)):
-        raise ValueError(f"{TASKS}: no message of the chat is marked {', '.join(unused)}")
+        raise ValueError(f"{path}: no message of the chat is marked {', '.join(unused)}")
     return [
         {field: first[row["task"]] if field == "root" else row.get(field) for field in TASK_FIELDS}
         for row in rows
