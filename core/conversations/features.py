@@ -38,6 +38,8 @@ class Arrival:
     """The conversation of the message it replies to."""
     replies_outside: bool = False
     """It replies to a message that is in no conversation (small talk)."""
+    subject: frozenset[str] = frozenset()
+    """Stems of what it names up front as its subject ("по кошику — ...")."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ NAMES = (
     "reply", "gap", "within_5_min", "next_day", "author_in", "author_last", "mentions",
     "similarity", "rank", "has_task", "actionable", "short", "moves_work", "fresh_report",
     "assignee", "distinct", "replies_elsewhere", "replies_outside", "author_in_30_min",
-    "other_kind",
+    "other_kind", "author_latest", "subject",
 )  # fmt: skip
 """The features, in vector order (the scorer's weights follow it)."""
 
@@ -83,13 +85,18 @@ def name_stems(authors: Mapping[str, str]) -> frozenset[str]:
 def vectors(message: Arrival, candidates: Sequence[Open]) -> list[list[float]]:
     """The features of placing `message` in each candidate conversation."""
     spread = Counter(t for c in candidates for t in c.terms.keys() & message.terms.keys())
-    return [vector(message, c, spread) for c in candidates]
+    mine = [c for c in candidates if message.author_id in c.authors]
+    latest = max(mine, key=lambda c: c.last_message_at).id if mine else None
+    return [vector(message, c, spread, latest) for c in candidates]
 
 
-def vector(message: Arrival, conversation: Open, spread: Mapping[str, int]) -> list[float]:
+def vector(
+    message: Arrival, conversation: Open, spread: Mapping[str, int], latest: int | None
+) -> list[float]:
     """The features of placing `message` in `conversation`, in NAMES order; `spread` counts
     the candidates each of the message's stems occurs in (a stem only this conversation
-    shares with the message says the most)."""
+    shares with the message says the most); `latest` is the candidate its author wrote in
+    most recently."""
     gap = max((message.sent_at - conversation.last_message_at).total_seconds() / 60, 0.0)
     reply = message.reply_conversation == conversation.id
     author_in = message.author_id in conversation.authors
@@ -115,6 +122,8 @@ def vector(message: Arrival, conversation: Open, spread: Mapping[str, int]) -> l
         float(message.replies_outside),
         float(author_in and gap <= 30),
         float(message.actionable and conversation.kind is not None and message.kind != conversation.kind),
+        float(conversation.id == latest),
+        _named(message, conversation),
     ]
 
 
@@ -123,14 +132,28 @@ def _distinct(message: Arrival, conversation: Open, spread: Mapping[str, int]) -
     return min(sum(1 / spread[t] for t in shared), 3.0) / 3
 
 
+def _named(message: Arrival, conversation: Open) -> float:
+    """The share of the subject it names up front that the conversation talks about."""
+    if not message.subject:
+        return 0.0
+    return len(message.subject & conversation.terms.keys()) / len(message.subject)
+
+
 def _own_name(message: Arrival, conversation: Open) -> frozenset[str]:
     own = conversation.authors.get(message.author_id or "")
     return frozenset(w[:4] for w in words(own) if len(w) >= 3) if own else frozenset()
 
 
 FRESH_REPORT = NAMES.index("fresh_report")
+_AUTHOR_IN = NAMES.index("author_in")
+_ASSIGNEE = NAMES.index("assignee")
 
 
 def fresh_report(row: Sequence[float]) -> bool:
     """The features say: new work by someone else, no reply, no shared word."""
     return row[FRESH_REPORT] > 0
+
+
+def own_work(row: Sequence[float]) -> bool:
+    """The features say: the author took this conversation's task or wrote in it."""
+    return row[_AUTHOR_IN] > 0 or row[_ASSIGNEE] > 0

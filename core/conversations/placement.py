@@ -21,7 +21,7 @@ from sqlmodel import Session
 from core import events
 from core.conversations import features, scorer, signals, store, tasks
 from core.conversations.progress import Standings
-from core.conversations.text import terms
+from core.conversations.text import subject, terms
 from core.models import ACTIONABLE_KINDS, Conversation, Issue, Message
 
 Pending = tasks.Pending
@@ -64,7 +64,7 @@ class Placing:
         best = best_candidate(arrival, self.chats.candidates(message, arrival.reply_conversation), self.model)
         if best is not None:
             return self.chats.get(best)
-        if arrival.actionable:
+        if opens_work(arrival):
             return self.chats.open(message)
         return None
 
@@ -108,6 +108,7 @@ def arrival_of(
         kind=issue.kind,
         reply_conversation=replied,
         replies_outside=message.reply_to_id is not None and replied is None,
+        subject=frozenset(subject(message.text)),
     )
 
 
@@ -119,9 +120,29 @@ def best_candidate(
     reply) never joins: interleaved conversations of the same minutes stay apart."""
     rows = features.vectors(arrival, candidates)
     scored = [
-        (model.probability(row), c.id)
+        (model.probability(row), c.id, c.has_task and features.own_work(row))
         for row, c in zip(rows, candidates, strict=True)
         if not features.fresh_report(row)
     ]
-    probability, best = max(scored, default=(0.0, None))
-    return best if probability >= model.threshold else None
+    probability, best, _ = max(scored, default=(0.0, None, False))
+    if probability >= model.threshold:
+        return best
+    if opens_work(arrival):
+        return None
+    return _progress_target(arrival, scored)
+
+
+def opens_work(arrival: features.Arrival) -> bool:
+    """Whether the message, fitting no open conversation, starts new work: an actionable
+    message that is not news about work in progress ("залив фікс", "беру", "done")."""
+    said = arrival.signals
+    return arrival.actionable and not (said.moves_work and not said.asks)
+
+
+def _progress_target(arrival: features.Arrival, scored: list[tuple[float, int, bool]]) -> int | None:
+    """News about work in progress that fits no conversation well enough goes to the likeliest
+    open task its author works on (took, or wrote in): progress never opens a task."""
+    if not arrival.signals.moves_work:
+        return None
+    own = [(probability, conversation) for probability, conversation, mine in scored if mine]
+    return max(own, default=(0.0, None))[1]

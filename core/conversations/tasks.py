@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from core import events
@@ -105,25 +106,25 @@ def _describe(task: Task, message: Message) -> None:
         task.description = "\n".join([*lines, f"{who}: {message.text[:300]}"])
 
 
+_OPEN_REPORTS = text(
+    """
+    SELECT t.id, c.terms FROM conversations c JOIN tasks t ON t.id = c.task_id
+    WHERE c.source = :source AND c.last_message_at >= :since AND t.kind = :kind
+      AND t.status = ANY(:open) AND t.merged_into_id IS NULL
+    """
+)
+
+
 def duplicate_target(
     session: Session, message: Message, issue: Issue, terms: Mapping[str, int]
 ) -> Task | None:
-    """An open task of the source about the same problem as this new report, if any."""
-    since = sent_at(message) - DUPLICATE_WINDOW
-    rows = session.exec(
-        select(Conversation, Task)
-        .join(Task, col(Task.id) == Conversation.task_id)
-        .where(
-            Conversation.source == message.source,
-            col(Conversation.last_message_at) >= since,
-            col(Task.status).in_(OPEN_STATUSES),
-            col(Task.merged_into_id).is_(None),
-            Task.kind == issue.kind,
-        )
-    ).all()
-    scored = [(similarity(terms, c.terms or {}), t) for c, t in rows]
-    best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
-    return best[1] if best[0] >= DUPLICATE_SIMILARITY else None
+    """An open task of the source about the same problem as this new report, if any (the
+    candidates are read as plain rows; only the one chosen becomes an object)."""
+    params = {"source": message.source, "since": sent_at(message) - DUPLICATE_WINDOW,
+              "kind": issue.kind, "open": [s.value for s in OPEN_STATUSES]}  # fmt: skip
+    scored = [(similarity(terms, row.terms or {}), row.id) for row in session.execute(_OPEN_REPORTS, params)]
+    best, task_id = max(scored, default=(0.0, None))
+    return session.get(Task, task_id) if task_id is not None and best >= DUPLICATE_SIMILARITY else None
 
 
 def similar_tasks(session: Session, task: Task, limit: int = 5) -> list[tuple[Task, float]]:

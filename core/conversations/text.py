@@ -181,6 +181,24 @@ def terms(text: str) -> Counter[str]:
     return Counter(w[:STEM] for w in words(text) if len(w) >= 3 and w not in _STOP)
 
 
+_ABOUT = re.compile(
+    r"^\W*(?:[^\W\d_]+(?:\s+[^\W\d_]+)?,\s*)?"  # "Олено, " / "До речі, "
+    r"(?:по|щодо|стосовно|про|насчёт|насчет|относительно|re:?|regarding|about)\s+([^:—–,.!?]{3,40})",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"^\W*([^\W\d_][^:,.!?]{2,30}):\s")
+_NOT_SUBJECTS = frozenset({"bug", "баг", "питання", "вопрос", "question", "fyi", "upd", "update", "note"})
+
+
+def subject(text: str) -> Counter[str]:
+    """The stems of what a message names up front as its subject: "по кошику — ...",
+    "Олено, по вивантаженню: ...", "Банер: ...", "re export" (empty when it names none)."""
+    found = _ABOUT.match(text) or _LABEL.match(text)
+    if found is None or found.group(1).strip().lower() in _NOT_SUBJECTS:
+        return Counter()
+    return terms(found.group(1))
+
+
 def similarity(a: Mapping[str, int], b: Mapping[str, int]) -> float:
     """Cosine of two stem bags, counts damped (a word said ten times is not ten words)."""
     if not a or not b:

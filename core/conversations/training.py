@@ -13,9 +13,9 @@ from datetime import datetime
 from itertools import count
 
 from core.conversations import features, grouping, scorer, signals
-from core.conversations.placement import best_candidate
+from core.conversations.placement import best_candidate, opens_work
 from core.conversations.store import recent
-from core.conversations.text import merge, terms
+from core.conversations.text import merge, subject, terms
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def placed_by(messages: Iterable[Labelled], model: scorer.Scorer) -> list[frozen
         best = best_candidate(arrival, candidates, model)
         if best is not None:
             return next(c.key for c in candidates if c.id == best)
-        return f"new-{next(opened)}" if message.actionable else None
+        return f"new-{next(opened)}" if opens_work(arrival) else None
 
     placed = _replay(messages, scored)
     groups: dict[str, set[str]] = {}
@@ -117,6 +117,7 @@ def _arrival(message: Labelled, states: dict[str, _State], placed: dict[str, str
         signals=signals.read(message.text), actionable=message.actionable, kind=message.kind,
         reply_conversation=states[parent].id if parent else None,
         replies_outside=message.reply_to is not None and parent is None,
+        subject=frozenset(subject(message.text)),
     )  # fmt: skip
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from core.conversations import features, grouping, scorer, signals, training
-from core.conversations.text import similarity, terms
+from core.conversations import features, grouping, placement, scorer, signals, training
+from core.conversations.text import similarity, subject, terms
 
 T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)
 
@@ -69,3 +70,45 @@ def test_bcubed_scores_a_grouping() -> None:
     assert grouping.bcubed(gold, gold) == (1.0, 1.0, 1.0)
     precision, recall, _ = grouping.bcubed(gold, [frozenset({"a", "b", "c"})])
     assert recall == 1.0 and precision is not None and precision < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("по кошику — це мердж не викликається", {"кошик"}),
+        ("Олено, по вивантаженню салонів: тільки активні?", {"виван", "салон"}),
+        ("Банер: перші 2 варіанти у фігмі", {"банер"}),
+        ("Bug: the export is broken", set()),
+        ("good morning all", set()),
+    ],
+)
+def test_the_subject_a_message_names_up_front(text: str, named: set[str]) -> None:
+    assert set(subject(text)) == named
+
+
+def _progress_case(text: str) -> tuple[features.Arrival, list[features.Open]]:
+    """Dima took the push bug yesterday; today he posts news without replying."""
+    took = features.Open(
+        7, None, T0, "kate", {"kate": "Kate", "dima": "Dima"}, dict(terms("reminder push not delivered")),
+        True, assignee="Dima",
+    )  # fmt: skip
+    other = features.Open(8, None, T0 + timedelta(hours=20), "ira", {"ira": "Ira"}, {}, True, rank=0)
+    arrival = features.Arrival(
+        author_id="dima", author="Dima", sent_at=T0 + timedelta(hours=26), thread_id=None,
+        terms=terms(text), words=frozenset(), signals=signals.read(text), actionable=True, kind="bug",
+    )  # fmt: skip
+    return arrival, [other, replace(took, rank=1)]
+
+
+def test_news_of_work_in_progress_never_opens_a_task_and_finds_its_authors_task() -> None:
+    model = replace(scorer.load(), threshold=0.99)  # nothing fits "well enough"
+    arrival, candidates = _progress_case("Залив 3.0.5 в Google Play, rollout 20%")
+    assert arrival.signals.done and not placement.opens_work(arrival)
+    assert placement.best_candidate(arrival, candidates, model) == 7
+
+
+def test_a_new_report_that_fits_nothing_opens_work() -> None:
+    model = replace(scorer.load(), threshold=0.99)
+    arrival, candidates = _progress_case("На оплаті картою помилка 500")
+    assert placement.opens_work(arrival)
+    assert placement.best_candidate(arrival, candidates, model) is None
