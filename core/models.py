@@ -101,10 +101,12 @@ class Resolution(StrEnum):
 
 
 class ChangeOrigin(StrEnum):
-    """Who changed a task: the chat (a message is the evidence) or a person."""
+    """Who changed a task: the chat (a message is the evidence), a person, or the team's tracker."""
 
     chat = "chat"
     human = "human"
+    tracker = "tracker"
+    """The exported issue was closed, reopened or reassigned there (author: the target's name)."""
 
 
 class LabelAction(StrEnum):

@@ -73,7 +73,7 @@ class Job:
 
 async def deliver(export_id: int, courier: Courier) -> str:
     """Perform one export (or its update); returns its status afterwards ("busy": another has it)."""
-    job = await asyncio.to_thread(_in_session, courier.engine, lambda s: claim(s, export_id, courier))
+    job = await asyncio.to_thread(in_session, courier.engine, lambda s: claim(s, export_id, courier))
     if not isinstance(job, Job):
         await courier.publish(job)
         return "busy" if not job else ExportStatus.failed
@@ -82,7 +82,7 @@ async def deliver(export_id: int, courier: Courier) -> str:
     except ExportError as exc:
         remote = exc
     status, new_events = await asyncio.to_thread(
-        _in_session, courier.engine, lambda s: record(s, courier.settings, job, remote)
+        in_session, courier.engine, lambda s: record(s, courier.settings, job, remote)
     )
     await courier.publish(new_events)
     return status
@@ -170,6 +170,6 @@ def claim_due_exports(session: Session, lease_seconds: float, limit: int = 500) 
     return sorted(session.execute(_DUE, {"lease": lease_seconds, "limit": limit}).scalars())
 
 
-def _in_session(engine: Engine, work: Callable[[Session], Any]) -> Any:
+def in_session(engine: Engine, work: Callable[[Session], Any]) -> Any:
     with session_scope(engine) as session:
         return work(session)

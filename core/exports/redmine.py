@@ -6,6 +6,7 @@ Our marker is the description's last line; `find` looks it up with the descripti
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -65,11 +66,11 @@ class Redmine:
         await self._get(f"/projects/{self.config.project}.json")
         return f"Redmine user {user['login']}, project {self.config.project}"
 
-    async def changed_since(self, since: str | None) -> list[dict[str, Any]]:
-        """Issues of the project updated at or after `since` (ISO time), oldest first."""
+    async def changed_since(self, since: datetime | None) -> list[dict[str, Any]]:
+        """Issues of the project updated at or after `since`, oldest first (100 at a time)."""
         params = {"project_id": self.config.project, "status_id": "*", "sort": "updated_on", "limit": "100"}
         if since:
-            params["updated_on"] = f">={since}"
+            params["updated_on"] = f">={since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
         return list((await self._get("/issues.json", params))["issues"])
 
     async def _fields(self, doc: Document) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from core.classification.types import Classifier
 from core.config import Settings
 from core.db import session_scope
 from core.exports.delivery import Courier, claim_due_exports, deliver
+from core.exports.inbound import poll_redmine
 from core.exports.vault import vault
 from core.runtime.bootstrap import Services
 from core.runtime.embedded import stop_on_signals
@@ -68,6 +69,16 @@ async def sweep_exports(services: Services, interval: float = 0.5) -> None:
         await asyncio.sleep(interval)
 
 
+async def poll_trackers(courier: Courier) -> None:
+    """Take back what changed in the trackers that have no webhooks to us (Redmine)."""
+    while True:
+        try:
+            await poll_redmine(courier)
+        except Exception:
+            log.exception("polling the trackers failed; trying again")
+        await asyncio.sleep(courier.settings.export_poll_interval)
+
+
 async def run_worker(
     settings: Settings, classifier: Classifier | None = None, stop: asyncio.Event | None = None
 ) -> None:
@@ -86,6 +97,7 @@ async def run_worker(
                 asyncio.create_task(run_receiver_task(services.broker, max_async_tasks=16, max_prefetch=0)),
                 asyncio.create_task(sweep(services)),
                 asyncio.create_task(sweep_exports(services)),
+                asyncio.create_task(poll_trackers(courier)),
             ]
             log.info("worker ready (classifier=%s)", settings.classifier)
             await stop.wait()
