@@ -1,4 +1,4 @@
-"""Training the conversation scorer on labelled chats (ours: evals/datasets/demo_threads*).
+"""Training the conversation scorer on labelled chats (ours: evals/datasets/demo_threads*, team_threads*).
 
 The labelled chat is replayed in time order with each message placed where its label says
 (teacher forcing); every open conversation a message is weighed against gives one example:

@@ -49,15 +49,18 @@ def train_cmd(
     ] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
     conversations: Annotated[
-        Path | None, typer.Option(help="Train the conversation scorer on this labelled chat instead")
+        list[Path] | None,
+        typer.Option(help="Train the conversation scorer on this labelled chat instead (repeatable)"),
     ] = None,
-    tasks: Annotated[Path | None, typer.Option(help="The chat's gold tasks (with --conversations)")] = None,
+    tasks: Annotated[
+        list[Path] | None, typer.Option(help="The chat's gold tasks: one per --conversations, in order")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the scorer (with --conversations)")] = None,
 ) -> None:
     """Train the local classifier (seed examples + human triage decisions) and activate it;
     with --conversations, the conversation scorer instead."""
-    if conversations is not None:
-        return _train_scorer(conversations, tasks, out)
+    if conversations:
+        return _train_scorer(conversations, tasks or [], out)
     settings = get_settings()
     try:
         rows = load_jsonl(examples)
@@ -75,11 +78,14 @@ def train_cmd(
     _print_report(report)
 
 
-def _train_scorer(conversations: Path, tasks: Path | None, out: Path | None) -> None:
-    if tasks is None:
-        raise fail("give the chat's gold tasks too: --tasks TASKS.jsonl")
+def _train_scorer(conversations: list[Path], tasks: list[Path], out: Path | None) -> None:
+    if len(tasks) != len(conversations):
+        raise fail(
+            f"give each chat's gold tasks: one --tasks TASKS.jsonl per --conversations "
+            f"({len(conversations)} --conversations, {len(tasks)} --tasks)"
+        )
     try:
-        train_scorer(conversations, tasks, out)
+        train_scorer(list(zip(conversations, tasks, strict=True)), out)
     except (DatasetError, ValueError) as e:
         raise fail(str(e)) from None
 
