@@ -5,6 +5,7 @@ a crash between Redmine's create and our commit -> still one issue, refusals sto
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,9 +23,17 @@ from core.exports.inbound import poll_redmine
 from core.exports.target import ExportError
 from core.exports.vault import vault
 from core.models import ExportTarget, LabelOrigin, Task
-from core.triage.commands import change_task
+from core.triage.commands import accept_task, change_task
 from tests.integration.test_exports import accept, drain, export_row, new_task, no_targets, queued
-from tests.support.redmine import INSTALL, RunningRedmine, available, redmine_server
+from tests.support.processes import (
+    STARTUP_SECONDS,
+    spawn_worker,
+    stop_process,
+    wait_until,
+    worker_process,
+    worker_ready,
+)
+from tests.support.redmine import INSTALL, RunningRedmine, available, killing_proxy, redmine_server
 
 __all__ = ["no_targets"]  # each test starts with no target (autouse)
 pytestmark = pytest.mark.skipif(not available(), reason=f"Redmine is not installed: {INSTALL}")
@@ -141,3 +150,29 @@ def test_refusals_are_stored_with_redmines_reason(
         assert wrong_project is not None
         with pytest.raises(ExportError, match="404"):
             asyncio.run(targets.check(targets.config_of(wrong_project, vault(fast)), fast))
+
+
+@pytest.mark.timeout(900)
+def test_worker_killed_between_create_and_commit_leaves_one_issue(
+    engine: Engine, settings: Settings, redmine: RunningRedmine
+) -> None:
+    worker = spawn_worker(settings, TRACKER_EXPORT_LEASE="3", TRACKER_EXPORT_TIMEOUT="60")
+    with killing_proxy(redmine.url, lambda: worker.send_signal(signal.SIGKILL)) as proxy:
+        with session_scope(engine) as session:
+            row = ExportTarget(name="rm-kill", type="redmine", url=proxy, project=redmine.project)
+            targets.add_target(session, row, vault(settings), SecretStr(redmine.key))
+        try:
+            wait_until(lambda: worker_ready(settings), timeout=STARTUP_SECONDS, what="worker pulling")
+            task_id = new_task(engine, title="export killed midway")
+            with session_scope(engine) as session:
+                accept_task(session, task_id, origin=LabelOrigin.api)  # the sweep queues it
+            assert worker.wait(timeout=120) == -signal.SIGKILL, "killed right after Redmine's create"
+            assert export_row(engine, task_id, "rm-kill").status == "pending"
+            assert len(marked(redmine, engine, task_id, "rm-kill")) == 1
+        finally:
+            stop_process(worker)
+        with worker_process(settings, TRACKER_EXPORT_LEASE="3", TRACKER_EXPORT_TIMEOUT="60"):
+            wait_until(lambda: export_row(engine, task_id, "rm-kill").status == "exported", timeout=STARTUP_SECONDS,
+                       what="export finished by the next worker")  # fmt: skip
+    assert len(marked(redmine, engine, task_id, "rm-kill")) == 1
+    assert export_row(engine, task_id, "rm-kill").attempts >= 2, "the next worker found it by its marker"

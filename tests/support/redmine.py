@@ -15,10 +15,12 @@ import secrets
 import shutil
 import sqlite3
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -140,3 +142,46 @@ def _make_project(redmine: RunningRedmine) -> None:
 
 def remove(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def killing_proxy(upstream: str, kill: Callable[[], None]) -> Iterator[str]:
+    """A loopback proxy to Redmine that runs `kill` once Redmine has answered the first issue
+    create, before the answer goes back: the caller dies between the create and its commit."""
+    fired = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._forward(b"")
+
+        def do_PUT(self) -> None:
+            self._forward(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+        def do_POST(self) -> None:
+            self._forward(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+        def _forward(self, body: bytes) -> None:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+            answer = httpx.request(
+                self.command, upstream + self.path, content=body, headers=headers, timeout=60
+            )
+            if self.command == "POST" and self.path.startswith("/issues") and not fired.is_set():
+                fired.set()
+                kill()
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
