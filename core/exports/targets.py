@@ -11,13 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.config import Settings
-from core.exports import redmine, webhook
+from core.exports import github, jira, redmine, webhook
 from core.exports.target import Refused, Target, TargetConfig
 from core.exports.vault import Vault
 from core.models import ExportTarget, ExportTrigger
 
 Opener = Callable[[TargetConfig, httpx.AsyncClient], Target]
-TYPES: dict[str, Opener] = {"webhook": webhook.Webhook, "redmine": redmine.Redmine}
+TYPES: dict[str, Opener] = {
+    "webhook": webhook.Webhook,
+    "redmine": redmine.Redmine,
+    "github": github.GitHub,
+    "jira": jira.Jira,
+}
 NEEDS_PROJECT = ("redmine", "github", "jira")
 
 

@@ -25,7 +25,7 @@ from core.runtime.system import open_system
 from services.api import ws
 from services.api.auth import RequireApiKey
 from services.api.limits import BodyLimit
-from services.api.routes import messages, slack, system, tasks, telegram
+from services.api.routes import exports, messages, slack, system, tasks, telegram
 from services.api.state import PAGE, AppState, EventHub
 
 T = TypeVar("T")
@@ -127,6 +127,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     for unavailable in (OperationalError, InterfaceError):
         app.add_exception_handler(unavailable, database_unavailable)
-    for router in (system.router, messages.router, tasks.router, telegram.router, slack.router, ws.router):
+    routers = (system.router, messages.router, tasks.router, telegram.router, slack.router, exports.router)
+    for router in (*routers, ws.router):
         app.include_router(router)
     return app

@@ -20,6 +20,8 @@ PUBLIC_PATHS = frozenset(
 )  # fmt: skip
 """The webhooks check their sender's own secret (Telegram's header, Slack's signature) instead
 of the API key."""
+PUBLIC_PREFIXES = ("/api/exports/hooks/",)
+"""The trackers' webhooks (GitHub, Jira) check their signature instead of the API key."""
 UNAUTHORIZED = "missing or wrong API key: send Authorization: Bearer <TRACKER_API_KEY>"
 
 
@@ -54,7 +56,12 @@ class RequireApiKey:
         self.settings = settings
 
     def allows(self, scope: Scope) -> bool:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in PUBLIC_PATHS:
+        path = scope.get("path", "")
+        if (
+            scope["type"] not in ("http", "websocket")
+            or path in PUBLIC_PATHS
+            or path.startswith(PUBLIC_PREFIXES)
+        ):
             return True
         return key_matches(self.settings, presented_key(scope))
 
