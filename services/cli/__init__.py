@@ -7,6 +7,7 @@ import typer
 from services.cli import (
     eval_cmds,
     export_cmds,
+    mail_cmds,
     prompt_cmds,
     server_cmds,
     slack_cmds,
@@ -20,7 +21,16 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-for module in (server_cmds, train_cmds, eval_cmds, telegram_cmds, slack_cmds, prompt_cmds, export_cmds):
+for module in (
+    server_cmds,
+    train_cmds,
+    eval_cmds,
+    telegram_cmds,
+    slack_cmds,
+    mail_cmds,
+    prompt_cmds,
+    export_cmds,
+):
     module.register(app)
 
 

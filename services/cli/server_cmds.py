@@ -49,8 +49,10 @@ def _command(part: str, settings: Settings, reload: bool = False) -> list[str]:
 
 
 def _everything(settings: Settings) -> list[str]:
-    """The parts `tracker up` runs: the bot too when it has a token."""
-    return ["api", "worker", "dashboard"] + (["bot"] if settings.telegram_bot_token else [])
+    """The parts `tracker up` runs: the bot too when it has a token, the mail follower when
+    there is a mailbox."""
+    optional = {"bot": settings.telegram_bot_token, "mail": settings.email_imap_url}
+    return ["api", "worker", "dashboard"] + [part for part, wanted in optional.items() if wanted]
 
 
 class _NotHealthy(Exception):

@@ -28,6 +28,8 @@ SECRETS = {
     "TRACKER_DASHBOARD_PASSWORD": "dashboard-secret-a81e",
     "TELEGRAM_BOT_TOKEN": "123456:telegram-secret-9d2c",
     "TRACKER_TELEGRAM_WEBHOOK_SECRET": "webhook-secret-77aa",
+    "TRACKER_SLACK_SIGNING_SECRET": "slack-secret-31c9",
+    "TRACKER_EMAIL_IMAP_PASSWORD": "imap-secret-e04d",
 }
 BAD_HEADERS = {
     "no-header": {},
