@@ -105,7 +105,8 @@ class SlackExportReader:
 
     def _row(self, chat: Folder, raw: Any, names: Mapping[str, str]) -> BulkRow | None:
         self.stats.messages += 1
-        if not isinstance(raw, dict) or not isinstance(raw.get("ts"), str):
+        ts = raw.get("ts") if isinstance(raw, dict) else None
+        if not isinstance(ts, str):
             raise Invalid("a message must be an object with a string 'ts'")
         if not written_by_people(raw):
             self.stats.skipped += 1
@@ -113,23 +114,34 @@ class SlackExportReader:
         text, cut = within_limit(plain_text(raw, names), self.max_text_bytes)
         self.stats.truncated += cut
         user, edited = raw.get("user"), raw.get("edited")
-        return BulkRow(
-            source=SOURCE,
-            chat_id=chat.chat_id,
-            external_id=checked(raw["ts"][:128], "ts"),
-            text=text,
-            chat_title=chat.title,
-            author_id=checked(user[:128], "user") if isinstance(user, str) else None,
-            author=checked(author_name(raw, names) or "", "user_profile") or None,
-            sent_at=sent_at(raw["ts"]),
-            reply_to_external_id=reply_to(raw),
-            thread_id=None,
-            thread_title=None,
-            media_kind="file" if raw.get("files") else None,
-            forwarded_from=None,
-            edited_at=sent_at(edited["ts"]) if isinstance(edited, dict) and edited.get("ts") else None,
-            classify=self.classify and bool(text.strip()),
+        return _bulk_row(
+            chat.chat_id,
+            checked(ts[:128], "ts"),  # external_id
+            text,
+            chat.title,
+            checked(user[:128], "user") if isinstance(user, str) else None,  # author_id
+            checked(author_name(raw, names) or "", "user_profile") or None,  # author
+            sent_at(ts),
+            reply_to(raw),
+            "file" if raw.get("files") else None,  # media_kind
+            sent_at(edited["ts"]) if isinstance(edited, dict) and edited.get("ts") else None,  # edited_at
+            self.classify and bool(text.strip()),  # classify
         )
+
+
+_ROW_ORDER = ("chat_id", "external_id", "text", "chat_title", "author_id", "author", "sent_at",
+              "reply_to_external_id", "media_kind", "edited_at", "classify")  # fmt: skip
+_CONSTANT = {"source": SOURCE, "thread_id": None, "thread_title": None, "forwarded_from": None}
+_PLACES = [
+    (_ROW_ORDER.index(name), None) if name in _ROW_ORDER else (-1, _CONSTANT[name])
+    for name in BulkRow._fields
+]
+
+
+def _bulk_row(*values: object) -> BulkRow:
+    """A row from values in _ROW_ORDER (the rest is the same for every Slack row), built
+    positionally: building it by keyword cost a third of the reading time."""
+    return tuple.__new__(BulkRow, [values[i] if i >= 0 else constant for i, constant in _PLACES])
 
 
 def _listed(archive: zipfile.ZipFile, name: str) -> list[Any]:

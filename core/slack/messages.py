@@ -25,9 +25,13 @@ def written_by_people(raw: Mapping[str, Any]) -> bool:
 def plain_text(raw: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
     """The message's text without Slack's markup, then its files' titles, one a line."""
     text = raw.get("text")
-    shown = _MARKUP.sub(lambda m: _readable(m, names or {}), text) if isinstance(text, str) else ""
-    titles = [f"[file] {t}" for t in file_titles(raw)]
-    return "\n".join([html.unescape(shown), *titles]) if titles else html.unescape(shown)
+    shown = text if isinstance(text, str) else ""
+    if "<" in shown:
+        shown = _MARKUP.sub(lambda m: _readable(m, names or {}), shown)
+    if "&" in shown:
+        shown = html.unescape(shown)
+    titles = [f"[file] {t}" for t in file_titles(raw)] if "files" in raw else []
+    return "\n".join([shown, *titles]) if titles else shown
 
 
 def _readable(match: re.Match[str], names: Mapping[str, str]) -> str:
