@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
 from sqlmodel import SQLModel
 from sqlmodel.main import SQLModelConfig
 
@@ -41,19 +49,33 @@ def storable(value: str) -> str:
     return value
 
 
+PLAUSIBLE_YEARS = r"^(19\d\d|2\d\d\d)-"
+"""The years a message time may have, as the API schema's pattern says (1900-2999)."""
+
+
 def plausible_time(value: datetime) -> datetime:
-    """A timezone-aware time in years 1900-2999 (a naive one is taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        value = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("out of range") from None
+    """A time in years 1900-2999, as written, made timezone-aware UTC (a naive one is taken as UTC)."""
     if not 1900 <= value.year <= 2999:
         raise ValueError("must be between the years 1900 and 2999")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def written_time(value: object) -> object:
+    """Refuse a number for a time: the schema offers an ISO 8601 string (or a datetime in Python)."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 time such as 2026-11-21T10:00:00Z")
     return value
 
 
+SentAt = Annotated[
+    datetime,
+    BeforeValidator(written_time),
+    AfterValidator(plausible_time),
+    Field(json_schema_extra={"pattern": PLAUSIBLE_YEARS}),
+]
+"""An ISO 8601 string in JSON (not a number, which the schema does not offer), in years 1900-2999."""
 Storable = Annotated[str, AfterValidator(storable)]
 """A string parameter (query or body) that is safe to send to PostgreSQL."""
 RowId = Annotated[int, Ge(1), Le(MAX_ID)]
@@ -83,8 +105,8 @@ class MessageCreate(MessageBase, Strict):
     chat_id: Id
     external_id: Id
     text: str = Field(description="Message text; at most TRACKER_MAX_TEXT_BYTES bytes (UTF-8)")
-    sent_at: Annotated[datetime, AfterValidator(plausible_time)] | None = None
-    classify: bool = True
+    sent_at: SentAt | None = None
+    classify: StrictBool = True
     """False stores a message that is never classified (service messages)."""
 
 
@@ -117,12 +139,24 @@ class TaskCreate(TaskBase, Strict):
     message_ids: list[RowId] = Field(default_factory=list, max_length=1000)
 
 
+def _not_null(schema: dict[str, Any]) -> None:
+    """The field's JSON Schema without its null branch: it may be left out, not sent as null."""
+    schema["anyOf"] = [branch for branch in schema["anyOf"] if branch != {"type": "null"}]
+    schema.pop("default", None)
+
+
+LEFT_OUT: Any = Field(default=None, json_schema_extra=_not_null)
+"""A field that may be left out but not null (a validator refuses null; the schema says so)."""
+
+
 class TaskUpdate(Strict):
-    status: TaskStatus | None = None
-    kind: Kind | None = None
-    priority: Priority | None = None
+    """Fields left out stay as they are; status, kind, priority and title may not be null."""
+
+    status: TaskStatus | None = LEFT_OUT
+    kind: Kind | None = LEFT_OUT
+    priority: Priority | None = LEFT_OUT
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = (
-        None
+        LEFT_OUT
     )
     assignee: Annotated[str, StringConstraints(max_length=128)] | None = None
     expected_version: int | None = None

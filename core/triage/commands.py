@@ -207,7 +207,8 @@ def _move_target(session: Session, message: Message, into_id: int | None) -> Dec
     target = session.get(Task, into_id)
     if target is None or target.merged_into_id is not None:
         raise InvalidTaskChange("into_id", f"task {into_id} does not exist or was merged")
-    session.add(TaskMessage(task_id=into_id, message_id=message.id or 0, role=TaskMessageRole.manual))
+    if session.get(TaskMessage, (into_id, message.id)) is None:  # it may be in both already
+        session.add(TaskMessage(task_id=into_id, message_id=message.id or 0, role=TaskMessageRole.manual))
     return target, []
 
 

@@ -23,6 +23,8 @@ from tests.support.processes import api_process
 
 PUBLIC = {("GET", "/"), ("GET", "/api/health"), ("GET", "/docs"), ("GET", "/openapi.json")}
 DOCS = {("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")}
+NOT_ALLOWED = {(method, "/api/messages/batch") for method in ("GET", "PUT", "PATCH", "DELETE")}
+"""Undocumented on purpose: they answer 405 (`/batch` is no message id for GET /api/messages/{id})."""
 SECRETS = {
     "TRACKER_LLM_API_KEY": "llm-secret-5b1f0c",
     "TRACKER_DASHBOARD_PASSWORD": "dashboard-secret-a81e",
@@ -104,7 +106,7 @@ def test_self_guarded_routes_refuse_requests_without_their_secret(
 def test_route_list_matches_the_served_openapi(api_url: str, module_settings: Settings) -> None:
     schema = httpx.get(f"{api_url}/openapi.json").json()
     served = {(m.upper(), p) for p, ops in schema["paths"].items() for m in ops}
-    assert served | PUBLIC | DOCS == set(http_routes(module_settings))
+    assert served | PUBLIC | DOCS | NOT_ALLOWED == set(http_routes(module_settings))
 
 
 def test_every_protected_route_refuses_a_missing_or_wrong_key(

@@ -115,6 +115,22 @@ async def test_a_message_moves_to_a_task_of_its_own_and_back(api_url: str) -> No
         assert merged.status_code == 200 and merged.json()["id"] == task["id"]
 
 
+async def test_a_message_moves_into_a_task_that_already_holds_it(api_url: str) -> None:
+    """Two manual tasks may share a message; moving it from one to the other leaves it in one."""
+    async with httpx.AsyncClient(base_url=api_url, headers=AUTH, timeout=WAIT) as http:
+        shared = (await http.post("/api/messages", json=body(100, LINES[0]) | {"chat_id": "kyiv"})).json()
+        first, second = [
+            (await http.post("/api/tasks", json={"title": title, "message_ids": [shared["id"]]})).json()
+            for title in ("first", "second")
+        ]
+        moved = await http.post(
+            f"/api/tasks/{first['id']}/messages/{shared['id']}/move", json={"into_id": second["id"]}
+        )
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["message_ids"] == [shared["id"]]
+        assert (await http.get(f"/api/tasks/{first['id']}")).json()["message_ids"] == []
+
+
 async def _task_events(ws: Any, done: Any) -> list[dict[str, Any]]:
     received: list[dict[str, Any]] = []
 

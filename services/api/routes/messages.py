@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
 from core.db import session_scope
 from core.messages.ingest import Ingested, InvalidMessage
@@ -13,9 +14,11 @@ from core.messages.reads import MessageFilter, get_message, list_messages
 from core.models import MessageStatus
 from core.schemas import MessageBatchIn, MessageCreate, MessagePublic, Offset, Page, RowId, Storable
 from services.api.deps import Authorized, StateDep, field_error
+from services.api.problems import READ, WRITE, Responses, problems
 from services.api.state import AppState
 
-router = APIRouter(prefix="/api/messages", tags=["messages"], dependencies=[Authorized])
+router = APIRouter(prefix="/api/messages", tags=["messages"], dependencies=[Authorized], responses=READ)
+KNOWN: Responses = {200: {"model": MessagePublic, "description": "Already stored: the stored message"}}
 
 
 async def _receive(state: AppState, items: list[MessageCreate], batch: bool) -> list[Ingested]:
@@ -26,7 +29,7 @@ async def _receive(state: AppState, items: list[MessageCreate], batch: bool) -> 
         raise field_error(field, exc.reason) from exc
 
 
-@router.post("", response_model=MessagePublic, status_code=201)
+@router.post("", response_model=MessagePublic, status_code=201, responses=WRITE | KNOWN)
 async def post_message(item: MessageCreate, state: StateDep, response: Response) -> MessagePublic:
     """Store one message (201), or return the stored one for a known id (200)."""
     [result] = await _receive(state, [item], batch=False)
@@ -35,7 +38,7 @@ async def post_message(item: MessageCreate, state: StateDep, response: Response)
     return MessagePublic.model_validate(result.message)
 
 
-@router.post("/batch", status_code=201)
+@router.post("/batch", status_code=201, responses=WRITE)
 async def post_batch(body: MessageBatchIn, state: StateDep) -> dict[str, object]:
     """Store up to TRACKER_MAX_BATCH messages at once; known ones are not stored again."""
     if len(body.messages) > state.settings.max_batch:
@@ -46,6 +49,13 @@ async def post_batch(body: MessageBatchIn, state: StateDep) -> dict[str, object]
         "existing": sum(not r.created for r in result),
         "items": [{"id": r.message.id, "created": r.created, "status": r.message.status} for r in result],
     }
+
+
+@router.api_route("/batch", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def batch_takes_only_post() -> JSONResponse:
+    """`/batch` is no message id: other methods get 405, not a 422 about `message_id`."""
+    body = {"detail": [{"field": "method", "message": "send the batch with POST"}]}
+    return JSONResponse(body, status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "POST"})
 
 
 @router.get("", response_model=Page[MessagePublic])
@@ -68,7 +78,7 @@ def get_messages(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{message_id}", response_model=MessagePublic)
+@router.get("/{message_id}", response_model=MessagePublic, responses=problems(404))
 async def get_one(message_id: RowId, state: StateDep) -> MessagePublic:
     def read() -> MessagePublic | None:
         with session_scope(state.services.engine) as session:

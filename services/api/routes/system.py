@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from core.db import ping
 from core.models import Kind, Priority, TaskStatus
 from services.api.deps import Authorized, StateDep
+from services.api.problems import Responses, problems
 
 router = APIRouter(tags=["system"])
 VERSION = version("task-tracker")
@@ -22,7 +24,19 @@ def root() -> dict[str, str]:
     return {"name": "Task Tracker", "status": "ok", "version": VERSION}
 
 
-@router.get("/api/health")
+class Health(BaseModel):
+    """Whether each server answers: `"ok"`, or `"down: <why>"`."""
+
+    status: Literal["ok", "down"]
+    checks: dict[str, str]
+    down: list[str]
+    """The servers that do not answer (`postgres`, `nats`)."""
+
+
+DOWN: Responses = {503: {"model": Health, "description": "A server does not answer; `down` names it"}}
+
+
+@router.get("/api/health", response_model=Health, responses=DOWN)
 async def health(state: StateDep) -> JSONResponse:
     """200 when PostgreSQL and NATS answer; 503 naming what is down."""
     checks: dict[str, str] = {}
@@ -42,7 +56,7 @@ async def health(state: StateDep) -> JSONResponse:
     return JSONResponse(body, status_code=503 if down else 200)
 
 
-@router.get("/api/config", dependencies=[Authorized])
+@router.get("/api/config", dependencies=[Authorized], responses=problems(401))
 def config(state: StateDep) -> dict[str, Any]:
     """What a client needs to know; never a secret."""
     settings = state.settings

@@ -37,9 +37,12 @@ from core.triage.commands import (
 )
 from core.triage.queries import SortKey, TaskFilter, TaskNotFound, list_tasks, task_detail, task_message_ids
 from services.api.deps import Authorized, StateDep, field_error
+from services.api.problems import READ, WRITE, problems
 from services.api.state import AppState
 
-router = APIRouter(prefix="/api/tasks", tags=["tasks"], dependencies=[Authorized])
+router = APIRouter(prefix="/api/tasks", tags=["tasks"], dependencies=[Authorized], responses=READ)
+DECISION = WRITE | problems(404, 409)
+"""What a human decision on a task may answer besides success."""
 
 
 def _not_found(task_id: int) -> HTTPException:
@@ -77,7 +80,7 @@ def get_tasks(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{task_id}", response_model=TaskDetail)
+@router.get("/{task_id}", response_model=TaskDetail, responses=problems(404))
 def get_one(task_id: RowId, state: StateDep) -> TaskDetail:
     """The task with its conversation (every message with author, time and role), the history
     of its changes with their evidence, and the open tasks most like it."""
@@ -90,7 +93,7 @@ def get_one(task_id: RowId, state: StateDep) -> TaskDetail:
         return detail
 
 
-@router.post("", response_model=TaskPublic, status_code=201)
+@router.post("", response_model=TaskPublic, status_code=201, responses=WRITE)
 async def post_task(body: TaskCreate, state: StateDep) -> TaskPublic:
     """A manual task, optionally from stored messages."""
     try:
@@ -100,7 +103,7 @@ async def post_task(body: TaskCreate, state: StateDep) -> TaskPublic:
     return _public(task, list(dict.fromkeys(body.message_ids)))
 
 
-@router.patch("/{task_id}", response_model=TaskDetail)
+@router.patch("/{task_id}", response_model=TaskDetail, responses=DECISION)
 async def patch_task(task_id: RowId, body: TaskUpdate, state: StateDep) -> TaskDetail:
     """Change status, kind, priority, title or assignee; the change is a human label."""
     task = await _decide(lambda s: update_task(s, task_id, body), task_id, state)
@@ -119,7 +122,7 @@ async def _decide(decision: Callable[[Session], Decided], task_id: int, state: A
         raise field_error(exc.field, exc.reason) from exc
 
 
-@router.post("/{task_id}/merge", response_model=TaskDetail)
+@router.post("/{task_id}/merge", response_model=TaskDetail, responses=DECISION)
 async def post_merge(task_id: RowId, body: TaskMerge, state: StateDep) -> TaskDetail:
     """Merge this task into another (a duplicate): its messages join the other task."""
     await _decide(
@@ -128,7 +131,9 @@ async def post_merge(task_id: RowId, body: TaskMerge, state: StateDep) -> TaskDe
     return await run_in_threadpool(get_one, body.into_id, state)
 
 
-@router.post("/{task_id}/messages/{message_id}/move", response_model=TaskDetail)
+@router.post(
+    "/{task_id}/messages/{message_id}/move", response_model=TaskDetail, responses=WRITE | problems(404)
+)
 async def post_move(task_id: RowId, message_id: RowId, body: MessageMove, state: StateDep) -> TaskDetail:
     """Move a message of this task to another task, or to a new task of its own (split)."""
     target = await _decide(lambda s: move_message(s, task_id, message_id, body.into_id), task_id, state)

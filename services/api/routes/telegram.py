@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from core.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from services.api.deps import field_error
+from services.api.problems import problems
 
 if TYPE_CHECKING:  # aiogram costs seconds to import: only webhook mode loads it
     from aiogram.types import Update
@@ -39,7 +40,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["telegram"], lifespan=lifespan)
 
 
-@router.post(WEBHOOK_PATH)
+@router.post(WEBHOOK_PATH, responses=problems(400, 401, 404, 413, 422, 503))
 async def webhook(
     request: Request, secret: Annotated[str | None, Header(alias=SECRET_HEADER)] = None
 ) -> dict[str, bool]:
