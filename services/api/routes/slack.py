@@ -14,12 +14,13 @@ from core.slack.events import handle_event
 from core.slack.requests import SIGNATURE_HEADER, TIMESTAMP_HEADER, Refused, check_signed
 from services.api.auth import SLACK_EVENTS_PATH
 from services.api.deps import StateDep, field_error
+from services.api.problems import problems
 
 log = logging.getLogger("tracker.slack")
 router = APIRouter(tags=["slack"])
 
 
-@router.post(SLACK_EVENTS_PATH)
+@router.post(SLACK_EVENTS_PATH, responses=problems(400, 401, 404, 413, 422, 503))
 async def events(request: Request, state: StateDep) -> dict[str, Any]:
     """One Events API request: url_verification answered, message events stored; a request
     not signed by the app's signing secret, or older than 5 minutes: 401, nothing stored."""

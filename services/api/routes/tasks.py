@@ -140,7 +140,7 @@ async def post_move(task_id: RowId, message_id: RowId, body: MessageMove, state:
     return await run_in_threadpool(get_one, target.id or 0, state)
 
 
-@router.post("/{task_id}/exports", status_code=202)
+@router.post("/{task_id}/exports", status_code=202, responses=WRITE | problems(404))
 async def post_export(task_id: RowId, body: ExportRequest, state: StateDep) -> dict[str, object]:
     """Export the task to a target now (again, when it failed: after fixing the target); the
     worker does it: `GET /api/tasks/{id}` shows how it went."""
