@@ -40,6 +40,8 @@ class Arrival:
     """It replies to a message that is in no conversation (small talk)."""
     subject: frozenset[str] = frozenset()
     """Stems of what it names up front as its subject ("по кошику — ...")."""
+    opens_with: bool = False
+    """It starts the way a new report does (a greeting, "Bug:", "Питання:", 🐞)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ NAMES = (
     "reply", "gap", "within_5_min", "next_day", "author_in", "author_last", "mentions",
     "similarity", "rank", "has_task", "actionable", "short", "moves_work", "fresh_report",
     "assignee", "distinct", "replies_elsewhere", "replies_outside", "author_in_30_min",
-    "other_kind", "author_latest", "subject",
+    "other_kind", "author_latest", "subject", "long", "opens_with",
 )  # fmt: skip
 """The features, in vector order (the scorer's weights follow it)."""
 
@@ -113,7 +115,7 @@ def vector(
         min(conversation.rank, 10) / 10,
         float(conversation.has_task),
         float(message.actionable),
-        float(len(message.words) <= 3),
+        float(is_short(message)),
         float(message.signals.moves_work),
         float(message.actionable and not reply and not author_in and alike == 0),
         float(message.author is not None and message.author == conversation.assignee),
@@ -124,7 +126,14 @@ def vector(
         float(message.actionable and conversation.kind is not None and message.kind != conversation.kind),
         float(conversation.id == latest),
         _named(message, conversation),
+        float(len(message.words) >= 15),
+        float(message.opens_with),
     ]
+
+
+def is_short(message: Arrival) -> bool:
+    """A few words at most ("ok", "+1", "дякую!")."""
+    return len(message.words) <= 3
 
 
 def _distinct(message: Arrival, conversation: Open, spread: Mapping[str, int]) -> float:

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from core import events
 from core.conversations import features, scorer, signals, store, tasks
 from core.conversations.progress import Standings
-from core.conversations.text import subject, terms
+from core.conversations.text import opens, subject, terms
 from core.models import ACTIONABLE_KINDS, Conversation, Issue, Message
 
 Pending = tasks.Pending
@@ -109,15 +109,19 @@ def arrival_of(
         reply_conversation=replied,
         replies_outside=message.reply_to_id is not None and replied is None,
         subject=frozenset(subject(message.text)),
+        opens_with=opens(message.text),
     )
 
 
 def best_candidate(
     arrival: features.Arrival, candidates: list[features.Open], model: scorer.Scorer
 ) -> int | None:
-    """The id of the conversation most likely to hold the message, if likely enough. A fresh
+    """The id of the conversation most likely to hold the message, if likely enough; the
+    conversation it replies to when it is more than a few words. A fresh
     report (new work from someone not in the conversation, sharing no word with it, not a
     reply) never joins: interleaved conversations of the same minutes stay apart."""
+    if arrival.reply_conversation is not None and not features.is_short(arrival):
+        return arrival.reply_conversation  # a reply that says something stays in its chain
     rows = features.vectors(arrival, candidates)
     scored = [
         (model.probability(row), c.id, c.has_task and features.own_work(row))

@@ -45,11 +45,11 @@ class Dated(Protocol):
 
 def recent(pool: Iterable[D], thread_id: str | None, at: datetime, replied: int | None) -> list[D]:
     """The conversations of a chat a message sent `at` is weighed against: those of its forum
-    topic active within WINDOW, and the one it replies to; latest first, at most CANDIDATES."""
+    topic active within WINDOW (latest first, at most CANDIDATES) and the one it replies to."""
     since = at - WINDOW
     live = [c for c in pool if c.id == replied or (c.thread_id == thread_id and c.last_message_at >= since)]
     live.sort(key=lambda c: c.last_message_at, reverse=True)
-    return live[:CANDIDATES]
+    return [*live[:CANDIDATES], *(c for c in live[CANDIDATES:] if c.id == replied)]
 
 
 class Chats:

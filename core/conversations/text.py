@@ -190,6 +190,20 @@ _LABEL = re.compile(r"^\W*([^\W\d_][^:,.!?]{2,30}):\s")
 _NOT_SUBJECTS = frozenset({"bug", "баг", "питання", "вопрос", "question", "fyi", "upd", "update", "note"})
 
 
+_OPENING = re.compile(
+    r"^\W*(?:🐞|добр(?:ий|ого|ое|ый)\s+(?:день|ранку|утра|вечора|вечер)|привіт(?:ання)?\b|"
+    r"привет(?:ствую)?\b|hi\b|hello\b|hey\b|bug:|баг:|питання\b|вопрос\b|question\b|"
+    r"ще одн|ещё одн|еще одн|another one|new one)",
+    re.IGNORECASE,
+)
+
+
+def opens(text: str) -> bool:
+    """Whether a message starts the way a new report does: a greeting, "Bug:", "Питання:", 🐞,
+    "ще одне"."""
+    return _OPENING.match(text) is not None
+
+
 def subject(text: str) -> Counter[str]:
     """The stems of what a message names up front as its subject: "по кошику — ...",
     "Олено, по вивантаженню: ...", "Банер: ...", "re export" (empty when it names none)."""

@@ -19,20 +19,19 @@ def test_stems_make_inflected_words_alike() -> None:
     assert similarity(terms("dark mode please"), terms("export ignores the date filter")) == 0
 
 
-def test_shipped_scorer_loads_and_prefers_a_reply_to_a_stranger() -> None:
+def test_shipped_scorer_loads_and_keeps_a_reply_in_its_chain_not_a_stranger() -> None:
     model = scorer.load()
     conversation = features.Open(
         1, None, T0, "kate", {"kate": "Kate"}, dict(terms("cart empties after login")), True
     )
+    said = "which app version do they have"
     base = dict(author_id="max", author="Max", sent_at=T0 + timedelta(minutes=40), thread_id=None,
-                terms=terms("ok"), words=frozenset(), signals=signals.read("ok"), actionable=False)  # fmt: skip
+                terms=terms(said), words=features.arrival_stems(said), signals=signals.read(said),
+                actionable=False)  # fmt: skip
     reply = features.Arrival(**base, reply_conversation=1)
     stranger = features.Arrival(**base)
-    [with_reply], [without] = (
-        features.vectors(reply, [conversation]),
-        features.vectors(stranger, [conversation]),
-    )
-    assert model.probability(with_reply) > model.threshold > model.probability(without)
+    assert placement.best_candidate(reply, [conversation], model) == 1
+    assert placement.best_candidate(stranger, [conversation], model) is None
 
 
 def test_a_scorer_trained_on_other_features_is_refused(tmp_path: Path) -> None:
