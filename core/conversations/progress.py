@@ -69,9 +69,21 @@ def changes(task: Task, said: Said) -> dict[str, Any]:
     new: dict[str, Any] = {}
     new.update(_status(task, said))
     new.update(_priority(task, said))
-    if said.signals.not_a_bug and task.kind == Kind.bug:
-        new["kind"] = Kind.feature if said.issue.kind == Kind.feature else Kind.question
+    new.update(_kind(task, said))
     return {k: v for k, v in new.items() if getattr(task, k) != v}
+
+
+def _kind(task: Task, said: Said) -> dict[str, Any]:
+    """ "Not a bug" makes a bug a question (or the feature it asks for); put in the backlog
+    ("заведу на 3.2", "закинув у беклог"), a question or a not-a-bug is a feature request
+    waiting for work, no longer answered."""
+    signals = said.signals
+    if signals.defer and (task.kind == Kind.question or (signals.not_a_bug and task.kind == Kind.bug)):
+        reopened = task.status == TaskStatus.done and task.resolution == Resolution.answered
+        return {"kind": Kind.feature, **({"status": TaskStatus.new, "resolution": None} if reopened else {})}
+    if signals.not_a_bug and task.kind == Kind.bug:
+        return {"kind": Kind.feature if said.issue.kind == Kind.feature else Kind.question}
+    return {}
 
 
 def from_issue(task: Task, issue: Issue) -> dict[str, Any]:

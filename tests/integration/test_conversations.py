@@ -143,6 +143,22 @@ async def test_withdrawn_and_not_a_bug(engine: Engine, settings: Settings) -> No
     assert (export.kind, export.status) == (Kind.question, TaskStatus.new)
 
 
+async def test_a_question_put_in_the_backlog_is_a_feature_waiting_for_work(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Sofia", 0, "Чи можна у звіті вибрати період довший за місяць?", Kind.question),
+        Line("Olena", 5, "Зараз ні, звіт будується тільки помісячно", reply=0),
+        Line("Olena", 9, "Але ідея хороша, заведу в беклог на 3.2", reply=0),
+    ])  # fmt: skip
+    [task] = tasks(engine, chat)
+    assert (task.kind, task.status, task.resolution) == (Kind.feature, TaskStatus.new, None)
+    fields = [(c.field, c.new) for c in history(engine, task.id)]
+    assert fields[:2] == [("status", "done"), ("resolution", "answered")]
+    assert set(fields[2:]) == {("kind", "feature"), ("status", "new"), ("resolution", None)}
+
+
 async def test_a_human_decision_always_wins_over_the_chat(engine: Engine, settings: Settings) -> None:
     chat = Chat()
     await say(engine, settings, chat, [Line("Kate", 0, "The calendar is slow on Mondays", BUG)])
