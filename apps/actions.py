@@ -17,7 +17,8 @@ from sqlmodel import Session
 from apps import context, data
 from core.classification import prompts
 from core.classification.local import training
-from core.models import LabelOrigin
+from core.exports.plan import request_export
+from core.models import LabelOrigin, Task
 from core.triage import commands
 from core.triage.commands import InvalidTaskChange, TaskConflict
 from core.triage.queries import TaskNotFound
@@ -70,6 +71,26 @@ def _decide(
         flash("success", done(value) if callable(done) else done)
         return True
     return False
+
+
+def export_key(task_id: int) -> str:
+    return f"export-target-{task_id}"
+
+
+def export_to(task_id: int) -> None:
+    """ "Export to ...": the chosen target gets the task (again, after a failure); the worker sends it."""
+    target = st.session_state.get(export_key(task_id))
+    if not target:
+        flash("error", "Choose a target to export to.")
+        return
+
+    def work(session: Session) -> tuple[None, list[dict[str, Any]]]:
+        task = session.get(Task, task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return None, request_export(session, task, target)
+
+    _decide(f"Task #{task_id} is on its way to {target}.", work)
 
 
 def accept(task_id: int, version: int) -> None:

@@ -19,6 +19,8 @@ from core import events
 from core.classification import prompts
 from core.classification.local import registry as model_registry
 from core.evaluation import stored as stored_runs
+from core.exports.queries import exports_of
+from core.exports.targets import list_targets
 from core.messages import reads as messages
 from core.messages.reads import MessageFilter
 from core.models import LocalModel, TaskStatus
@@ -67,11 +69,19 @@ def task_page(url: str, task_id: int, seq: int) -> tuple[TaskDetail, Evidence]:
     (messages since moved out of the task included). TaskNotFound when there is none."""
     with _session(url) as session:
         detail = queries.task_detail(session, task_id)
+        detail.exports = exports_of(session, task_id)
         evidence: Evidence = {m.message_id: (m.author, m.text) for m in detail.messages}
         cited = sorted({c.message_id for c in detail.history if c.message_id} - evidence.keys())
         for message_id, message in messages.messages_by_ids(session, cited).items():
             evidence[message_id] = (message.author, message.text)
         return detail, evidence
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def export_targets(url: str) -> list[str]:
+    """The names of the export targets (`tracker exports add`)."""
+    with _session(url) as session:
+        return [row.name for row in list_targets(session)]
 
 
 Column = tuple[list[TaskPublic], int]

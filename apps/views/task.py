@@ -25,5 +25,6 @@ left, right = st.columns([3, 2])
 with left:
     detail.conversation(task)
 with right:
+    detail.exports(task, data.export_targets(context.database_url()))
     detail.similar(task)
     detail.history(task, evidence)

@@ -117,3 +117,18 @@ def _because(change: TaskChangePublic, evidence: Evidence) -> str:
         return "by the chat"
     author, text = evidence[change.message_id]
     return f"from {md(author or 'someone')}'s message: “{md(text[:EVIDENCE_CHARS])}”"
+
+
+def exports(task: TaskDetail, targets: list[str]) -> None:
+    """Where the task was exported: each target's status, link and refusal; "Export to ..."."""
+    st.subheader("Exports")
+    for export in task.exports:
+        link = f" · [{md(export.external_id or 'open')}]({export.url})" if export.url else ""
+        why = f"  \n{md(export.last_error[:300])}" if export.last_error else ""
+        st.markdown(f"**{md(export.target)}** · :gray-badge[{export.status}]{link}{why}")
+    if not task.exports:
+        st.caption("Not exported.")
+    if targets:
+        row = st.columns([0.6, 0.4], vertical_alignment="bottom")
+        row[0].selectbox("Target", targets, key=actions.export_key(task.id), label_visibility="collapsed")
+        row[1].button("Export to …", key=f"export-{task.id}", on_click=actions.export_to, args=(task.id,))

@@ -15,4 +15,7 @@ from services.worker.main import run_worker  # noqa: E402
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(
+        logging.WARNING
+    )  # a request line names its URL: a webhook's may hold a token
     asyncio.run(run_worker(Settings()))

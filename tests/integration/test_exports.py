@@ -29,8 +29,8 @@ from core.messages.ingest import ingest
 from core.models import ExportTarget, LabelOrigin, Task
 from core.schemas import MessageCreate, TaskCreate
 from core.triage.commands import accept_task, create_task, merge_task
+from evals.webhook_receiver import Answer, Receiver, running
 from services.cli import app
-from tests.support.receiver import Answer, Receiver, running
 
 SECRET = "whsec-0123456789"
 

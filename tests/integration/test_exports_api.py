@@ -16,9 +16,9 @@ from core.db import session_scope
 from core.exports import targets
 from core.exports.vault import vault
 from core.models import ExportTarget
+from evals.webhook_receiver import Receiver, running
 from tests.support.api import AUTH, api_settings
 from tests.support.processes import STARTUP_SECONDS, api_process, wait_until, worker_process, worker_ready
-from tests.support.receiver import Receiver, running
 
 pytestmark = pytest.mark.backbone
 SECRET = "whsec-api-0123456789"

@@ -24,6 +24,7 @@ from core.exports.target import ExportError
 from core.exports.vault import vault
 from core.models import ExportTarget, LabelOrigin, Task
 from core.triage.commands import accept_task, change_task
+from evals.redmine_server import INSTALL, RunningRedmine, available, killing_proxy, redmine_server
 from tests.integration.test_exports import accept, drain, export_row, new_task, no_targets, queued
 from tests.support.processes import (
     STARTUP_SECONDS,
@@ -33,7 +34,6 @@ from tests.support.processes import (
     worker_process,
     worker_ready,
 )
-from tests.support.redmine import INSTALL, RunningRedmine, available, killing_proxy, redmine_server
 
 __all__ = ["no_targets"]  # each test starts with no target (autouse)
 pytestmark = pytest.mark.skipif(not available(), reason=f"Redmine is not installed: {INSTALL}")
@@ -122,9 +122,8 @@ def test_crash_between_create_and_commit_leaves_one_issue(
     asyncio.run(create_then_die())
     assert len(marked(redmine, engine, task_id, "rm-crash")) == 1
     assert export_row(engine, task_id, "rm-crash").status == "pending"
-    assert asyncio.run(drain(engine, fast, [export_id])) == ["busy", "exported"], (
-        "leased, then found by marker"
-    )
+    outcomes = asyncio.run(drain(engine, fast, [export_id]))
+    assert outcomes in (["busy", "exported"], ["exported"]), "left while leased, then found by its marker"
     assert len(marked(redmine, engine, task_id, "rm-crash")) == 1
     assert export_row(engine, task_id, "rm-crash").attempts == 2
 

@@ -40,15 +40,19 @@ class Receiver:
         signed = verify(self.secret, headers.get("X-Tracker-Timestamp", ""), body,
                         headers.get("X-Tracker-Signature", ""))  # fmt: skip
         with self.lock:
-            self.requests.append({"headers": dict(headers), "body": body, "signed": signed})
+            request = {"headers": dict(headers), "body": body, "signed": signed, "status": 401}
+            self.requests.append(request)
             if not signed:
                 self.bad_signatures += 1
                 return Answer(401)
             reply = (
                 self.script.pop(0)
                 if self.script
-                else (self.every(len(self.requests)) if self.every else Answer())
+                else self.every(len(self.requests))
+                if self.every
+                else Answer()
             )
+            request["status"] = reply.status
             if reply.status < 300:
                 self.kept.setdefault(headers["X-Tracker-Delivery"], json.loads(body))
             return reply
