@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """External PostgreSQL (postgresql+psycopg://...); unset = embedded server in data_dir."""
     nats_url: str | None = None
-    """External NATS with JetStream (nats://...); unset = embedded server in data_dir."""
+    """External NATS with JetStream (nats://...; a cluster's servers comma-separated); unset =
+    embedded server in data_dir."""
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     llm_batch_size: int = 20
 
     queue_name: str = "tracker"
+    queue_replicas: int = Field(default=1, ge=1, le=5)
+    """Copies of the work-queue stream a NATS cluster keeps (JetStream's replicas; 3 survives a node loss)."""
     task_ack_wait: float = 120.0
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
@@ -121,6 +124,11 @@ class Settings(BaseSettings):
                 else [p.strip() for p in text.split(",") if p.strip()]
             )
         return value
+
+    @property
+    def nats_servers(self) -> list[str]:
+        """The NATS servers to connect to: nats_url split at its commas."""
+        return [url.strip() for url in (self.nats_url or "").split(",") if url.strip()]
 
     @cached_property
     def runtime_dir(self) -> Path:

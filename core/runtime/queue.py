@@ -52,7 +52,7 @@ def make_broker(settings: Settings, nats_url: str | None = None) -> AsyncBroker:
     subject = f"{settings.queue_name}.tasks"
     durable = f"{settings.queue_name}_worker".replace(".", "_")
     return PullBroker(
-        servers=nats_url or settings.nats_url or "nats://127.0.0.1:4222",
+        servers=[nats_url] if nats_url else settings.nats_servers or ["nats://127.0.0.1:4222"],
         subject=subject,
         stream_name=stream_name(settings),
         durable=durable,
@@ -60,6 +60,7 @@ def make_broker(settings: Settings, nats_url: str | None = None) -> AsyncBroker:
             name=stream_name(settings),
             subjects=[subject],
             retention=RetentionPolicy.WORK_QUEUE,
+            num_replicas=settings.queue_replicas,
         ),
         consumer_config=ConsumerConfig(
             durable_name=durable,

@@ -42,7 +42,9 @@ class System:
         broker = make_broker(self.settings)
         broker.is_worker_process = worker
         await broker.startup()
-        nc = await nats_client.connect(self.settings.nats_url, max_reconnect_attempts=-1, name="tracker")
+        nc = await nats_client.connect(
+            servers=self.settings.nats_servers, max_reconnect_attempts=-1, name="tracker"
+        )
         return Services(self.settings, self.engine, broker, nc)
 
     def close(self) -> None:

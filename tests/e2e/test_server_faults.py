@@ -6,14 +6,11 @@ and a WebSocket client connected throughout receives every event."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,33 +18,18 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
-from websockets.sync.client import ClientConnection, connect
 
 from core.config import Settings
 from core.runtime.embedded import EmbeddedNats, EmbeddedPostgres
 from core.runtime.system import System, open_system
 from tests.conftest import API_KEY
 from tests.support.api import AUTH, message
+from tests.support.events import listening
 from tests.support.processes import STARTUP_SECONDS, api_process, wait_until, worker_process, worker_ready
 
 pytestmark = pytest.mark.timeout(STARTUP_SECONDS * 3)
 PROMPT = 5.0
 """Seconds within which a request must be answered while a server is down (no hang)."""
-
-
-@dataclass
-class Listener:
-    """A WebSocket client collecting every event in a thread, for the whole test."""
-
-    socket: ClientConnection
-    events: list[dict[str, Any]] = field(default_factory=list)
-
-    def run(self) -> None:
-        for raw in self.socket:
-            self.events.append(json.loads(raw))
-
-    def ids(self, kind: str, key: str = "id") -> set[int]:
-        return {int(e["payload"][key]) for e in list(self.events) if e["type"] == kind}
 
 
 @pytest.fixture
@@ -147,10 +129,7 @@ def ride_out_postgres(system: System, url: str) -> set[int]:
 def test_api_and_worker_ride_out_a_nats_and_a_postgres_restart(system: System) -> None:
     with worker_process(system.settings) as worker, api_process(system.settings) as url:
         wait_until(lambda: worker_ready(system.settings), timeout=STARTUP_SECONDS, what="worker pulling")
-        ws_url = url.replace("http://", "ws://") + "/ws"
-        with connect(ws_url, additional_headers=AUTH, open_timeout=30) as socket:
-            listener = Listener(socket)
-            threading.Thread(target=listener.run, daemon=True).start()
+        with listening(url) as listener:
             every = {post(url, "before").json()["id"]}
             wait_until(lambda: classified(system, every), timeout=60, what="first message classified")
             every |= ride_out_nats(system, url)

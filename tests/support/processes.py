@@ -29,6 +29,7 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
         TRACKER_QUEUE_NAME=settings.queue_name,
         TRACKER_CLASSIFIER=settings.classifier,
         TRACKER_TASK_ACK_WAIT=str(settings.task_ack_wait),
+        TRACKER_QUEUE_REPLICAS=str(settings.queue_replicas),
         TRACKER_RETRY_BASE_SECONDS=str(settings.retry_base_seconds),
         TRACKER_RETRY_MAX_SECONDS=str(settings.retry_max_seconds),
         TRACKER_LLM_PROVIDER=settings.llm_provider,
@@ -89,7 +90,7 @@ def worker_ready(settings: Settings) -> bool:
 
 async def _pulling(settings: Settings) -> bool:
     durable = make_broker(settings).consumer_config.durable_name
-    nc = await nats.connect(str(settings.nats_url))
+    nc = await nats.connect(servers=settings.nats_servers)
     try:
         info = await nc.jetstream().consumer_info(stream_name(settings), durable)
     except NotFoundError:
