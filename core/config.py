@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     classifier: ClassifierMode = "cascade"
     cascade_threshold: float = 0.85
     llm_batch_size: int = 20
+    summary_batch_size: int = 8
+    """Tasks whose LLM title and summary are written in one call (llm and cascade modes)."""
+    summary_regrow: int = 3
+    """A summarized task is summarized again once its conversation has this many more messages."""
+    summary_interval: float = 5.0
+    """Seconds between the worker's rounds of summaries (and its retry when the LLM is away)."""
 
     queue_name: str = "tracker"
     queue_replicas: int = Field(default=1, ge=1, le=5)

@@ -107,6 +107,8 @@ class ChangeOrigin(StrEnum):
     human = "human"
     tracker = "tracker"
     """The exported issue was closed, reopened or reassigned there (author: the target's name)."""
+    llm = "llm"
+    """The LLM wrote the title and summary from the conversation (core.conversations.summaries)."""
 
 
 class LabelAction(StrEnum):
@@ -513,3 +515,29 @@ class LLMCacheEntry(SQLModel, table=True):
 
 
 PRIORITY_RANK = {Priority.critical: 0, Priority.high: 1, Priority.medium: 2, Priority.low: 3}
+
+
+class TaskSummary(SQLModel, table=True):
+    """How many conversation messages a task's LLM title and summary were written from."""
+
+    __tablename__ = "task_summaries"
+
+    task_id: int = Field(sa_type=BigInteger, foreign_key="tasks.id", primary_key=True, ondelete="CASCADE")
+    messages: int
+    key: str = Field(max_length=64)
+    """The cache key the summary was found under (message ids, prompt version, model)."""
+    summarized_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class SummaryCall(SQLModel, table=True):
+    """One LLM call made for task summaries (several tasks each): what it cost."""
+
+    __tablename__ = "summary_calls"
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    tasks: int
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: float = 0.0
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

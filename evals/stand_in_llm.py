@@ -24,3 +24,27 @@ def read_batch(prompt: str) -> list[MessageInput]:
 
 def _unescape(text: str | None) -> str | None:
     return None if text is None else html.unescape(text)
+
+
+_CONVERSATION = re.compile(r'<conversation task="(?P<task>[^"]+)">\n(?P<body>.*?)\n</conversation>', re.S)
+_SAID = re.compile(r'<message author="[^"]*" at="[^"]*">(?P<text>.*?)</message>', re.S)
+
+
+def read_conversations(prompt: str) -> dict[str, list[str]]:
+    """Task id -> message texts of every conversation fenced in a summary prompt (the
+    inverse of core.conversations.summaries.render)."""
+    return {
+        m["task"]: [html.unescape(said["text"]) for said in _SAID.finditer(m["body"])]
+        for m in _CONVERSATION.finditer(prompt)
+    }
+
+
+def summary_item(task_id: str, texts: list[str]) -> dict[str, str]:
+    """A stand-in's title and summary: the opening message, and how the thread ends."""
+    first = texts[0] if texts else ""
+    last = texts[-1] if texts else ""
+    return {
+        "task_id": task_id,
+        "title": first[:80],
+        "summary": f"{len(texts)} messages.\nLatest: {last[:120]}",
+    }

@@ -12,6 +12,7 @@ from taskiq.api import run_receiver_task
 from core.classification.factory import build_classifier
 from core.classification.types import Classifier
 from core.config import Settings
+from core.conversations.summaries import Summarizer, build_summarizer
 from core.db import session_scope
 from core.exports.delivery import Courier, claim_due_exports, deliver
 from core.exports.inbound import poll_redmine
@@ -69,6 +70,18 @@ async def sweep_exports(services: Services, interval: float = 0.5) -> None:
         await asyncio.sleep(interval)
 
 
+async def summarize(summarizer: Summarizer, services: Services) -> None:
+    """Rounds of LLM titles and summaries of the tasks due one; an absent LLM waits a round."""
+    while True:
+        try:
+            report = await summarizer.round(services.publish)
+            if report.unavailable:
+                log.info("summaries wait for the LLM: %s", report.unavailable)
+        except Exception:
+            log.exception("summaries failed; trying again")
+        await asyncio.sleep(services.settings.summary_interval)
+
+
 async def poll_trackers(courier: Courier) -> None:
     """Take back what changed in the trackers that have no webhooks to us (Redmine)."""
     while True:
@@ -99,6 +112,9 @@ async def run_worker(
                 asyncio.create_task(sweep_exports(services)),
                 asyncio.create_task(poll_trackers(courier)),
             ]
+            summarizer = build_summarizer(system.settings, system.engine)
+            if summarizer is not None:
+                loops.append(asyncio.create_task(summarize(summarizer, services)))
             log.info("worker ready (classifier=%s)", settings.classifier)
             await stop.wait()
             for task in reversed(loops):

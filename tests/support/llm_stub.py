@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from core.models import Kind
-from evals.stand_in_llm import read_batch
+from evals.stand_in_llm import read_batch, read_conversations, summary_item
 from tests.support.classifiers import keyword_kind
 
 ALL_BUGS = "LABEL EVERY MESSAGE AS A BUG"
@@ -27,6 +27,8 @@ class StubLLM:
     models: list[str] = field(default_factory=lambda: ["stub:latest"])
     instructions: list[str] = field(default_factory=list)
     batches: list[list[str]] = field(default_factory=list)
+    summaries: list[list[str]] = field(default_factory=list)
+    """The task ids of every summary call (core.conversations.summaries)."""
     in_flight: int = 0
     most_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -39,17 +41,27 @@ class StubLLM:
         """A chat completion whose content is the batch result JSON."""
         system = "\n".join(_text(m) for m in body["messages"] if m["role"] == "system")
         user = "\n".join(_text(m) for m in body["messages"] if m["role"] == "user")
-        fenced = read_batch(user)
         self.instructions.append(system)
-        self.batches.append([m.text for m in fenced])
-        items = [_item(m.id, Kind.bug if ALL_BUGS in system else keyword_kind(m.text)) for m in fenced]
-        content = json.dumps({"items": items}, ensure_ascii=False)
+        content = json.dumps(
+            {"items": self._summaries(user) or self._classified(system, user)}, ensure_ascii=False
+        )
         return {
             "id": "stub", "object": "chat.completion", "created": 0, "model": body.get("model", "stub"),
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
         }  # fmt: skip
+
+    def _summaries(self, user: str) -> list[dict[str, Any]]:
+        threads = read_conversations(user)
+        if threads:
+            self.summaries.append(list(threads))
+        return [summary_item(task, texts) for task, texts in threads.items()]
+
+    def _classified(self, system: str, user: str) -> list[dict[str, Any]]:
+        fenced = read_batch(user)
+        self.batches.append([m.text for m in fenced])
+        return [_item(m.id, Kind.bug if ALL_BUGS in system else keyword_kind(m.text)) for m in fenced]
 
 
 def _text(message: dict[str, Any]) -> str:

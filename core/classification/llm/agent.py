@@ -102,11 +102,11 @@ class BatchAgent:
             if len(results) < len(ids):
                 error = "; ".join(run.output.rejected) or "missing from the answer"
         except UnexpectedModelBehavior as exc:
-            results, error = {}, _error_text(exc)
+            results, error = {}, error_text(exc)
         except ModelAPIError as exc:
-            if _unavailable(exc):
+            if unavailable_error(exc):
                 raise LLMUnavailable(f"LLM {self.model.model_name} unavailable: {exc}") from exc
-            results, error = {}, _error_text(exc)
+            results, error = {}, error_text(exc)
         except (OSError, TimeoutError) as exc:
             raise LLMUnavailable(f"LLM {self.model.model_name} unavailable: {exc!r}") from exc
         elapsed = (time.perf_counter() - started) * 1000
@@ -134,13 +134,13 @@ def _results(output: BatchResult, ids: list[str]) -> dict[str, Classification]:
     return {i: by_id[i].classification() for i in ids if i in by_id}
 
 
-def _unavailable(exc: ModelAPIError) -> bool:
+def unavailable_error(exc: ModelAPIError) -> bool:
     if isinstance(exc, UNAVAILABLE_ERRORS):
         return True
     return isinstance(exc, ModelHTTPError) and exc.status_code >= 500
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     if exc.__cause__ is not None:
         text += f" ({exc.__cause__})"

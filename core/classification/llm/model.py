@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import BaseModel
 from pydantic_ai import NativeOutput, PromptedOutput, ToolOutput
 from pydantic_ai.models import Model
 from pydantic_ai.models.ollama import OllamaModel
@@ -31,19 +32,21 @@ def output_mode(settings: Settings) -> OutputMode:
     return "native" if settings.llm_provider == "ollama" else "prompted"
 
 
-def output_spec(mode: OutputMode) -> OutputSpec:
-    """The pydantic-ai output marker for a mode."""
+def output_spec(mode: OutputMode, output: type[BaseModel] = BatchResult) -> Any:
+    """The pydantic-ai output marker for a mode (an OutputSpec for the classifier's output)."""
     if mode == "native":
-        return NativeOutput(BatchResult, name=OUTPUT_NAME)
+        return NativeOutput(output, name=OUTPUT_NAME)
     if mode == "tool":
-        return ToolOutput(BatchResult, name=OUTPUT_NAME)
-    return PromptedOutput(BatchResult, name=OUTPUT_NAME)
+        return ToolOutput(output, name=OUTPUT_NAME)
+    return PromptedOutput(output, name=OUTPUT_NAME)
 
 
-def mode_settings(mode: OutputMode, settings: Settings) -> ModelSettings:
+def mode_settings(
+    mode: OutputMode, settings: Settings, output: type[BaseModel] = BatchResult
+) -> ModelSettings:
     """Request fields a mode needs on the wire (see STACK_NOTES: llama.cpp server)."""
     if mode == "prompted":
-        schema = BatchResult.model_json_schema()
+        schema = output.model_json_schema()
         return {"extra_body": {"response_format": {"type": "json_object", "schema": schema}}}
     if mode == "tool" and settings.llm_provider == "openai":
         forced = {"type": "function", "function": {"name": OUTPUT_NAME}}
