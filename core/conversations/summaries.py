@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -208,8 +208,20 @@ class SummaryAgent:
 
 
 @dataclass
+class Obtained:
+    """The summaries a round obtained: by task id, the threads answered (from the cache or a
+    call that returned), the calls made, and why it stopped early (the LLM is away)."""
+
+    found: dict[int, Written] = field(default_factory=dict)
+    answered: list[Thread] = field(default_factory=list)
+    calls: list[SummaryCall] = field(default_factory=list)
+    cached: int = 0
+    unavailable: str | None = None
+
+
+@dataclass
 class RoundReport:
-    """What a round did: tasks summarized (from the model or the cache), calls made."""
+    """What a round did: tasks whose title or summary changed, cache hits, calls made."""
 
     summarized: list[int]
     cached: int = 0
@@ -225,46 +237,42 @@ class Summarizer:
 
     async def round(self, publish: Publish) -> RoundReport:
         """Summarize what is due now; an absent LLM stops the round (tried again next round)."""
-        size = self.settings.summary_batch_size
+        limit = self.settings.summary_batch_size * 4
         threads = await asyncio.to_thread(
-            self._in_session, lambda s: due_threads(s, self.settings.summary_regrow, size * 4)
+            self._in_session, lambda s: due_threads(s, self.settings.summary_regrow, limit)
         )
-        model = self.agent.model.model_name
+        got = await self.obtain(threads)
+        new_events = await asyncio.to_thread(self._in_session, lambda s: self._store(s, got))
+        await publish(new_events)
+        summarized = [e["payload"]["id"] for e in new_events]
+        return RoundReport(summarized, got.cached, len(got.calls), got.unavailable)
+
+    async def obtain(self, threads: Sequence[Thread]) -> Obtained:
+        """The cached summaries, then the missing ones in calls of summary_batch_size tasks."""
+        model, size = self.agent.model.model_name, self.settings.summary_batch_size
         cached = await self.cache.get_many([t.key(model) for t in threads])
-        found = {
-            t.task_id: Written.model_validate(cached[t.key(model)]) for t in threads if t.key(model) in cached
-        }
-        report = RoundReport(summarized=[], cached=len(found))
-        answered = [t for t in threads if t.task_id in found]
-        calls: list[SummaryCall] = []
-        missing = [t for t in threads if t.task_id not in found]
-        for start in range(0, len(missing), size):
-            batch = missing[start : start + size]
+        got = Obtained({t.task_id: Written.model_validate(cached[t.key(model)])
+                        for t in threads if t.key(model) in cached})  # fmt: skip
+        got.cached, got.answered = len(got.found), [t for t in threads if t.task_id in got.found]
+        missing = [t for t in threads if t.task_id not in got.found]
+        for batch in (missing[i : i + size] for i in range(0, len(missing), size)):
             try:
                 answer = await self.agent.call(batch)
             except LLMUnavailable as exc:
-                report.unavailable = str(exc)
+                got.unavailable = str(exc)
                 break
-            calls.append(answer.call)
-            answered += batch  # answered even if an item is missing: retried once it grows
+            got.calls.append(answer.call)
+            got.answered += batch  # answered even if an item is missing: tried again once it grows
             await self.cache.put_many({t.key(model): answer.written[t.task_id].model_dump()
                                        for t in batch if t.task_id in answer.written})  # fmt: skip
-            found.update(answer.written)
-        report.calls = len(calls)
-        new_events = await asyncio.to_thread(
-            self._in_session, lambda s: self._store(s, answered, found, calls)
-        )
-        report.summarized = [e["payload"]["id"] for e in new_events]
-        await publish(new_events)
-        return report
+            got.found.update(answer.written)
+        return got
 
-    def _store(
-        self, session: Session, threads: list[Thread], found: dict[int, Written], calls: list[SummaryCall]
-    ) -> list[dict[str, Any]]:
-        session.add_all(calls)
+    def _store(self, session: Session, got: Obtained) -> list[dict[str, Any]]:
+        session.add_all(got.calls)
         pending: list[tuple[str, dict[str, Any]]] = []
-        for thread in threads:
-            pending += write(session, thread, found.get(thread.task_id), self.agent.model.model_name)
+        for thread in got.answered:
+            pending += write(session, thread, got.found.get(thread.task_id), self.agent.model.model_name)
         return events.record_events(session, pending)
 
     def _in_session(self, work: Callable[[Session], Any]) -> Any:
