@@ -42,6 +42,19 @@ def test_feed_shows_newest_first_with_classification_and_filters(engine: Engine,
     assert feed(at) == ["feed: the build is red"]
 
 
+def test_the_channel_is_shown_and_filters_the_feed(engine: Engine, settings: Settings) -> None:
+    post(
+        engine, settings,
+        [message("channel: from slack", chat="C0CHAN", source="slack"),
+         message("channel: from a mailbox", chat="imap.example.com/INBOX", source="email")],
+    )  # fmt: skip
+    at = open_page(MESSAGES)
+    at.selectbox(key="msg_channel").select("slack").run()
+    table = at.dataframe[0].value
+    assert list(table["text"]) == ["channel: from slack"] and list(table["channel"]) == ["slack"]
+    assert {"email", "slack"} <= set(at.selectbox(key="msg_channel").options)
+
+
 def test_a_message_opens_its_reply_thread(engine: Engine, settings: Settings) -> None:
     parent, reply, plus_one = post(
         engine, settings,
