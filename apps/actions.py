@@ -218,6 +218,22 @@ def _for_selected(done: str, decide: commands.Decision) -> None:
     )
 
 
+def export_selected() -> None:
+    """ "Export selected to ...": every ticked task goes to the chosen target."""
+    target = st.session_state.get("bulk_export_target")
+    if not target:
+        flash("error", "Choose a target to export to.")
+        return
+
+    def export(session: Session, task_id: int, **_: Any) -> commands.Decided:
+        task = session.get(Task, task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task, request_export(session, task, target)
+
+    _for_selected(f"{{n}} tasks are on their way to {target}.", export)
+
+
 def accept_selected() -> None:
     _for_selected("Accepted {n} tasks.", partial(commands.accept_task, **_who()))
 

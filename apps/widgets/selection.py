@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from apps import actions
+from apps import actions, context, data
 from apps.widgets.cards import KINDS, PRIORITIES, task_number
 
 
@@ -28,3 +28,13 @@ def selection_bar() -> None:
         cols[2].button("Assign selected", key="bulk_assign", on_click=actions.assign_selected)
         task_number("Merge into task #", "bulk_merge_into", cols[3])
         cols[3].button("Merge selected", key="bulk_merge", on_click=actions.merge_selected)
+        export_bar()
+
+
+def export_bar() -> None:
+    """ "Export selected to ..." when there are export targets."""
+    targets = data.export_targets(context.database_url())
+    if targets:
+        row = st.columns([0.3, 0.7], vertical_alignment="bottom")
+        row[0].selectbox("Export to", targets, key="bulk_export_target")
+        row[1].button("Export selected", key="bulk_export", on_click=actions.export_selected)

@@ -8,14 +8,15 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
 from apps import data
-from apps.actions import export_key
+from apps.actions import card_key, export_key
 from core.config import Settings
 from core.db import session_scope
 from core.exports import targets
 from core.exports.vault import vault
 from core.models import ExportTarget
 from tests.integration.test_exports import export_row, new_task
-from tests.support.dashboard import click, open_task_page, texts
+from tests.support.dashboard import TRIAGE, click, open_page, open_task_page, texts
+from tests.support.dashboard import new_task as dashboard_task
 
 pytestmark = pytest.mark.usefixtures("dashboard")
 
@@ -45,3 +46,20 @@ def test_task_page_shows_exports_and_exports_to_a_target(engine: Engine, setting
     shown = texts(open_task_page(task_id))
     assert "**n8n** · :gray-badge[failed]" in shown and "https://rm/issues/9" in shown
     assert "422 title missing" in shown
+
+
+def test_export_selected_queues_every_ticked_task(engine: Engine, settings: Settings) -> None:
+    chat = "exporting"
+    ids = [dashboard_task(engine, settings, f"{chat} problem {i}", chat=chat) for i in range(3)]
+    at = open_page(TRIAGE)
+    at.selectbox(key="triage_chat").select(chat).run()
+    for task_id in (ids[0], ids[2]):
+        at.checkbox(key=card_key("pick", task_id, 1)).check()
+    at.run()
+    at.selectbox(key="bulk_export_target").select("n8n").run()
+    click(at, "bulk_export")
+    assert "2 tasks are on their way to n8n." in texts(at)
+    with engine.connect() as conn:
+        queued = conn.execute(text("SELECT task_id FROM task_exports WHERE target = 'n8n' AND task_id = ANY(:i)"),
+                              {"i": ids}).scalars().all()  # fmt: skip
+    assert sorted(queued) == [ids[0], ids[2]]
