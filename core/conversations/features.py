@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from core.conversations.signals import Signals
 from core.conversations.text import similarity, words
@@ -81,7 +82,12 @@ def arrival_stems(text: str) -> frozenset[str]:
 
 def name_stems(authors: Mapping[str, str]) -> frozenset[str]:
     """First four letters of each word of the authors' names ("Ігорю" finds "Ігор Мельник")."""
-    return frozenset(w[:4] for name in authors.values() for w in words(name) if len(w) >= 3)
+    return _stems_of(tuple(authors.values()))
+
+
+@lru_cache(maxsize=4096)
+def _stems_of(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w[:4] for name in names for w in words(name) if len(w) >= 3)
 
 
 def vectors(message: Arrival, candidates: Sequence[Open]) -> list[list[float]]:

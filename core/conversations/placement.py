@@ -43,6 +43,10 @@ class Placing:
         self.chats = store.Chats(session, messages)
         self.standings = Standings(session, [m.id or 0 for m in messages])
 
+    def finish(self) -> None:
+        """Write what the batch's placements left for the end (the links, in one statement)."""
+        self.standings.write()
+
     def place(self, message: Message, issue: Issue) -> Pending:
         """Put the message in its conversation and bring the conversation's task up to date."""
         with self.session.no_autoflush:

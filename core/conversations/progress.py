@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from core.conversations.signals import Escalation, Signals
@@ -24,6 +24,7 @@ from core.models import (
     Resolution,
     Task,
     TaskChange,
+    TaskMessage,
     TaskMessageRole,
     TaskStatus,
     utcnow,
@@ -199,6 +200,7 @@ class Standings:
         for r in session.execute(_RECORDED, params):
             self.recorded.setdefault((r.task_id, r.message_id), set()).add(r.field)
         self.tasks: dict[int, tuple[str | None, frozenset[str]]] = {}
+        self.unwritten: list[dict[str, Any]] = []
 
     def of(self, task_id: int, message_id: int) -> Standing:
         opener, held = self._task(task_id)
@@ -213,8 +215,17 @@ class Standings:
             self.tasks[task_id] = (row.opener, frozenset(row.held)) if row else (None, frozenset())
         return self.tasks[task_id]
 
-    def linked(self, task_id: int, message_id: int, role: TaskMessageRole) -> None:
-        self.links.setdefault((task_id, message_id), role)
+    def link(self, task_id: int, message_id: int, role: TaskMessageRole) -> None:
+        """Attach the message to the task (written with the batch's other links by `write`)."""
+        if (task_id, message_id) not in self.links:
+            self.links[task_id, message_id] = role
+            self.unwritten.append({"task_id": task_id, "message_id": message_id, "role": role})
+
+    def write(self) -> None:
+        """Insert the links made since the last write, in one statement."""
+        if self.unwritten:
+            self.session.execute(insert(TaskMessage), self.unwritten)
+            self.unwritten = []
 
     def opened(self, task_id: int, opener: str | None) -> None:
         """A task opened by this batch: its opener, nothing held by a person yet."""

@@ -92,8 +92,7 @@ def attach(
 def _link(
     session: Session, task: Task, message: Message, role: TaskMessageRole, standings: Standings
 ) -> None:
-    session.add(TaskMessage(task_id=task.id or 0, message_id=message.id or 0, role=role))
-    standings.linked(task.id or 0, message.id or 0, role)
+    standings.link(task.id or 0, message.id or 0, role)
     if role in (TaskMessageRole.detail, TaskMessageRole.update) and message.text:
         _describe(task, message)
 

@@ -107,6 +107,7 @@ def store_outcomes(
         pending_events.append((events.MESSAGE_CLASSIFIED, _classified_payload(message, issue)))
         pending_events.extend(placing.place(message, issue))
         report.classified.append(item.id)
+    placing.finish()
     session.flush()
     queued = on_task_events(session, pending_events)  # after the flush: no flush per message
     return events.record_events(session, pending_events) + queued, report
