@@ -5,8 +5,9 @@
   "not a bug", thanks) in Ukrainian, Russian and English.
 - `features` / `scorer`: how well a message fits an open conversation (a trained logistic
   model over reply, topic, time, author, mention and text features).
-- `store`: the conversations table: candidates for a message, joining, opening.
+- `store`: the conversations table: a batch's chats read once (candidates for each message),
+  joining, opening.
 - `tasks`: one task per conversation: opened by its first actionable message, kept current
   by the chat (each change recorded with its message; a human decision always wins).
-- `placement`: the entry point the pipeline calls for each classified message.
+- `placement`: the entry point the pipeline calls for a batch's classified messages.
 """
