@@ -80,10 +80,7 @@ def _mail_owner() -> tuple[int, int]:
     return owner.pw_uid, owner.pw_gid
 
 
-def _config(root: Path, run: Path, port: int) -> str:
-    login_user, internal_user, internal_group = _service_users()
-    uid, gid = _mail_owner()
-    return f"""
+_CONFIG = """
 base_dir = {run}
 state_dir = {root}/state
 log_path = {root}/dovecot.log
@@ -128,6 +125,16 @@ protocol imap {{
   mail_max_userip_connections = 64
 }}
 """
+"""Dovecot's configuration: IMAP on one loopback port, mailboxes under the run directory."""
+
+
+def _config(root: Path, run: Path, port: int) -> str:
+    login_user, internal_user, internal_group = _service_users()
+    uid, gid = _mail_owner()
+    return _CONFIG.format(
+        root=root, run=run, port=port, uid=uid, gid=gid, login_user=login_user,
+        internal_user=internal_user, internal_group=internal_group,
+    )  # fmt: skip
 
 
 @contextmanager

@@ -34,6 +34,21 @@ def _print_report(report: dict[str, Any]) -> None:
     console.print(table)
 
 
+LabelledChats = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--conversations", help="Train the conversation scorer on this labelled chat instead (repeatable)"
+    ),
+]
+GoldTasks = Annotated[
+    list[Path] | None,
+    typer.Option("--tasks", help="The chat's gold tasks: one per --conversations, in order"),
+]
+ScorerOut = Annotated[
+    Path | None, typer.Option("--out", help="Where to write the scorer (with --conversations)")
+]
+
+
 def train_cmd(
     examples: Annotated[Path, typer.Option(help="Seed examples (JSON Lines)")] = SEED_PATH,
     db: Annotated[
@@ -48,14 +63,9 @@ def train_cmd(
         float | None, typer.Option(help="Also train on LLM labels at or above this confidence")
     ] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
-    conversations: Annotated[
-        list[Path] | None,
-        typer.Option(help="Train the conversation scorer on this labelled chat instead (repeatable)"),
-    ] = None,
-    tasks: Annotated[
-        list[Path] | None, typer.Option(help="The chat's gold tasks: one per --conversations, in order")
-    ] = None,
-    out: Annotated[Path | None, typer.Option(help="Where to write the scorer (with --conversations)")] = None,
+    conversations: LabelledChats = None,
+    tasks: GoldTasks = None,
+    out: ScorerOut = None,
 ) -> None:
     """Train the local classifier (seed examples + human triage decisions) and activate it;
     with --conversations, the conversation scorer instead."""
