@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     """Tasks whose LLM title and summary are written in one call (llm and cascade modes)."""
     summary_regrow: int = 3
     """A summarized task is summarized again once its conversation has this many more messages."""
+    summary_settle: float = 600.0
+    """Seconds a task's conversation must be quiet before it is summarized (one call per burst)."""
+    summary_max_wait: float = 7200.0
+    """Seconds settled tasks fewer than summary_batch_size wait for others before a call."""
     summary_interval: float = 5.0
     """Seconds between the worker's rounds of summaries (and its retry when the LLM is away)."""
 

@@ -1,8 +1,10 @@
 """With an LLM configured, each task's title and a 2-3 line summary are written from its
 conversation: several tasks per call, cached by the conversation's messages, the prompt
 version and the model, never over a title a person set, and recorded in the task's history
-(origin `llm`). A task is summarized when it opens and again once its conversation has grown
-by settings.summary_regrow messages; each call is a summary_calls row (its cost).
+(origin `llm`). A task is summarized once its conversation has been quiet for summary_settle
+seconds, and again once it has grown by summary_regrow messages; fewer due tasks than
+summary_batch_size wait up to summary_max_wait for others to share the call. Each call is a
+summary_calls row (its cost); `evals/bench_summaries.py` counts calls per 1,000 messages.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -100,6 +102,12 @@ class Thread:
     task_id: int
     lines: tuple[Line, ...]
 
+    def quiet_since(self) -> datetime:
+        """When its latest message was sent."""
+        return max(
+            (line.sent_at for line in self.lines if line.sent_at), default=datetime.min.replace(tzinfo=UTC)
+        )
+
     def key(self, model: str) -> str:
         """The cache key: the conversation's message ids, the prompt version and the model."""
         ids = sorted(line.message_id for line in self.lines)
@@ -109,12 +117,13 @@ class Thread:
 _DUE = text(
     """
     SELECT t.id FROM tasks t JOIN task_messages tm ON tm.task_id = t.id
-    LEFT JOIN task_summaries s ON s.task_id = t.id
+    JOIN messages m ON m.id = tm.message_id LEFT JOIN task_summaries s ON s.task_id = t.id
     WHERE t.merged_into_id IS NULL AND t.status <> 'rejected'
       AND NOT EXISTS (SELECT 1 FROM task_changes c
                       WHERE c.task_id = t.id AND c.origin = 'human' AND c.field = 'title')
     GROUP BY t.id, s.messages
-    HAVING s.messages IS NULL OR count(*) >= s.messages + :regrow
+    HAVING max(coalesce(m.sent_at, m.created_at)) <= :settled
+      AND (s.messages IS NULL OR count(*) >= s.messages + :regrow)
     ORDER BY t.id LIMIT :limit
     """
 )
@@ -127,9 +136,12 @@ _LINES = text(
 )
 
 
-def due_threads(session: Session, regrow: int, limit: int) -> list[Thread]:
-    """Tasks never summarized, or grown by `regrow` messages since; not those a person titled."""
-    ids = list(session.execute(_DUE, {"regrow": regrow, "limit": limit}).scalars())
+def due_threads(session: Session, settings: Settings, now: datetime, limit: int) -> list[Thread]:
+    """Tasks whose conversation has been quiet for summary_settle seconds, never summarized or
+    grown by summary_regrow messages since; not those a person titled."""
+    params = {"regrow": settings.summary_regrow, "limit": limit,
+              "settled": now - timedelta(seconds=settings.summary_settle)}  # fmt: skip
+    ids = list(session.execute(_DUE, params).scalars())
     lines: dict[int, list[Line]] = {i: [] for i in ids}
     for row in session.execute(_LINES, {"tasks": ids}) if ids else ():
         lines[row.task_id].append(Line(row.id, row.author, row.at, row.text or ""))
@@ -235,17 +247,24 @@ class Summarizer:
     def __init__(self, engine: Engine, settings: Settings, agent: SummaryAgent, cache: LLMCache) -> None:
         self.engine, self.settings, self.agent, self.cache = engine, settings, agent, cache
 
-    async def round(self, publish: Publish) -> RoundReport:
+    async def round(self, publish: Publish, now: datetime | None = None) -> RoundReport:
         """Summarize what is due now; an absent LLM stops the round (tried again next round)."""
-        limit = self.settings.summary_batch_size * 4
+        limit, at = self.settings.summary_batch_size * 4, now or utcnow()
         threads = await asyncio.to_thread(
-            self._in_session, lambda s: due_threads(s, self.settings.summary_regrow, limit)
+            self._in_session, lambda s: due_threads(s, self.settings, at, limit)
         )
-        got = await self.obtain(threads)
+        got = await self.obtain(threads if self._worth_a_call(threads, at) else [])
         new_events = await asyncio.to_thread(self._in_session, lambda s: self._store(s, got))
         await publish(new_events)
         summarized = [e["payload"]["id"] for e in new_events]
         return RoundReport(summarized, got.cached, len(got.calls), got.unavailable)
+
+    def _worth_a_call(self, threads: Sequence[Thread], now: datetime) -> bool:
+        """A full batch, or a due task that has waited summary_max_wait for others to join it."""
+        waited = now - timedelta(seconds=self.settings.summary_settle + self.settings.summary_max_wait)
+        return len(threads) >= self.settings.summary_batch_size or any(
+            t.quiet_since() <= waited for t in threads
+        )
 
     async def obtain(self, threads: Sequence[Thread]) -> Obtained:
         """The cached summaries, then the missing ones in calls of summary_batch_size tasks."""
