@@ -163,8 +163,9 @@ _OPENERS = text(
     SELECT t.id,
       (SELECT m.author_id FROM task_messages tm JOIN messages m ON m.id = tm.message_id
         WHERE tm.task_id = t.id AND tm.role = 'source' LIMIT 1) AS opener,
-      ARRAY(SELECT field FROM task_changes WHERE task_id = t.id AND origin = 'human'
-            AND NOT (field = 'status' AND new = 'accepted')) AS held
+      ARRAY(SELECT field FROM task_changes WHERE task_id = t.id
+            AND ((origin = 'human' AND NOT (field = 'status' AND new = 'accepted'))
+                 OR (origin = 'llm' AND field IN ('title', 'description')))) AS held
     FROM tasks t WHERE t.id = ANY(:tasks)
     """
 )
@@ -182,7 +183,8 @@ class Standing:
     """The message's role in the task, if it is attached already."""
     blocked: frozenset[str]
     """Fields the chat may not change: set by a person (accepting does not count: the chat
-    still moves accepted work on), or already changed by this very message (a redelivery)."""
+    still moves accepted work on), a title and description the LLM wrote from the whole
+    conversation, or already changed by this very message (a redelivery)."""
 
 
 class Standings:

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import Engine
 
 from core.config import Settings
+from core.conversations import progress
 from core.db import session_scope
 from core.messages.ingest import apply_edit
-from core.models import ChangeOrigin, Kind, Priority, TaskStatus
+from core.models import ChangeOrigin, Kind, Priority, Task, TaskStatus
 from core.schemas import TaskUpdate
 from core.triage.commands import update_task
 from core.triage.pipeline import classify_messages
@@ -206,6 +207,28 @@ async def test_redelivery_never_attaches_twice_and_an_edit_re_evaluates(
     )
     [task] = tasks(engine, chat)
     assert task.status == TaskStatus.done and links(engine, chat) == before
+
+
+async def test_a_title_the_llm_wrote_from_the_conversation_survives_a_new_reading_of_its_report(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [Line("Kate", 0, "Login by SMS fails for Kyivstar numbers", BUG)])
+    with session_scope(engine) as session:
+        task = session.get(Task, tasks(engine, chat)[0].id)
+        assert task is not None
+        progress.apply(session, task, {"title": "SMS login fails (Kyivstar)"}, origin=ChangeOrigin.llm)
+        apply_edit(session, chat.source, chat.chat_id, "0", "Login by SMS fails for Kyivstar and Vodafone")
+    edited = Line("Kate", 0, "Login by SMS fails for Kyivstar and Vodafone", BUG, priority=Priority.high)
+    await classify_messages(
+        [chat.ids[0]],
+        engine=engine,
+        settings=settings,
+        classifier=Verdicts({edited.text: edited}),
+        publish=_ignore,
+    )
+    [task_now] = tasks(engine, chat)
+    assert (task_now.title, task_now.priority) == ("SMS login fails (Kyivstar)", Priority.high)
 
 
 async def _ignore(_: object) -> None:
