@@ -12,11 +12,18 @@ from sqlmodel import Session
 from core.exports.hooks import BadSignature, receive
 from core.exports.vault import vault
 from services.api.deps import StateDep, field_error
+from services.api.problems import Problem, problems
 
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 
 
-@router.post("/hooks/{target}")
+HOOK_ANSWERS = {
+    **problems(400, 404, 413, 422, 503),
+    401: {"model": Problem, "description": "Bad or missing signature (X-Hub-Signature-256, Jira's secret)"},
+}
+
+
+@router.post("/hooks/{target}", responses=HOOK_ANSWERS)
 async def post_hook(target: str, request: Request, state: StateDep) -> dict[str, int]:
     """One webhook delivery from the tracker of an export target; answers how many tasks changed."""
     body, headers = await request.body(), {k.lower(): v for k, v in request.headers.items()}
