@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from core.config import Settings
 from core.db import create_database, make_engine, sqlalchemy_url
+from core.runtime.bootstrap import Services
 from core.runtime.system import System, open_system
 
 API_KEY = "test-key-0123456789"
@@ -99,6 +100,15 @@ def settings(database_url: str, nats_url: str, queue_name: str, tmp_path: Path) 
         retry_base_seconds=0.5,
         retry_max_seconds=2.0,
     )
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    """The connected services (database and queue) of a system opened on `settings`."""
+    with open_system(settings, migrate=False) as system:
+        connected = await system.services()
+        yield connected
+        await connected.close()
 
 
 @pytest.fixture

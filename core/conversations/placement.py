@@ -91,9 +91,8 @@ class Placing:
             return tasks.report_duplicate(self.session, conversation, same, message, self.standings)
         opened, ids = tasks.open_task(self.session, conversation, message, issue, self.standings)
         self.chats.tasks[opened.id or 0] = opened
-        tasks.follow(
-            self.session, opened, message, issue, said, self.standings
-        )  # what the report says ("urgent")
+        # What the report itself says ("urgent"):
+        tasks.follow(self.session, opened, message, issue, said, self.standings)
         return [(events.TASK_CREATED, events.task_payload(opened, ids))]
 
 

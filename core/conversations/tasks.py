@@ -39,11 +39,6 @@ DUPLICATE_WINDOW = timedelta(days=14)
 DESCRIPTION_LINES = 6
 
 
-def task_of(session: Session, conversation: Conversation) -> Task | None:
-    """The conversation's task, following merges to the task that holds it now."""
-    return surviving(session, session.get(Task, conversation.task_id) if conversation.task_id else None)
-
-
 def surviving(session: Session, task: Task | None) -> Task | None:
     """The task itself, or the task it was merged into (at the end of a chain of merges)."""
     while task is not None and task.merged_into_id is not None:

@@ -5,7 +5,6 @@ messages arriving live one at a time."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from sqlalchemy import Engine, text
 from core.config import Settings
 from core.models import Kind
 from core.runtime.bootstrap import Services
-from core.runtime.system import open_system
 from core.telegram.importer import import_export
 from core.triage.pipeline import classify_messages
 from tests.support.conversations import START, Chat, Line, Verdicts, say
@@ -45,14 +43,6 @@ def export(lines: list[Line]) -> dict[str, Any]:
          "text_entities": []} | ({"reply_to_message_id": line.reply + 1} if line.reply is not None else {})
         for i, line in enumerate(lines)
     ]}  # fmt: skip
-
-
-@pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    with open_system(settings, migrate=False) as system:
-        connected = await system.services()
-        yield connected
-        await connected.close()
 
 
 def partition(engine: Engine, sql: str, params: dict[str, Any]) -> set[frozenset[str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,11 @@ from core.config import Settings
 from core.db import Session
 from core.models import Message, MessageStatus
 from core.runtime.bootstrap import Services
-from core.runtime.system import open_system
 from core.slack.events import CHANNEL
 from core.slack.export import SlackExportError
 from core.slack.importer import import_slack_export
 from services.cli import app
 from tests.support.slack import export_zip, exported
-
-
-@pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    with open_system(settings, migrate=False) as system:
-        connected = await system.services()
-        yield connected
-        await connected.close()
 
 
 def in_channel(engine: Engine, chat_id: str) -> dict[str, Message]:

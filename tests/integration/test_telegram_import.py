@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +56,6 @@ def write(tmp_path: Path, export: dict[str, Any] | list[Any], name: str = "resul
     path = tmp_path / name
     path.write_text(json.dumps(export, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    with open_system(settings, migrate=False) as system:
-        connected = await system.services()
-        yield connected
-        await connected.close()
 
 
 def in_chat(engine: Engine, chat_id: str) -> dict[str, Message]:
