@@ -28,8 +28,9 @@ from tests.support.events import listening
 from tests.support.processes import STARTUP_SECONDS, api_process, wait_until, worker_process, worker_ready
 
 pytestmark = pytest.mark.timeout(STARTUP_SECONDS * 3)
-PROMPT = 5.0
-"""Seconds within which a request must be answered while a server is down (no hang)."""
+PROMPT = 20.0
+"""Seconds within which a request must be answered while a server is down: no hang (generous,
+for a loaded machine)."""
 
 
 @pytest.fixture
