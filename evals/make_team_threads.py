@@ -1,12 +1,15 @@
-"""Writes evals/datasets/team_threads.jsonl: three team chats of ours as a conversations data set.
+"""Writes evals/datasets/team_threads.jsonl: five team chats of ours as a conversations data set.
 
     uv run python -m evals.make_team_threads
 
 The chats are written by hand in evals/team_chat.txt (a logistics SaaS with forum topics, a
-small e-shop, a mobile game studio; all people and numbers invented) with the hard patterns
+small e-shop, a mobile game studio, a payroll SaaS's support and developers, a food delivery
+service's ops and developers; all people and numbers invented) with the hard patterns
 the conversation scorer must learn: follow-ups that are not replies and share no words with
 the report, "гляну" then a diagnosis half an hour later, next-morning references by topic
-word, interleaved conversations, small talk inside and replying to work, duplicate reports.
+word, interleaved conversations, small talk inside and replying to work, duplicate reports,
+and new work from someone busy in another conversation (relayed customer problems one after
+another, a developer in one bug posting another): its own task.
 Each line is one message:
 
     HH:MM person [=T07] [#label] [^label] [@topic] [~] [:lang] | text

@@ -65,3 +65,21 @@ def test_a_message_with_an_unknown_mark_or_no_text_separator_is_refused() -> Non
         team_threads(head + "09:00 a %x | hi")
     with pytest.raises(ValueError, match="no ' \\| ' before the text"):
         team_threads(head + "09:00 a hi")
+
+
+def test_new_work_from_someone_busy_in_another_task_is_common() -> None:
+    """What the scorer over-joins: a new report, not a reply, from someone who wrote in another
+    task of the chat within the last 30 minutes (a support person relaying one customer problem
+    after another, a developer in one bug posting another) opens its own task."""
+    data = load_conversations(MESSAGES, TASKS)
+    roots = {t.root for t in data.gold_tasks}
+    messages = sorted(data.messages, key=lambda m: (m.chat_id, m.sent_at))
+    busy_reports = 0
+    for index, m in enumerate(messages):
+        if m.id in roots and m.reply_to is None:
+            busy_reports += any(
+                x.chat_id == m.chat_id and x.author == m.author and x.task not in (None, m.task)
+                and m.sent_at - x.sent_at <= timedelta(minutes=30)
+                for x in messages[:index]
+            )  # fmt: skip
+    assert busy_reports >= 25
