@@ -9,7 +9,16 @@ import streamlit as st
 
 from apps import actions
 from apps.actions import card_key
-from apps.widgets.text import badges, conversation_size, count, decided_by, md, role_badge, when
+from apps.widgets.text import (
+    badges,
+    conversation_size,
+    count,
+    decided_by,
+    export_badge,
+    md,
+    role_badge,
+    when,
+)
 from core.models import Kind, Priority, TaskMessageRole, TaskStatus
 from core.schemas import MessagePublic, TaskPublic
 from core.triage.inbox import TaskCard
@@ -50,6 +59,8 @@ def triage_card(card: TaskCard) -> None:
         head[0].checkbox("Select", key=card_key("pick", tid, version), label_visibility="collapsed")
         head[1].markdown(f"**#{tid} · {md(task.title)}**  \n{badges(task)}")
         st.caption(conversation_size(len(card.messages), task))
+        if card.exports:
+            st.markdown(" · ".join(export_badge(e) for e in card.exports), help="Exports to trackers")
         _messages(card, card.messages[:MESSAGES_PER_CARD])
         if len(card.messages) > MESSAGES_PER_CARD:
             st.caption(f"… and {count(len(card.messages) - MESSAGES_PER_CARD, 'more message')}")

@@ -9,7 +9,7 @@ from apps import actions
 from apps.actions import card_key, move_key
 from apps.data import Evidence
 from apps.widgets.cards import task_link, task_number
-from apps.widgets.text import badges, conversation_size, md, role_badge, when
+from apps.widgets.text import badges, conversation_size, export_badge, md, role_badge, when
 from core.models import ChangeOrigin
 from core.schemas import TaskChangePublic, TaskDetail, TaskMessagePublic
 
@@ -123,9 +123,8 @@ def exports(task: TaskDetail, targets: list[str]) -> None:
     """Where the task was exported: each target's status, link and refusal; "Export to ..."."""
     st.subheader("Exports")
     for export in task.exports:
-        link = f" · [{md(export.external_id or 'open')}]({export.url})" if export.url else ""
         why = f"  \n{md(export.last_error[:300])}" if export.last_error else ""
-        st.markdown(f"**{md(export.target)}** · :gray-badge[{export.status}]{link}{why}")
+        st.markdown(f"{export_badge(export)}{why}")
     if not task.exports:
         st.caption("Not exported.")
     if targets:

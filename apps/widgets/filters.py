@@ -33,11 +33,14 @@ def task_filter(prefix: str, *, statuses: Sequence[TaskStatus] = (), more: bool 
     if more:
         flt.assignee = row[3].selectbox("Assignee", data.assignees(url), index=None, key=f"{prefix}_assignee")
         flt.status = row[4].multiselect("Status", list(TaskStatus), key=f"{prefix}_status")
-        created = st.columns([1, 2])
+        created = st.columns([1, 1, 2])
         flt.created_from, flt.created_to = _day_range(
             created[0].date_input("Created between", value=[], key=f"{prefix}_created")
         )
-        flt.search = created[1].text_input("Search titles and message text", key=f"{prefix}_search").strip()
+        flt.exported_to = created[1].selectbox(
+            "Exported to", data.export_targets(url), index=None, key=f"{prefix}_exported_to"
+        )
+        flt.search = created[2].text_input("Search titles and message text", key=f"{prefix}_search").strip()
     return flt
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from core.models import TaskMessageRole
-from core.schemas import IssuePublic, TaskPublic
+from core.schemas import ExportPublic, IssuePublic, TaskPublic
 
 PRIORITY_COLOR = {"critical": "red", "high": "orange", "medium": "blue", "low": "gray"}
 ROLES = {
@@ -42,6 +42,12 @@ def badges(task: TaskPublic) -> str:
         f":{PRIORITY_COLOR[task.priority]}-badge[{task.priority}] :violet-badge[{task.kind}] "
         f":gray-badge[{task.status}]{confidence}"
     )
+
+
+def export_badge(export: ExportPublic) -> str:
+    """'**team-redmine** · :gray-badge[exported] · [42](url)': where the task stands in a tracker."""
+    link = f" · [{md(export.external_id or 'open')}]({export.url})" if export.url else ""
+    return f"**{md(export.target)}** · :gray-badge[{export.status}]{link}"
 
 
 def role_badge(role: TaskMessageRole) -> str:

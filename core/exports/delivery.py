@@ -65,6 +65,7 @@ class Courier:
 @dataclass(frozen=True)
 class Job:
     export_id: int
+    task_id: int
     version: int
     config: TargetConfig
     document: Document
@@ -106,7 +107,7 @@ def claim(session: Session, export_id: int, courier: Courier) -> Job | list[dict
         return _finish(session, row, task, ExportStatus.failed, str(exc))
     link = f"{courier.settings.dashboard_url}/task?task={task.id}"
     remote = Remote(row.external_id, row.url) if row.external_id else None
-    return Job(export_id, task.version, config, build(session, task, row.marker, link), remote)
+    return Job(export_id, task.id or 0, task.version, config, build(session, task, row.marker, link), remote)
 
 
 async def push(job: Job, client: httpx.AsyncClient) -> Remote:
@@ -127,8 +128,13 @@ def record(
     task = session.get(Task, row.task_id) if row else None
     assert row is not None and task is not None
     if isinstance(outcome, Remote):
-        row.external_id, row.url, row.synced_version = outcome.external_id, outcome.url, job.version
-        status = ExportStatus.exported if task.version <= job.version else ExportStatus.pending
+        moved = row.task_id != job.task_id  # merged into another task during the call: send the survivor
+        row.external_id, row.url, row.synced_version = (
+            outcome.external_id,
+            outcome.url,
+            0 if moved else job.version,
+        )
+        status = ExportStatus.exported if task.version <= job.version and not moved else ExportStatus.pending
         return status, _finish(session, row, task, status)
     if isinstance(outcome, Retryable) and row.attempts < MAX_ATTEMPTS:
         delay = outcome.retry_after if outcome.retry_after is not None else backoff(settings, row.attempts)

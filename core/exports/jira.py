@@ -1,8 +1,10 @@
 """Jira target (Cloud REST v3): issue type per kind, priority mapping, the description in
 Atlassian Document Format; `--token EMAIL:API_TOKEN` (basic auth).
 
-Our marker is a label of the issue (`tt-<marker>`); `find` looks it up with JQL. Jira's
-webhooks (status category done / not done, assignee) come back through `hooks`.
+Our marker is a label of the issue (`tt-<marker>`); `find` looks it up with JQL. Jira sets an
+issue's status only through a workflow transition: after the fields, `update` takes the
+transition that leads to the task's status category (or to `options.statuses`' status name).
+Jira's webhooks (status category done / not done, assignee) come back through `hooks`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ from core.exports.target import Refused, Remote, TargetConfig
 
 ISSUE_TYPES = {"bug": "Bug", "feature": "Story", "question": "Task", "task": "Task"}
 PRIORITIES = {"critical": "Highest", "high": "High", "medium": "Medium", "low": "Low"}
+CATEGORIES = {
+    "new": "new",
+    "accepted": "new",
+    "in_progress": "indeterminate",
+    "done": "done",
+    "rejected": "done",
+}
+"""Our status -> Jira's status category (To Do, In Progress, Done)."""
 
 
 def adf(text: str) -> dict[str, Any]:
@@ -45,7 +55,7 @@ class Jira:
     async def find(self, doc: Document) -> Remote | None:
         jql = f'project = "{self.config.project}" AND labels = "{marker_label(doc)}"'
         found = await call(
-            self.client, "GET", f"{self.api}/search", params={"jql": jql, "fields": "key"}, auth=self.auth
+            self.client, "GET", f"{self.api}/search/jql", params={"jql": jql, "fields": "key"}, auth=self.auth
         )
         issues = found.json()["issues"]
         return self._remote(issues[0]["key"]) if issues else None
@@ -53,16 +63,31 @@ class Jira:
     async def create(self, doc: Document) -> Remote:
         fields = {"project": {"key": self.config.project}, "labels": [marker_label(doc)], **self._fields(doc)}
         answer = await call(self.client, "POST", f"{self.api}/issue", json={"fields": fields}, auth=self.auth)
-        return self._remote(answer.json()["key"])
+        remote = self._remote(answer.json()["key"])
+        await self._move(remote.external_id, doc.task["status"])
+        return remote
 
     async def update(self, remote: Remote, doc: Document) -> None:
-        await call(
-            self.client,
-            "PUT",
-            f"{self.api}/issue/{remote.external_id}",
-            json={"fields": self._fields(doc)},
-            auth=self.auth,
-        )
+        issue = f"{self.api}/issue/{remote.external_id}"
+        await call(self.client, "PUT", issue, json={"fields": self._fields(doc)}, auth=self.auth)
+        await self._move(remote.external_id, doc.task["status"])
+
+    async def _move(self, key: str, status: str) -> None:
+        """Transition the issue to the task's status, unless it is there already."""
+        issue = f"{self.api}/issue/{key}"
+        wanted = self.config.options.get("statuses", {}).get(status)
+        found = await call(self.client, "GET", issue, params={"fields": "status"}, auth=self.auth)
+        now = found.json()["fields"]["status"]
+        if now["name"] == wanted or (not wanted and now["statusCategory"]["key"] == CATEGORIES[status]):
+            return
+        offered = (await call(self.client, "GET", f"{issue}/transitions", auth=self.auth)).json()[
+            "transitions"
+        ]
+        chosen = next((t for t in offered if _leads_to(t, wanted, CATEGORIES[status])), None)
+        if chosen is None:
+            raise Refused(f"Jira offers no transition of {key} to {wanted or CATEGORIES[status]!r}")
+        body = {"transition": {"id": chosen["id"]}}
+        await call(self.client, "POST", f"{issue}/transitions", json=body, auth=self.auth)
 
     async def check(self) -> str:
         me = (await call(self.client, "GET", f"{self.api}/myself", auth=self.auth)).json()
@@ -84,3 +109,8 @@ class Jira:
 
     def _remote(self, key: str) -> Remote:
         return Remote(key, f"{self.config.url}/browse/{key}")
+
+
+def _leads_to(transition: dict[str, Any], name: str | None, category: str) -> bool:
+    to = transition.get("to") or {}
+    return bool(to.get("name") == name if name else (to.get("statusCategory") or {}).get("key") == category)

@@ -3,6 +3,11 @@
 Targets take tasks on their own on acceptance (default), on creation, or when critical,
 from every chat or the ones they list; a person exports one by hand. A change of an
 exported task marks its other exports for an update (not the target it came from).
+
+A merge: the absorbed task's exports to targets the survivor is not in move to the survivor
+(with their marker and external issue: the issue now tells the survivor's story, nothing is
+created twice); where both are in a target, the absorbed task's issue is left as it is and
+an export of it still waiting fails at its turn (merged before its export).
 """
 
 from __future__ import annotations
@@ -43,6 +48,15 @@ _CHANGED = text(
     """
 )
 
+_MOVE = text(
+    """
+    UPDATE task_exports SET task_id = :survivor, status = 'pending', last_error = NULL, attempts = 0,
+        synced_version = 0, next_attempt_at = now() + make_interval(secs => :delay), updated_at = now()
+    WHERE task_id = :absorbed AND target NOT IN (SELECT target FROM task_exports WHERE task_id = :survivor)
+    RETURNING id, target
+    """
+)
+
 
 def on_task_change(
     session: Session, task: Task, *, created: bool = False, accepted: bool = False, origin: str = ""
@@ -76,6 +90,15 @@ def on_task_events(session: Session, items: list[tuple[str, dict[str, Any]]]) ->
         if task is not None:
             recorded += on_task_change(session, task, created=opened)
     return recorded
+
+
+def on_merge(session: Session, absorbed: Task, survivor: Task) -> list[dict[str, Any]]:
+    """The survivor takes over the absorbed task's exports it has no own of; its own are updated."""
+    moved = session.execute(
+        _MOVE, {"absorbed": absorbed.id, "survivor": survivor.id, "delay": KICK_DELAY}
+    ).all()
+    recorded = events.record_events(session, [_queued(survivor, row.id, row.target) for row in moved])
+    return recorded + on_task_change(session, survivor)
 
 
 def request_export(session: Session, task: Task, target: str) -> list[dict[str, Any]]:

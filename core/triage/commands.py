@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from core import events
 from core.conversations import progress
 from core.conversations.tasks import detach
-from core.exports.plan import on_task_change
+from core.exports.plan import on_merge, on_task_change
 from core.models import (
     PRIORITY_RANK,
     ChangeOrigin,
@@ -166,9 +166,10 @@ def merge_task(
         session.add(changed)
     session.flush()
     merged = events.task_payload(target, task_message_ids(session, [into_id])[into_id])
-    return task, events.record_events(
+    recorded = events.record_events(
         session, [(events.TASK_UPDATED, events.task_payload(task)), (events.TASK_UPDATED, merged)]
     )
+    return task, recorded + on_merge(session, task, target)
 
 
 def move_message(

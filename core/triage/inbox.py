@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from core.exports.queries import exports_of_tasks
 from core.messages.reads import messages_by_ids
 from core.models import TaskMessageRole
-from core.schemas import IssuePublic, MessagePublic, TaskPublic
+from core.schemas import ExportPublic, IssuePublic, MessagePublic, TaskPublic
 from core.triage.queries import SortKey, TaskFilter, list_tasks, task_message_roles
 
 
@@ -22,6 +23,8 @@ class TaskCard:
     """The messages this task's messages reply to, by id."""
     roles: dict[int, TaskMessageRole] = field(default_factory=dict)
     """Why each message belongs to the task (report, detail, update, +1 …), by id."""
+    exports: list[ExportPublic] = field(default_factory=list)
+    """Where the task went: each target's status and link."""
 
     @property
     def decided_by(self) -> IssuePublic | None:
@@ -38,6 +41,7 @@ def task_cards(
     messages = messages_by_ids(session, [m for roles in links.values() for m in roles])
     parent_ids = {m.reply_to_id for m in messages.values() if m.reply_to_id is not None}
     known = messages | messages_by_ids(session, sorted(parent_ids - messages.keys()))
+    exports = exports_of_tasks(session, [t.id or 0 for t in tasks])
     cards = []
     for task in tasks:
         own = [messages[i] for i in links[task.id or 0] if i in messages]
@@ -45,5 +49,5 @@ def task_cards(
         public = TaskPublic.model_validate(task)
         public.message_ids = list(links[task.id or 0])
         parents = {i: known[i] for i in replied if i in known}
-        cards.append(TaskCard(public, own, parents, links[task.id or 0]))
+        cards.append(TaskCard(public, own, parents, links[task.id or 0], exports[task.id or 0]))
     return cards, total

@@ -11,7 +11,17 @@ from sqlmodel import Session, col, select
 
 from core.conversations.tasks import similar_tasks
 from core.messages.search import message_text_matches
-from core.models import Kind, Message, Priority, Task, TaskChange, TaskMessage, TaskMessageRole, TaskStatus
+from core.models import (
+    Kind,
+    Message,
+    Priority,
+    Task,
+    TaskChange,
+    TaskExport,
+    TaskMessage,
+    TaskMessageRole,
+    TaskStatus,
+)
 from core.schemas import SimilarTask, TaskChangePublic, TaskDetail, TaskMessagePublic
 
 
@@ -43,6 +53,8 @@ class TaskFilter:
     """Exclusive upper bound."""
     source: str | None = None
     """The channel (telegram, slack, email) one of the task's messages came through."""
+    exported_to: str | None = None
+    """The export target holding an issue of the task (`tracker exports list`)."""
 
 
 def get_task(session: Session, task_id: int) -> Task:
@@ -134,6 +146,8 @@ def _conditions(flt: TaskFilter) -> list[ColumnElement[bool]]:
         conditions.append(_from_channel(flt.source))
     if flt.assignee:
         conditions.append(col(Task.assignee) == flt.assignee)
+    if flt.exported_to:
+        conditions.append(_exported_to(flt.exported_to))
     if flt.search:
         conditions.append(_text_matches(flt.search))
     if flt.created_from:
@@ -163,6 +177,14 @@ def _from_channel(source: str) -> ColumnElement[bool]:
         .where(col(Message.source) == source)
     )
     return col(Task.id).in_(through)
+
+
+def _exported_to(target: str) -> ColumnElement[bool]:
+    """The target has an issue of the task (exported, or being updated or retried since)."""
+    exported = select(TaskExport.task_id).where(
+        TaskExport.target == target, col(TaskExport.external_id).is_not(None)
+    )
+    return col(Task.id).in_(exported)
 
 
 def list_assignees(session: Session) -> list[str]:

@@ -202,6 +202,21 @@ def test_merged_before_export_and_removed_target_fail_clearly(
     assert export_row(engine, other, "hook-merge").status == "exported"
 
 
+def test_an_export_waiting_when_its_task_is_merged_follows_the_survivor(
+    engine: Engine, fast: Settings, receiver: Receiver
+) -> None:
+    add_webhook(engine, fast, "hook-follow", receiver.url)
+    absorbed, survivor = new_task(engine, title="sso loops"), new_task(engine, title="sso loops on safari")
+    waiting = queued(accept(engine, absorbed))
+    with session_scope(engine) as session:
+        _, recorded = merge_task(session, absorbed, survivor)
+    assert queued(recorded) == waiting, "the same export, now the survivor's"
+    assert asyncio.run(drain(engine, fast, waiting)) == ["exported"]
+    sent = [json.loads(r["body"])["task"]["id"] for r in receiver.requests]
+    assert sent == [survivor], "sent once, as the survivor"
+    assert export_row(engine, survivor, "hook-follow").status == "exported"
+
+
 def test_triggers_create_critical_and_chat(engine: Engine, fast: Settings, receiver: Receiver) -> None:
     add_webhook(engine, fast, "hook-new", receiver.url, triggers=["create"], chats=["support"])
     add_webhook(engine, fast, "hook-critical", receiver.url, triggers=["critical"])

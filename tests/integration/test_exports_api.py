@@ -86,3 +86,16 @@ def test_bad_export_requests_name_the_field(client: httpx.Client) -> None:
     assert missing.status_code == 404
     empty = client.post(f"/api/tasks/{task['id']}/exports", json={})
     assert empty.status_code == 422 and "target" in str(empty.json())
+
+
+def test_tasks_list_filters_by_export_target(client: httpx.Client) -> None:
+    sent, kept = (
+        client.post("/api/tasks", json={"title": t, "kind": "bug"}).json() for t in ("sent", "kept")
+    )
+    client.patch(f"/api/tasks/{sent['id']}", json={"status": "accepted"})
+    wait_until(lambda: exported(client, sent["id"]), timeout=60, what="export done")
+    listed = client.get("/api/tasks", params={"exported_to": "team-hook", "limit": 500}).json()
+    ids = {t["id"] for t in listed["items"]}
+    assert sent["id"] in ids and kept["id"] not in ids and listed["total"] == len(ids)
+    unknown = client.get("/api/tasks", params={"exported_to": "trello"})
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "exported_to"

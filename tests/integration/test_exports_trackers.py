@@ -22,7 +22,7 @@ from core.exports import targets
 from core.exports.delivery import Courier, claim, push
 from core.exports.vault import vault
 from core.models import ExportTarget, LabelOrigin, Task
-from core.triage.commands import change_task
+from core.triage.commands import change_task, merge_task
 from tests.integration.test_exports import accept, drain, export_row, new_task, no_targets, queued
 from tests.support.api import AUTH, api_settings
 from tests.support.processes import api_process
@@ -197,3 +197,78 @@ def test_github_and_jira_webhooks_good_and_bad_signatures(engine: Engine, api: t
     expected = {"field": "status", "new": "done", "origin": "tracker", "author": "gh-hook"}.items()
     assert any(expected <= change.items() for change in history)
     assert any(change["field"] == "assignee" and change["new"] == "ira" for change in history)
+
+
+def statuses(engine: Engine, task_id: int) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT target, status FROM task_exports WHERE task_id = %s", (task_id,))
+        return {target: status for target, status in rows}
+
+
+def test_jira_both_ways_without_echo(
+    engine: Engine, api: tuple[str, Settings], jira: JiraStandIn, github: GitHubStandIn
+) -> None:
+    """Our changes reach Jira (fields by an edit, the status by a transition); Jira's webhook
+    closing the issue closes the task, goes on to GitHub, and is not sent back to Jira."""
+    url, settings = api
+    fast = settings.model_copy(update={"export_timeout": 10, "export_retry_base": 0.01, "export_lease": 1})
+    add(engine, fast, "jr-both", "jira", jira.url, "APP", f"bot@example.com:{TOKEN}")
+    add(engine, fast, "gh-both", "github", github.url, "team/app", TOKEN)
+    task_id = new_task(engine, title="export button greyed out")
+    asyncio.run(drain(engine, fast, queued(accept(engine, task_id))))
+    assert statuses(engine, task_id) == {"gh-both": "exported", "jr-both": "exported"}
+    [key] = jira.issues
+    with session_scope(engine) as session:
+        values = {
+            "title": "export button greyed out for admins",
+            "priority": "critical",
+            "status": "in_progress",
+        }
+        _, recorded = change_task(session, task_id, values, origin=LabelOrigin.api)
+    asyncio.run(drain(engine, fast, queued(recorded)))
+    assert statuses(engine, task_id) == {"gh-both": "exported", "jr-both": "exported"}
+    fields = jira.issues[key]["fields"]
+    assert (fields["summary"], fields["priority"]["name"], fields["status"]["name"]) == (
+        "export button greyed out for admins",
+        "Highest",
+        "In Progress",
+    )
+    assert ("POST", f"/rest/api/3/issue/{key}/transitions") in jira.calls
+    done = {
+        "webhookEvent": "jira:issue_updated",
+        "issue": {"key": key, "fields": {"status": {"statusCategory": {"key": "done"}},
+                                         "assignee": {"displayName": "Ira"}}},
+    }  # fmt: skip
+    assert hook(url, "jr-both", done, "X-Hub-Signature").json() == {"changed": 1}
+    assert status_of(engine, task_id) == "done"
+    assert export_row(engine, task_id, "jr-both").status == "exported", "no echo back to Jira"
+    calls = len(jira.calls)
+    asyncio.run(drain(engine, fast, [export_row(engine, task_id, "gh-both").id]))
+    assert statuses(engine, task_id) == {"gh-both": "exported", "jr-both": "exported"}
+    assert github.issues["1"]["state"] == "closed" and len(jira.calls) == calls
+    assert hook(url, "jr-both", done, "X-Hub-Signature").json() == {"changed": 0}
+
+
+def test_merged_exported_task_hands_its_issue_to_the_survivor(
+    engine: Engine, fast: Settings, github: GitHubStandIn
+) -> None:
+    """A merge never makes a second issue: the survivor takes over the absorbed task's issue
+    where it has none of its own; where both have one, the absorbed task's is left as it is."""
+    add(engine, fast, "gh-merge", "github", github.url, "team/app", TOKEN)
+    absorbed, survivor = new_task(engine, title="pdf export slow"), new_task(engine, title="pdf slow")
+    asyncio.run(drain(engine, fast, queued(accept(engine, absorbed))))
+    with session_scope(engine) as session:
+        _, recorded = merge_task(session, absorbed, survivor)
+    asyncio.run(drain(engine, fast, queued(recorded)))
+    assert statuses(engine, absorbed) == {} and statuses(engine, survivor) == {"gh-merge": "exported"}
+    [issue] = github.issues.values()
+    assert issue["title"] == "pdf slow" and "pdf export slow" in issue["body"], "the survivor's story"
+    assert export_row(engine, survivor, "gh-merge").url == issue["html_url"]
+    third = new_task(engine, title="pdf export takes minutes")
+    asyncio.run(drain(engine, fast, queued(accept(engine, third))))
+    with session_scope(engine) as session:
+        _, recorded = merge_task(session, third, survivor)
+    asyncio.run(drain(engine, fast, queued(recorded)))
+    assert statuses(engine, survivor) == {"gh-merge": "exported"}
+    assert len(github.issues) == 2 and "pdf export takes minutes" in issue["body"]
+    assert export_row(engine, third, "gh-merge").url == github.issues["2"]["html_url"], "left as it is"

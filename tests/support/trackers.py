@@ -1,7 +1,8 @@
 """Stand-ins for GitHub's and Jira's REST APIs, written from their public documentation
-(GitHub REST 2022-11-28: issues, search; Jira Cloud REST v3: issue, search, myself, project).
-Each keeps its issues in memory, checks the credentials and the request shapes the docs
-give, and answers with the documented status codes and error bodies."""
+(GitHub REST 2022-11-28: issues, search; Jira Cloud REST v3: issue, transitions, search/jql,
+myself, project). Each keeps its issues in memory, checks the credentials and the request
+shapes the published descriptions give (tests/support/api_shapes.py), and answers with the
+documented status codes and error bodies."""
 
 from __future__ import annotations
 
@@ -12,8 +13,18 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.api_shapes import (
+    ISSUES_CREATE,
+    ISSUES_UPDATE,
+    JIRA_CREATE_BODY,
+    JIRA_EDIT_BODY,
+    SEARCH_ISSUES,
+    github_errors,
+    jira_field_errors,
+)
 
 Reply = tuple[int, Any]
 Route = tuple[str, re.Pattern[str], Callable[..., Reply]]
@@ -63,33 +74,22 @@ class GitHubStandIn(StandIn):
         return bool(headers.get("Authorization") == f"Bearer {self.token}")
 
     def create(self, *, data: dict[str, Any], **_: Any) -> Reply:
-        if not isinstance(data.get("title"), str) or not data["title"]:
-            return 422, {
-                "message": "Validation Failed",
-                "errors": [{"resource": "Issue", "field": "title", "code": "missing_field"}],
-            }
+        errors = github_errors(data, ISSUES_CREATE, required=("title",))
+        if errors:
+            return 422, {"message": "Validation Failed", "errors": errors}
         number = len(self.issues) + 1
         issue = {"number": number, "state": "open", "state_reason": None, "assignees": [],
                  "html_url": f"https://github.com/{self.repo}/issues/{number}"}  # fmt: skip
         self.issues[str(number)] = issue
-        status, public = self.update(str(number), data=data)
-        if status != 200:
-            del self.issues[str(number)]
-        return (201 if status == 200 else status), public
+        return 201, self._public(issue, data)
 
     def update(self, number: str, *, data: dict[str, Any], **_: Any) -> Reply:
         issue = self.issues.get(number)
         if issue is None:
             return 404, {"message": "Not Found"}
-        if data.get("state", "open") not in ("open", "closed") or data.get("state_reason") not in (
-            None,
-            "completed",
-            "not_planned",
-            "reopened",
-        ):
-            return 422, {"message": "Validation Failed"}
-        if any(not isinstance(label, str) for label in data.get("labels", [])):
-            return 422, {"message": "Validation Failed"}
+        errors = github_errors(data, ISSUES_UPDATE)
+        if errors:
+            return 422, {"message": "Validation Failed", "errors": errors}
         return 200, self._public(issue, data)
 
     def _public(self, issue: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +102,7 @@ class GitHubStandIn(StandIn):
     def search(self, *, query: dict[str, str], **_: Any) -> Reply:
         q = query.get("q", "")
         phrase = re.search(r'"([^"]+)"', q)
-        if f"repo:{self.repo}" not in q or phrase is None:
+        if set(query) - SEARCH_ISSUES or f"repo:{self.repo}" not in q or phrase is None:
             return 422, {"message": "Validation Failed"}
         items = [dict(i) for i in self.issues.values() if phrase.group(1) in (i.get("body") or "")]
         return 200, {"total_count": len(items), "incomplete_results": False, "items": items}
@@ -110,11 +110,18 @@ class GitHubStandIn(StandIn):
 
 class JiraStandIn(StandIn):
     TYPES = ("Bug", "Story", "Task", "Epic")
+    PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
+    STATUSES: ClassVar[dict[str, tuple[str, str]]] = {
+        "11": ("To Do", "new"),
+        "21": ("In Progress", "indeterminate"),
+        "31": ("Done", "done"),
+    }
+    """The default workflow: every status reachable from every other, by the transition's id."""
 
     def __init__(self, email: str, token: str, project: str) -> None:
         super().__init__()
         self.basic, self.project = base64.b64encode(f"{email}:{token}".encode()).decode(), project
-        api = "/rest/api/3"
+        api, key = "/rest/api/3", "([A-Z0-9]+-\\d+)"
         self.routes = [
             (
                 "GET",
@@ -123,9 +130,14 @@ class JiraStandIn(StandIn):
             ),
             ("GET", re.compile(f"{api}/project/([A-Z0-9]+)"), self.get_project),
             ("POST", re.compile(f"{api}/issue"), self.create),
-            ("PUT", re.compile(f"{api}/issue/([A-Z0-9]+-\\d+)"), self.update),
-            ("GET", re.compile(f"{api}/search"), self.search),
-        ]
+            ("PUT", re.compile(f"{api}/issue/{key}"), self.update),
+            ("GET", re.compile(f"{api}/issue/{key}"), self.get_issue),
+            ("GET", re.compile(f"{api}/issue/{key}/transitions"), self.transitions),
+            ("POST", re.compile(f"{api}/issue/{key}/transitions"), self.transition),
+            ("GET", re.compile(f"{api}/search/jql"), self.search),
+            ("GET", re.compile(f"{api}/search"), lambda **_: (410, {"errorMessages": [
+                "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."]})),
+        ]  # fmt: skip
 
     def authorized(self, headers: Any) -> bool:
         return bool(headers.get("Authorization") == f"Basic {self.basic}")
@@ -137,15 +149,14 @@ class JiraStandIn(StandIn):
 
     def create(self, *, data: dict[str, Any], **_: Any) -> Reply:
         fields = data.get("fields", {})
-        if (fields.get("project") or {}).get("key") != self.project:
-            return 400, {"errorMessages": [], "errors": {"project": "valid project is required"}}
-        errors = self._invalid(fields) | (
-            {} if fields.get("summary") else {"summary": "You must specify a summary of the issue."}
-        )
+        errors = self._invalid(data, JIRA_CREATE_BODY, creating=True)
+        if not errors and fields["project"].get("key") != self.project:
+            errors = {"project": "valid project is required"}
         if errors:
             return 400, {"errorMessages": [], "errors": errors}
         key = f"{self.project}-{len(self.issues) + 1}"
-        self.issues[key] = {"key": key, "fields": fields}
+        status = {"name": "To Do", "statusCategory": {"key": "new"}}
+        self.issues[key] = {"key": key, "fields": {**fields, "status": status}}
         return 201, {
             "id": str(10000 + len(self.issues)),
             "key": key,
@@ -154,30 +165,59 @@ class JiraStandIn(StandIn):
 
     def update(self, key: str, *, data: dict[str, Any], **_: Any) -> Reply:
         if key not in self.issues:
-            return 404, {
-                "errorMessages": ["Issue does not exist or you do not have permission to see it."],
-                "errors": {},
-            }
-        errors = self._invalid(data.get("fields", {}))
+            return self._missing()
+        errors = self._invalid(data, JIRA_EDIT_BODY, creating=False)
         if errors:
             return 400, {"errorMessages": [], "errors": errors}
         self.issues[key]["fields"].update(data.get("fields", {}))
         return 204, None
 
-    def _invalid(self, fields: dict[str, Any]) -> dict[str, str]:
-        errors = {}
+    def get_issue(self, key: str, *, query: dict[str, str], **_: Any) -> Reply:
+        if key not in self.issues:
+            return self._missing()
+        wanted = query.get("fields", "*all").split(",")
+        fields = {k: v for k, v in self.issues[key]["fields"].items() if "*all" in wanted or k in wanted}
+        return 200, {"key": key, "fields": fields}
+
+    def transitions(self, key: str, **_: Any) -> Reply:
+        if key not in self.issues:
+            return self._missing()
+        offered = [{"id": i, "name": name, "to": {"name": name, "statusCategory": {"key": category}}}
+                   for i, (name, category) in self.STATUSES.items()]  # fmt: skip
+        return 200, {"transitions": offered}
+
+    def transition(self, key: str, *, data: dict[str, Any], **_: Any) -> Reply:
+        chosen = (data.get("transition") or {}).get("id")
+        if key not in self.issues:
+            return self._missing()
+        if (
+            set(data) - {"transition", "fields", "update", "historyMetadata", "properties"}
+            or chosen not in self.STATUSES
+        ):
+            return 400, {
+                "errorMessages": [f"Transition id '{chosen}' is not valid for this issue."],
+                "errors": {},
+            }
+        name, category = self.STATUSES[chosen]
+        self.issues[key]["fields"]["status"] = {"name": name, "statusCategory": {"key": category}}
+        return 204, None
+
+    def _invalid(self, data: dict[str, Any], allowed: set[str], *, creating: bool) -> dict[str, str]:
+        if set(data) - allowed:
+            return {key: f'Unrecognized field "{key}"' for key in set(data) - allowed}
+        fields = data.get("fields", {})
+        errors = jira_field_errors(fields, creating=creating)
         if "issuetype" in fields and (fields["issuetype"] or {}).get("name") not in self.TYPES:
             errors["issuetype"] = "Specify a valid issue type"
-        description = fields.get("description")
-        if description is not None and not (
-            isinstance(description, dict)
-            and description.get("type") == "doc"
-            and description.get("version") == 1
-        ):
-            errors["description"] = (
-                "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
-            )
+        if "priority" in fields and (fields["priority"] or {}).get("name") not in self.PRIORITIES:
+            errors["priority"] = "Specify the Priority (name) in the string format"
         return errors
+
+    def _missing(self) -> Reply:
+        return 404, {
+            "errorMessages": ["Issue does not exist or you do not have permission to see it."],
+            "errors": {},
+        }
 
     def search(self, *, query: dict[str, str], **_: Any) -> Reply:
         label = re.search(r'labels = "([^"]+)"', query.get("jql", ""))
@@ -186,7 +226,7 @@ class JiraStandIn(StandIn):
         found = [
             {"key": i["key"]} for i in self.issues.values() if label.group(1) in i["fields"].get("labels", [])
         ]
-        return 200, {"issues": found, "total": len(found), "startAt": 0, "maxResults": 50}
+        return 200, {"issues": found, "isLast": True}
 
 
 @contextmanager

@@ -67,13 +67,20 @@ def get_tasks(
     source: Annotated[
         Storable | None, Query(max_length=32, description="The channel: telegram, slack, email")
     ] = None,
+    exported_to: Annotated[
+        Storable | None, Query(max_length=64, description="An export target the task has an issue in")
+    ] = None,
     sort: SortKey = "triage",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> Page[TaskPublic]:
     """Tasks, critical and newest first by default, with filters and paging."""
-    flt = TaskFilter(status, kind, priority, chat_id, assignee, search, source=source)
+    flt = TaskFilter(
+        status, kind, priority, chat_id, assignee, search, source=source, exported_to=exported_to
+    )
     with session_scope(state.services.engine) as session:
+        if exported_to and not known_target(session, exported_to):
+            raise field_error("exported_to", f"no export target named {exported_to!r} (tracker exports list)")
         tasks, total = list_tasks(session, flt, limit=limit, offset=offset, sort=sort)
         links = task_message_ids(session, [t.id or 0 for t in tasks])
     items = [_public(t, links[t.id or 0]) for t in tasks]
