@@ -1,6 +1,6 @@
 """The dashboard served by `tracker up`, in headless Chromium (Debian's, else one Playwright
 installed): a task posted through the API shows up by itself, one click accepts it, and the API
-and its WebSocket say so. Without Playwright (the e2e group) or a browser the test is skipped
+and its WebSocket say so; the Tasks list narrowed to the tasks exported to a target. Without Playwright (the e2e group) or a browser the test is skipped
 with the command that installs them; in CI it fails."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 from websockets.sync.client import connect
 
 from core.runtime.embedded import free_port
+from evals.webhook_receiver import Receiver, running
 from tests.support.processes import stop_process, wait_healthy, wait_until
 from tests.support.requirements import BROWSER_INSTALL, debian_chromium, missing, require_e2e_group
 
@@ -95,6 +96,7 @@ def tracker(database_url: str, nats_url: str, tmp_path: Path) -> Iterator[dict[s
             "key": (data_dir / "api_key").read_text().strip(),
             "password": (data_dir / "dashboard_password").read_text().strip(),
             "log": log,
+            "env": env,
         }
     finally:
         stop_process(up, timeout=60)
@@ -208,3 +210,35 @@ def _record_latency(task: dict[str, Any], seen: datetime) -> None:
     }
     (ARTIFACTS / "dashboard_live.json").write_text(json.dumps(figure) + "\n")
     print(f"\nlive: task visible {figure['task_created_to_visible_seconds']} s after it was committed")
+
+
+def test_tasks_list_narrowed_to_the_tasks_exported_to_a_target(
+    chromium: Browser, tracker: dict[str, Any]
+) -> None:
+    token, target = uuid.uuid4().hex[:8], f"hook-{uuid.uuid4().hex[:6]}"
+    api = httpx.Client(
+        base_url=tracker["api"], headers={"Authorization": f"Bearer {tracker['key']}"}, timeout=30
+    )
+    with running(Receiver("whsec-e2e")) as receiver:
+        added = subprocess.run(
+            [sys.executable, "-c", "from services.cli import main; main()", "exports", "add", target,
+             "--type", "webhook", "--url", receiver.url, "--secret", "whsec-e2e"],
+            env=tracker["env"], capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        sent, _ = (api.post("/api/tasks", json={"title": f"{t} {token}", "kind": "bug"}).json()
+                      for t in ("sent", "kept"))  # fmt: skip
+        assert api.patch(f"/api/tasks/{sent['id']}", json={"status": "accepted"}).status_code == 200
+        wait_until(lambda: api.get("/api/tasks", params={"exported_to": target}).json()["total"] == 1,
+                   timeout=60, what="the worker to export the accepted task")  # fmt: skip
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    log_in(page, tracker)
+    page.get_by_role("link", name="Tasks").click()
+    page.get_by_label("Search titles and message text").fill(token)
+    page.get_by_label("Search titles and message text").press("Enter")
+    expect(page.get_by_text("2 tasks", exact=True)).to_be_visible(timeout=30_000)
+    page.get_by_test_id("stSelectbox").filter(has_text="Exported to").click()
+    page.get_by_role("option", name=target).click()
+    expect(page.get_by_text("1 task", exact=True)).to_be_visible(timeout=30_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard_exported_to.png"), full_page=True)
