@@ -217,6 +217,28 @@ def test_an_export_waiting_when_its_task_is_merged_follows_the_survivor(
     assert export_row(engine, survivor, "hook-follow").status == "exported"
 
 
+def test_each_export_change_is_a_task_updated_event_with_the_exports(
+    engine: Engine, fast: Settings, receiver: Receiver
+) -> None:
+    add_webhook(engine, fast, "hook-events", receiver.url)
+    task_id = new_task(engine, title="events carry exports")
+    [export_id] = queued(accept(engine, task_id))
+    published: list[dict[str, Any]] = []
+
+    async def deliver_once() -> str:
+        async def publish(new: list[dict[str, Any]]) -> None:
+            published.extend(new)
+
+        async with httpx.AsyncClient(timeout=fast.export_timeout) as client:
+            return await deliver(export_id, Courier(engine, fast, vault(fast), client, publish))
+
+    assert asyncio.run(deliver_once()) == "exported"
+    [event] = [e for e in published if e["type"] == "task.updated"]
+    assert event["payload"]["id"] == task_id
+    [export] = event["payload"]["exports"]
+    assert (export["target"], export["status"], export["attempts"]) == ("hook-events", "exported", 1)
+
+
 def test_triggers_create_critical_and_chat(engine: Engine, fast: Settings, receiver: Receiver) -> None:
     add_webhook(engine, fast, "hook-new", receiver.url, triggers=["create"], chats=["support"])
     add_webhook(engine, fast, "hook-critical", receiver.url, triggers=["critical"])
