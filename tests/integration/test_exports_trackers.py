@@ -241,6 +241,8 @@ def test_jira_both_ways_without_echo(
     }  # fmt: skip
     assert hook(url, "jr-both", done, "X-Hub-Signature").json() == {"changed": 1}
     assert status_of(engine, task_id) == "done"
+    with session_scope(engine) as session:
+        assert session.get(Task, task_id).assignee == "Ira"  # type: ignore[union-attr]
     assert export_row(engine, task_id, "jr-both").status == "exported", "no echo back to Jira"
     calls = len(jira.calls)
     asyncio.run(drain(engine, fast, [export_row(engine, task_id, "gh-both").id]))
