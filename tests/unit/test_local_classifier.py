@@ -12,6 +12,7 @@ from scipy.sparse import csr_matrix
 
 from core.classification.dataset import Example, data_hash, seed_examples
 from core.classification.local.classifier import LocalClassifier
+from core.classification.local.features import shape_markers
 from core.classification.local.fit import TextFeatures, fit_kind
 from core.classification.local.model import LocalModelArtifact, TrainConfig, softmax, train
 from core.classification.local.store import (
@@ -54,8 +55,9 @@ def test_compiled_features_equal_scikit_learn() -> None:
     rows = seed_examples()[:300]
     feats, _ = fit_kind(TrainConfig(), rows)
     assert isinstance(feats, TextFeatures)
-    texts = ["Прод лежить!! 500 на /checkout", "can we get dark mode?", "ok 👍", "a", "  spaced   out  "]
-    ctx = [None, "додайте експорт", None, "x", None]
+    texts = ["Прод лежить!! 500 на /checkout", "can we get dark mode?", "ok 👍", "a", "  spaced   out  ",
+             "Питання: це в копійках?"]  # fmt: skip
+    ctx = [None, "додайте експорт", None, "x", None, None]
     expected = feats.transform(texts, ctx).toarray()
     rows = feats.compile().transform(texts, ctx)
     got = csr_matrix((rows.data, rows.indices, rows.indptr), shape=rows.shape).toarray()
@@ -73,6 +75,47 @@ def test_classifies_obvious_messages(clf: LocalClassifier) -> None:
     assert results[3].priority is None and results[3].title == ""
     assert all(r.priority is not None for r in results[:3])
     assert all(0.0 <= r.confidence <= 1.0 for r in results)
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [("Питання до фронту: ціна з ПДВ?", True), ("  Вопрос: кто дежурит?", True),
+     ("quick q - is staging up?", True), ("Any ETA for the payouts page?", True),
+     ("Питання: ціна з ПДВ", False), ("в мене питання є, як це?", False),
+     ("questionnaire for clients is ready?", False), ("прод лежить", False)],
+)  # fmt: skip
+def test_question_opener_marker(text: str, marked: bool) -> None:
+    assert (shape_markers(text) == "xquestionopenerx") is marked
+
+
+def test_models_trained_before_the_marker_read_texts_without_it() -> None:
+    feats, _ = fit_kind(TrainConfig(), seed_examples()[::8])
+    assert isinstance(feats, TextFeatures)
+    compiled = feats.compile()
+    assert compiled.markers
+    del compiled.__dict__["markers"]  # as a pickle written before the field existed loads
+    assert compiled.markers is False
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("Питання до бекенду: сума в чеку приходить у копійках чи в гривнях? Бо на фронті 100 разів більше",
+      Kind.question),
+     ("Any ETA on the Android update? Salons keep asking", Kind.question),
+     ("тут якийсь дивний запис на 3 ночі, що з ним робити? видалити чи лишити?", Kind.question),
+     ("Добавьте нашего нового SMM в Facebook Business Manager с правами редактора", Kind.task),
+     ("Nazar, can you make 2 more reels for the holiday campaign?", Kind.task),
+     ("Почему нельзя посмотреть все записи клиента в одном месте? Каждый раз ищу по датам", Kind.feature),
+     ("фільтр працює тільки по одній послузі, можна, щоб вибирати кілька?", Kind.feature),
+     ("Тарасе, ти топ 🔥 Прийняли з першого разу", Kind.noise),
+     ("Хто зі мною на каву о 16:00?", Kind.noise),
+     ("Після оновлення в адмінці не зберігаються графіки майстрів, тисну зберегти — і все скидається",
+      Kind.bug)],
+)  # fmt: skip
+def test_team_chat_shapes_get_their_kind(clf: LocalClassifier, text: str, kind: Kind) -> None:
+    """Long team-chat messages (not in the seed): explicit questions, chores asked of a person,
+    requests worded as complaints, praise and coffee runs."""
+    assert clf.predict(msgs(text))[0].kind == kind
 
 
 def test_office_small_talk_is_noise_and_casual_work_is_not(clf: LocalClassifier) -> None:

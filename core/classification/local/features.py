@@ -15,6 +15,10 @@ from core.classification.local.ngrams import NgramSpace
 MENTION = re.compile(r"(?<!\w)@\w+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _LONG_NUM = re.compile(r"\d{5,}")
+_QUESTION_OPENER = re.compile(
+    r"^\W*(?:питання|питаннячко|вопрос|вопросик|pytannia|vopros|quick q(?:uestion)?|question"
+    r"|q:|any eta|do we have|is there|are we|is it|чи є|чи можна|а чи|есть ли|можно ли)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,15 @@ class FeatureConfig:
     min_df: int = 1
     max_chars: int = 2000
     context_weight: float = 0.5
+    markers: bool = True
+    """append the marker word of `shape_markers` to the text (a tried marker for messages that
+    open with a person's name lowered the shared dev set's macro-F1 from 0.922 to 0.905)"""
+
+
+def shape_markers(text: str) -> str:
+    """A marker word for an explicit question opener with a question mark ("Питання: ...?",
+    "quick q ...?", "any ETA ...?"): what a message opens with weighs more than its words."""
+    return "xquestionopenerx" if "?" in text and _QUESTION_OPENER.match(text.lower()) else ""
 
 
 def normalize(text: str, max_chars: int = 2000) -> str:
@@ -37,10 +50,14 @@ def normalize(text: str, max_chars: int = 2000) -> str:
 
 
 def normalize_batch(
-    texts: Sequence[str], contexts: Sequence[str | None], max_chars: int
+    texts: Sequence[str], contexts: Sequence[str | None], max_chars: int, markers: bool = False
 ) -> tuple[list[str], list[str]]:
-    """Normalized texts and replied-to texts (a message that replies to nothing reads "noreply")."""
-    return [normalize(t, max_chars) for t in texts], [normalize(c or "", 500) or "noreply" for c in contexts]
+    """Normalized texts (with their shape markers when asked) and replied-to texts (a message
+    that replies to nothing reads "noreply")."""
+    docs = [normalize(t, max_chars) for t in texts]
+    if markers:
+        docs = [f"{d} {shape_markers(t)}" for d, t in zip(docs, texts, strict=True)]
+    return docs, [normalize(c or "", 500) or "noreply" for c in contexts]
 
 
 @dataclass
@@ -75,6 +92,8 @@ class CompiledFeatures:
     context: NgramSpace
     max_chars: int
     context_weight: float
+    markers: bool = False
+    """models trained before the shape markers load with False and read texts as they did"""
 
     @property
     def size(self) -> int:
@@ -82,7 +101,7 @@ class CompiledFeatures:
 
     def transform(self, texts: Sequence[str], contexts: Sequence[str | None]) -> SparseRows:
         """The feature matrix of a batch of messages."""
-        docs, ctx = normalize_batch(texts, contexts, self.max_chars)
+        docs, ctx = normalize_batch(texts, contexts, self.max_chars, self.markers)
         parts = [
             (self.char.batch(docs), 0, 1.0),
             (self.word.batch(docs), self.char.size, 1.0),

@@ -53,13 +53,13 @@ class TextFeatures:
         self.context = TfidfVectorizer(analyzer="word", token_pattern=WORD_TOKENS, **common)
 
     def fit_transform(self, texts: Sequence[str], contexts: Sequence[str | None]) -> csr_matrix:
-        t, c = normalize_batch(texts, contexts, self.cfg.max_chars)
+        t, c = normalize_batch(texts, contexts, self.cfg.max_chars, self.cfg.markers)
         return self._stack(
             [self.char.fit_transform(t), self.word.fit_transform(t), self.context.fit_transform(c)]
         )
 
     def transform(self, texts: Sequence[str], contexts: Sequence[str | None]) -> csr_matrix:
-        t, c = normalize_batch(texts, contexts, self.cfg.max_chars)
+        t, c = normalize_batch(texts, contexts, self.cfg.max_chars, self.cfg.markers)
         return self._stack([self.char.transform(t), self.word.transform(t), self.context.transform(c)])
 
     def _stack(self, parts: list[Any]) -> csr_matrix:
@@ -71,7 +71,7 @@ class TextFeatures:
         return CompiledFeatures(
             char=_space(self.char, "char_wb", None), word=_space(self.word, "word", WORD_TOKENS),
             context=_space(self.context, "word", WORD_TOKENS), max_chars=self.cfg.max_chars,
-            context_weight=self.cfg.context_weight,
+            context_weight=self.cfg.context_weight, markers=self.cfg.markers,
         )  # fmt: skip
 
 
