@@ -81,6 +81,7 @@ def test_classifies_obvious_messages(clf: LocalClassifier) -> None:
     ("text", "marked"),
     [("Питання до фронту: ціна з ПДВ?", True), ("  Вопрос: кто дежурит?", True),
      ("quick q - is staging up?", True), ("Any ETA for the payouts page?", True),
+     ("Ладно. Ещё вопрос от клиента: можно в Excel?", True), ("it fails, is it me?", False),
      ("Питання: ціна з ПДВ", False), ("в мене питання є, як це?", False),
      ("questionnaire for clients is ready?", False), ("прод лежить", False)],
 )  # fmt: skip

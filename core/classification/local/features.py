@@ -16,7 +16,8 @@ MENTION = re.compile(r"(?<!\w)@\w+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _LONG_NUM = re.compile(r"\d{5,}")
 _QUESTION_OPENER = re.compile(
-    r"^\W*(?:питання|питаннячко|вопрос|вопросик|pytannia|vopros|quick q(?:uestion)?|question"
+    r"(?:^|[.!?:)]\s)\W*(?:(?:і |и )?(?:ще|ещё|еще|one more|another|also|next)[ ,:]+)?"
+    r"(?:питання|питаннячко|вопрос|вопросик|pytannia|vopros|quick q(?:uestion)?|question"
     r"|q:|any eta|do we have|is there|are we|is it|чи є|чи можна|а чи|есть ли|можно ли)\b"
 )
 
@@ -37,9 +38,10 @@ class FeatureConfig:
 
 
 def shape_markers(text: str) -> str:
-    """A marker word for an explicit question opener with a question mark ("Питання: ...?",
+    """A marker word for an explicit question opener, at the start of the text or of a sentence
+    and with a question mark in the text ("Питання: ...?", "Ще вопрос від клієнта: ...?",
     "quick q ...?", "any ETA ...?"): what a message opens with weighs more than its words."""
-    return "xquestionopenerx" if "?" in text and _QUESTION_OPENER.match(text.lower()) else ""
+    return "xquestionopenerx" if "?" in text and _QUESTION_OPENER.search(text.lower()) else ""
 
 
 def normalize(text: str, max_chars: int = 2000) -> str:
