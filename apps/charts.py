@@ -14,6 +14,20 @@ def messages_per_day(frame: pl.DataFrame) -> alt.Chart:
     )
 
 
+def by_channel(frame: pl.DataFrame) -> alt.Chart:
+    """Each channel's messages, split into reports, noise and the rest (unclassified)."""
+    split = frame.with_columns(other=pl.col("messages") - pl.col("reports") - pl.col("noise"))
+    return (
+        alt.Chart(split)
+        .transform_fold(["reports", "noise", "other"], as_=["what", "count"])
+        .mark_bar()
+        .encode(
+            y="channel:N", x=alt.X("count:Q", title="messages"), color="what:N",
+            tooltip=["channel:N", "messages:Q", "reports:Q", "noise:Q"],
+        )
+    )  # fmt: skip
+
+
 def kind_mix(frame: pl.DataFrame) -> alt.Chart:
     share = alt.Tooltip("share:Q", format=".0%")
     return (

@@ -130,6 +130,7 @@ def figures(url: str, days: int) -> dict[str, pl.DataFrame]:
         kinds = analytics.kinds_per_day(session, since)
         return {
             "messages_per_day": analytics.messages_per_day(session, since),
+            "by_channel": analytics.by_channel(session, since),
             "kind_mix": analytics.kind_mix(kinds),
             "noise_share": analytics.noise_share(kinds),
             "triage_delay": analytics.triage_delay(session, since),

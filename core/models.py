@@ -541,3 +541,16 @@ class SummaryCall(SQLModel, table=True):
     latency_ms: float = 0.0
     error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class MailboxState(SQLModel, table=True):
+    """How far a mailbox has been read: the highest UID stored, under the UIDVALIDITY it
+    belongs to (a new UIDVALIDITY means the server renumbered the folder)."""
+
+    __tablename__ = "mailbox_states"
+
+    mailbox: str = Field(max_length=128, primary_key=True)
+    """The mailbox as a chat: host/folder, the chat id its emails are stored under."""
+    uid_validity: int = Field(sa_type=BigInteger)
+    last_uid: int = Field(sa_type=BigInteger)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

@@ -1,4 +1,5 @@
-"""Analytics: message flow, kind mix and noise, triage speed, LLM spend, confidence, agreement with people."""
+"""Analytics: message flow by chat and by channel, kind mix and noise, triage speed, LLM spend,
+confidence, agreement with people."""
 
 from collections.abc import Callable
 
@@ -32,6 +33,7 @@ with left:
     show("Classifier confidence", figures["confidence"], charts.confidence)
 with right:
     show("Kind mix", figures["kind_mix"], charts.kind_mix)
+    show("Messages by channel", figures["by_channel"], charts.by_channel)
     show("Time from message to triage (minutes)", figures["triage_delay"], charts.triage_delay)
     show("LLM latency per day", figures["llm_usage"], charts.llm_latency)
     show("Agreement of the classifier with people", figures["agreement"], charts.agreement)

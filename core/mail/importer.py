@@ -2,7 +2,8 @@
 email as it arrives (core's live ingestion, so the dashboard shows it at once).
 
 Every email is stored once by its Message-ID (a hash of its bytes when it has none), so
-importing again, or following after an import, adds only what is new.
+importing again, or following after an import, adds only what is new; and the last UID
+stored is remembered (core.mail.state), so a restart fetches only mail that came after it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from core.channels.history import BATCH_SIZE, HistoryReport, row_of, store_history
 from core.mail.mailbox import Fetched, Mailbox
 from core.mail.parse import MalformedMail, parse_mail
+from core.mail.state import read_up_to, remember
 from core.messages.bulk import BulkRow
 from core.runtime.bootstrap import Services
 from core.schemas import MessageCreate
@@ -49,7 +53,7 @@ def read_mail(mailbox: Mailbox, fetched: Iterable[Fetched], stats: MailStats) ->
         stats.messages += 1
         stats.last_uid = max(stats.last_uid, mail.uid)
         try:
-            yield parse_mail(mail.raw, mailbox.address.chat_id(), mailbox.title, mail.received)
+            yield parse_mail(mail.raw, mailbox.key, mailbox.title, mail.received)
         except (MalformedMail, ValidationError, ValueError) as exc:
             why = f"uid {mail.uid}: {_reason(exc)}"
             log.warning("malformed email skipped, nothing stored: %s", why)
@@ -72,15 +76,34 @@ async def import_mailbox(
     classify: bool = True,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    again: bool = False,
 ) -> MailImportReport:
-    """Store every email of the mailbox not stored yet, in committed batches."""
-    report = MailImportReport()
-    uids = await asyncio.to_thread(mailbox.uids_after, 0)
+    """Store the emails of the mailbox after the last one read before (every one with
+    `again`, or under a new UIDVALIDITY), in committed batches; remembers how far it read."""
+    after = 0 if again else await _read_before(services, mailbox)
+    report = MailImportReport(stats=MailStats(last_uid=after))
+    uids = await asyncio.to_thread(mailbox.uids_after, after)
     messages = read_mail(mailbox, mailbox.fetch_ahead(uids), report.stats)
     rows = (_row(item, classify) for item in messages)
     shown = (lambda: progress(report, report.stats.messages, len(uids))) if progress else None
     await store_history(services, rows, report, batch_size=batch_size, after_batch=shown)
+    await _remember(services, mailbox, report.stats.last_uid)
     return report
+
+
+async def _read_before(services: Services, mailbox: Mailbox) -> int:
+    return await services.run(lambda session: (read_up_to(session, mailbox.key, mailbox.uid_validity), []))
+
+
+async def _remember(services: Services, mailbox: Mailbox, last_uid: int) -> None:
+    """Every email up to `last_uid` is stored (or malformed, logged): a restart goes on after it."""
+
+    def write(session: Session) -> tuple[None, list[dict[str, Any]]]:
+        remember(session, mailbox.key, mailbox.uid_validity, last_uid)
+        return None, []
+
+    if last_uid:
+        await services.run(write)
 
 
 def _row(item: MessageCreate, classify: bool) -> BulkRow:
@@ -111,4 +134,5 @@ async def _store_new(services: Services, mailbox: Mailbox, after_uid: int) -> in
     if items:
         stored = await services.receive(items)
         log.info("%d new email(s) stored", sum(s.created for s in stored))
+    await _remember(services, mailbox, stats.last_uid)
     return stats.last_uid

@@ -55,11 +55,15 @@ class Mailbox:
         self.address = MailboxAddress.parse(settings.email_imap_url or "")
         self.user = settings.email_imap_user or ""
         self.title = f"{self.user} · {self.address.folder}" if self.user else self.address.chat_id()
+        self.key = self.address.chat_id()
+        """The mailbox as a chat id, and the key of how far it has been read."""
         self.client = IMAPClient(self.address.host, port=self.address.port, ssl=self.address.tls, timeout=60)
         self.client.normalise_times = False  # INTERNALDATE with its zone, not as local naive time
         password = settings.email_imap_password
         self.client.login(self.user, password.get_secret_value() if password else "")
-        self.client.select_folder(self.address.folder, readonly=True)
+        selected = self.client.select_folder(self.address.folder, readonly=True)
+        self.uid_validity = int(selected.get(b"UIDVALIDITY", 0))
+        """The folder's UIDVALIDITY: its UIDs mean something only under this number."""
 
     def uids_after(self, uid: int = 0) -> list[int]:
         """The messages' UIDs above `uid`, in order (all of them for 0)."""

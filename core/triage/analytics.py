@@ -35,6 +35,21 @@ def messages_per_day(session: Session, since: datetime) -> pl.DataFrame:
     return _frame(session, sql, {"since": since}, {"day": pl.Date, "chat": pl.Utf8, "messages": pl.Int64})
 
 
+def by_channel(session: Session, since: datetime) -> pl.DataFrame:
+    """channel, messages, reports, noise: each channel's messages (source) and what the
+    classifier made of them (a current kind other than noise, or noise)."""
+    sql = """
+        SELECT m.source AS channel, count(*) AS messages,
+               count(*) FILTER (WHERE i.kind IS NOT NULL AND i.kind <> 'noise') AS reports,
+               count(*) FILTER (WHERE i.kind = 'noise') AS noise
+        FROM messages m LEFT JOIN issues i ON i.message_id = m.id AND i.is_current
+        WHERE coalesce(m.sent_at, m.created_at) >= :since
+        GROUP BY 1 ORDER BY 2 DESC, 1
+    """
+    schema = {"channel": pl.Utf8, "messages": pl.Int64, "reports": pl.Int64, "noise": pl.Int64}
+    return _frame(session, sql, {"since": since}, schema)
+
+
 def kinds_per_day(session: Session, since: datetime) -> pl.DataFrame:
     """day, kind, messages: the current classification of each message."""
     sql = f"""

@@ -38,7 +38,7 @@ class History:
 def history(
     engine: Engine, database_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> History:
-    """Yesterday: 3 messages in "dev" (1 noise); today: 1 in "ops"; three human decisions."""
+    """Yesterday: 3 messages in "dev" (1 noise); today: 1 in "ops" (by email); three human decisions."""
     settings = Settings(database_url=database_url, nats_url=nats_url, data_dir=tmp_path_factory.mktemp("a"))
     now = datetime.now(UTC)
     # "Today" must be the same UTC day for the recent message and the decisions.
@@ -49,7 +49,7 @@ def history(
         [message("a: login broken", chat="dev", sent_at=yesterday),
          message("a: thanks", chat="dev", sent_at=yesterday),
          message("a: export csv", chat="dev", sent_at=yesterday),
-         message("a: renew cert", chat="ops", sent_at=now - recent)],
+         message("a: renew cert", chat="ops", source="email", sent_at=now - recent)],
         {"a: login broken": Verdict(confidence=0.97, llm_calls=1, input_tokens=100, output_tokens=20, latency_ms=300),
          "a: thanks": Verdict(kind=Kind.noise, priority=None, confidence=0.52),
          "a: export csv": Verdict(kind=Kind.question, confidence=0.31, llm_calls=1, input_tokens=80,
@@ -73,6 +73,7 @@ def test_figures_from_a_known_history(engine: Engine, history: History) -> None:
         usage = analytics.llm_usage(session, since)
         histogram = analytics.confidence_histogram(session, since)
         agreement = analytics.agreement(session, since)
+        channels = analytics.by_channel(session, since)
     assert per_chat.rows() == [(yesterday, "Dev chat", 3), (today, "Ops chat", 1)]
     mix = dict(analytics.kind_mix(kinds).select("kind", "share").rows())
     assert mix == {"bug": 0.25, "noise": 0.25, "question": 0.25, "task": 0.25}
@@ -87,11 +88,12 @@ def test_figures_from_a_known_history(engine: Engine, history: History) -> None:
     counts = dict(zip(histogram["low"].round(2).to_list(), histogram["messages"].to_list(), strict=True))
     assert counts[0.95] == 2 and counts[0.5] == 1 and counts[0.3] == 1 and sum(counts.values()) == 4
     assert agreement.select("decisions", "agreed").sum().rows() == [(3, 1)]
+    assert channels.rows() == [("test", 3, 2, 1), ("email", 1, 1, 0)]
 
 
 def test_the_screen_draws_every_chart(engine: Engine, history: History) -> None:
     at = open_page(ANALYTICS)
-    assert len(at.get("vega_lite_chart")) == 8
+    assert len(at.get("vega_lite_chart")) == 9
     assert "No data in this period yet." not in texts(at)
     at.radio(key="days").set_value(7).run()
-    assert not at.exception and len(at.get("vega_lite_chart")) == 8
+    assert not at.exception and len(at.get("vega_lite_chart")) == 9

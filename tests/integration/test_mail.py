@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from core.config import Settings
 from core.db import Session
-from core.mail.importer import import_mailbox
+from core.mail.importer import MailImportReport, import_mailbox
 from core.mail.mailbox import Mailbox
-from core.models import Message
+from core.models import MailboxState, Message
 from core.runtime.bootstrap import Services
 from core.runtime.system import open_system
 from evals.dovecot import PASSWORD, USER, ImapServer, dovecot
@@ -110,14 +110,58 @@ async def test_history_import_reads_every_shape(
     assert "who am I" not in {m.thread_title for m in rows.values()}  # the malformed mail stored nothing
 
 
+async def imported(services: Services, settings: Settings, *, again: bool = False) -> MailImportReport:
+    mailbox = Mailbox(settings)
+    try:
+        return await import_mailbox(services, mailbox, again=again)
+    finally:
+        mailbox.close()
+
+
 async def test_import_again_adds_nothing(services: Services, mail_settings: Settings) -> None:
+    """Every email read once more (--again): each is stored once all the same."""
     for _ in range(2):
-        mailbox = Mailbox(mail_settings)
-        try:
-            report = await import_mailbox(services, mailbox)
-        finally:
-            mailbox.close()
-    assert (report.stored, report.existing, report.stats.malformed) == (0, 6, 2)
+        report = await imported(services, mail_settings, again=True)
+    assert (report.stats.messages, report.stored, report.existing, report.stats.malformed) == (8, 0, 6, 2)
+
+
+async def test_a_restart_fetches_only_mail_after_the_last_read(
+    services: Services, mail_settings: Settings, imap: ImapServer, engine: Engine
+) -> None:
+    await imported(services, mail_settings)
+    imap.append([mail.plain(515151, text="After the restart")])
+    report = await imported(services, mail_settings)
+    assert (report.stats.messages, report.stored, report.existing) == (1, 1, 0)
+    assert "bulk-515151@example.com" in stored(engine)
+    assert (await imported(services, mail_settings)).stats.messages == 0
+
+
+async def test_a_renumbered_folder_is_read_again_and_stored_once(
+    services: Services, mail_settings: Settings, imap: ImapServer, engine: Engine
+) -> None:
+    """A new UIDVALIDITY (the folder recreated): every email read again, only the new one stored."""
+    folder = mail_settings.model_copy(update={"email_imap_url": imap.url.replace("/INBOX", "/Renumbered")})
+    first = [mail.plain(616161, text="Before"), mail.plain(616162, text="Before too")]
+    with imap.client() as client:
+        client.create_folder("Renumbered")
+    imap.append(first, folder="Renumbered")
+    assert (await imported(services, folder)).stored == 2
+    before = remembered(engine, "127.0.0.1/Renumbered")
+    with imap.client() as client:
+        client.delete_folder("Renumbered")
+        client.create_folder("Renumbered")
+    imap.append([*first, mail.plain(616163, text="After renumbering")], folder="Renumbered")
+    report = await imported(services, folder)
+    assert (report.stats.messages, report.stored, report.existing) == (3, 1, 2)
+    after = remembered(engine, "127.0.0.1/Renumbered")
+    assert (before.last_uid, after.last_uid) == (2, 3) and after.uid_validity != before.uid_validity
+
+
+def remembered(engine: Engine, mailbox: str) -> MailboxState:
+    with Session(engine) as session:
+        state = session.get(MailboxState, mailbox)
+    assert state is not None, f"nothing remembered for {mailbox}"
+    return state
 
 
 def test_the_mail_part_follows_the_mailbox_live(
@@ -154,7 +198,7 @@ def test_cli_import_summarises_and_names_the_malformed(
     for name, value in env_for(mail_settings, **imap.env()).items():
         if name.startswith("TRACKER_"):
             monkeypatch.setenv(name, value)
-    result = CliRunner().invoke(app, ["import", "email"])
+    result = CliRunner().invoke(app, ["import", "email", "--again"])
     assert result.exit_code == 0, result.output
     assert "already stored" in result.output and "2 malformed email(s) skipped" in result.output
     monkeypatch.setenv("TRACKER_EMAIL_IMAP_PASSWORD", "wrong")
