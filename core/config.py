@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     """The Slack app's signing secret: POST /api/slack/events takes only requests it signed."""
     slack_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Slack channel ids whose events are stored: `C0123,C0456` (or a JSON list)."""
+    slack_bot_token: SecretStr | None = None
+    """The Slack app's bot token (xoxb-…, scope users:read): events' authors are named through
+    users.info. Unset: names only where the event carries them."""
+    slack_api_url: str | None = None
+    """Slack's Web API base URL (default https://slack.com/api/; tests use a local stand-in)."""
 
     email_imap_url: str | None = None
     """The support mailbox: imaps://host[:port]/MAILBOX (imap:// without TLS); `tracker up`
@@ -113,7 +118,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "api_key", "llm_api_key", "dashboard_password", "exports_key", "telegram_bot_token",
-        "telegram_webhook_secret", "slack_signing_secret", "email_imap_url", "email_imap_user",
+        "telegram_webhook_secret", "slack_signing_secret", "slack_bot_token", "slack_api_url",
+        "email_imap_url", "email_imap_user",
         "email_imap_password", "database_url", "nats_url", "llm_base_url", "telegram_webhook_url",
         "telegram_api_url", "public_dashboard_url",
         mode="before",

@@ -16,6 +16,7 @@ from core.runtime.bootstrap import Services
 from core.schemas import MessageCreate
 from core.slack import SOURCE
 from core.slack.messages import author_name, file_titles, plain_text, reply_to, sent_at, written_by_people
+from core.slack.users import SlackUsers
 
 log = logging.getLogger("tracker.slack")
 Event = Mapping[str, Any]
@@ -54,8 +55,9 @@ def allowed(settings: Settings, channel: object) -> bool:
     return isinstance(channel, str) and channel in settings.slack_channels
 
 
-async def handle_event(services: Services, event: Event) -> str:
-    """Store what a message event says; returns what became of it, for the log."""
+async def handle_event(services: Services, event: Event, users: SlackUsers | None = None) -> str:
+    """Store what a message event says (authors named through `users` when given); returns
+    what became of it, for the log."""
     if event.get("type") != "message":
         return f"ignored: a {event.get('type')!r} event, not a message"
     channel = event.get("channel")
@@ -66,6 +68,8 @@ async def handle_event(services: Services, event: Event) -> str:
         return await _changed(services, event)
     if subtype == "message_deleted":
         return await _deleted(services, event)
+    if users is not None and written_by_people(event):
+        event = await users.named(event)
     return await _new(services, event)
 
 

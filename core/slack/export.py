@@ -19,7 +19,7 @@ from typing import Any
 from core.channels.fields import Invalid, checked, clip, within_limit
 from core.messages.bulk import BulkRow
 from core.slack import SOURCE
-from core.slack.messages import author_name, plain_text, reply_to, sent_at, written_by_people
+from core.slack.messages import author_name, plain_text, reply_to, sent_at, shown_name, written_by_people
 
 LISTED = 50
 """How many unreadable day files and messages the stats name (the count goes on)."""
@@ -168,9 +168,7 @@ def _user_names(archive: zipfile.ZipFile) -> dict[str, str]:
     """User id -> the name Slack shows (real name, else display name, else handle)."""
     names = {}
     for user in _listed(archive, "users.json"):
-        profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
-        shown = user.get("real_name") or profile.get("real_name") or profile.get("display_name")
-        shown = shown or user.get("name")
-        if isinstance(user.get("id"), str) and isinstance(shown, str) and shown:
-            names[user["id"]] = shown[:256]
+        shown = shown_name(user)
+        if isinstance(user.get("id"), str) and shown:
+            names[user["id"]] = shown
     return names

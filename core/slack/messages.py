@@ -64,6 +64,16 @@ def sent_at(ts: str) -> datetime:
     return datetime.fromtimestamp(float(ts), UTC)
 
 
+def shown_name(user: Mapping[str, Any]) -> str | None:
+    """The name Slack shows for a user object (users.json, users.info): real name, else
+    display name, else handle."""
+    profile = user.get("profile")
+    profile = profile if isinstance(profile, dict) else {}
+    shown = user.get("real_name") or profile.get("real_name") or profile.get("display_name")
+    shown = shown or user.get("name")
+    return shown[:256] if isinstance(shown, str) and shown else None
+
+
 def author_name(raw: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str | None:
     """The name Slack showed: the message's profile, else the workspace's user list."""
     profile = raw.get("user_profile")

@@ -23,6 +23,7 @@ from core.config import Settings
 from core.db import session_scope
 from core.runtime.queue import events_subject
 from core.runtime.system import open_system
+from core.slack.users import SlackUsers
 from services.api import ws
 from services.api.auth import RequireApiKey
 from services.api.limits import BodyLimit
@@ -120,7 +121,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
 
             subscription = await services.nats.subscribe(events_subject(settings), cb=on_events)
             poller = asyncio.create_task(hub.poll(POLL_SECONDS))
-            app.state.tracker = AppState(services, hub)
+            app.state.tracker = AppState(services, hub, SlackUsers.configured(settings))
             try:
                 yield
             finally:

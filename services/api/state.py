@@ -10,6 +10,7 @@ from typing import Any
 
 from core.config import Settings
 from core.runtime.bootstrap import Services
+from core.slack.users import SlackUsers
 
 Event = dict[str, Any]
 Fetch = Callable[[int], Awaitable[list[Event]]]
@@ -106,6 +107,8 @@ def _mark_lagging(queue: asyncio.Queue[Event]) -> None:
 class AppState:
     services: Services
     hub: EventHub
+    slack_users: SlackUsers | None = None
+    """Slack authors' names (users.info) when TRACKER_SLACK_BOT_TOKEN is set."""
 
     @property
     def settings(self) -> Settings:

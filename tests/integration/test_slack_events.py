@@ -15,14 +15,24 @@ from core.config import Settings
 from tests.support.api import AUTH, api_settings, row_counts
 from tests.support.processes import api_process
 from tests.support.slack import CHANNELS, SIGNING_SECRET, callback, message, signed
+from tests.support.slack_api import BOT_TOKEN, StandInSlack, stand_in_slack
 
 SUPPORT, PRODUCT = CHANNELS
 
 
 @pytest.fixture(scope="module")
-def api_url(database_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def slack_api() -> Iterator[StandInSlack]:
+    with stand_in_slack() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture(scope="module")
+def api_url(
+    database_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory, slack_api: StandInSlack
+) -> Iterator[str]:
     settings = api_settings(tmp_path_factory.mktemp("slack"), database_url, nats_url, "slackevents")
-    env = {"TRACKER_SLACK_SIGNING_SECRET": SIGNING_SECRET, "TRACKER_SLACK_CHANNELS": ",".join(CHANNELS)}
+    env = {"TRACKER_SLACK_SIGNING_SECRET": SIGNING_SECRET, "TRACKER_SLACK_CHANNELS": ",".join(CHANNELS),
+           "TRACKER_SLACK_BOT_TOKEN": BOT_TOKEN, "TRACKER_SLACK_API_URL": slack_api.url}  # fmt: skip
     with api_process(settings, **env) as url:
         yield url
 
@@ -67,6 +77,35 @@ def test_message_is_stored_once_with_its_channel_and_author(api_url: str) -> Non
     )
     assert row["text"] == "Checkout & payment fail for @U0IVAN see status"
     assert row["sent_at"].startswith("2026-11-18") and row["status"] == "pending"
+
+
+def test_authors_are_named_through_users_info_once(api_url: str, slack_api: StandInSlack) -> None:
+    """Events carry only the author's id: the name comes from users.info, asked once a user."""
+    for ts, text in (
+        ("1795001900.000100", "Invoice totals are off"),
+        ("1795001901.000100", "and the VAT line"),
+    ):
+        assert send(api_url, callback(message(SUPPORT, ts, text, user="U0MARTA"))).status_code == 200
+    rows = [stored(api_url, ts) for ts in ("1795001900.000100", "1795001901.000100")]
+    assert [(r or {}).get("author") for r in rows] == ["Marta S.", "Marta S."]
+    assert slack_api.asked("U0MARTA") == 1
+
+
+def test_a_failing_users_info_stores_the_message_without_a_name(
+    api_url: str, slack_api: StandInSlack
+) -> None:
+    """Rate limited (429) or an unknown user: stored all the same, and Slack not asked again at once."""
+    slack_api.rate_limited.add("U0BUSY")
+    for ts, user in (
+        ("1795001950.000100", "U0BUSY"),
+        ("1795001951.000100", "U0BUSY"),
+        ("1795001952.000100", "U0GONE"),
+    ):
+        response = send(api_url, callback(message(SUPPORT, ts, "Export hangs at 99%", user=user)))
+        assert response.status_code == 200 and response.json()["outcome"].startswith("stored")
+        row = stored(api_url, ts)
+        assert row is not None and (row["author_id"], row["author"]) == (user, None)
+    assert (slack_api.asked("U0BUSY"), slack_api.asked("U0GONE")) == (1, 1)
 
 
 def test_thread_reply_links_to_its_first_message(api_url: str) -> None:

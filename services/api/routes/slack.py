@@ -42,7 +42,7 @@ async def events(request: Request, state: StateDep) -> dict[str, Any]:
     if envelope.get("type") != "event_callback" or not isinstance(envelope.get("event"), dict):
         raise _malformed(f"type {envelope.get('type')!r} with no event: not an event_callback")
     try:
-        outcome = await handle_event(state.services, envelope["event"])
+        outcome = await handle_event(state.services, envelope["event"], state.slack_users)
     except (ValidationError, InvalidMessage) as exc:
         raise _unstorable(exc) from exc
     log.info("slack event %s: %s", envelope.get("event_id"), outcome)
