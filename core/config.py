@@ -115,11 +115,21 @@ class Settings(BaseSettings):
     email_imap_password: SecretStr | None = None
     email_poll_seconds: float = 60.0
     """How long one IDLE waits before it is renewed (or, without IDLE, between two looks)."""
+    email_reply_critical: bool = False
+    """Reply to an email's sender when a person accepts the critical task it reported (needs
+    TRACKER_EMAIL_SMTP_URL)."""
+    email_smtp_url: str | None = None
+    """Where replies are sent: smtps://host[:465] or smtp://host[:587] (STARTTLS when offered)."""
+    email_smtp_user: str | None = None
+    email_smtp_password: SecretStr | None = None
+    email_from: str | None = None
+    """The replies' From address (default TRACKER_EMAIL_IMAP_USER)."""
 
     @field_validator(
         "api_key", "llm_api_key", "dashboard_password", "exports_key", "telegram_bot_token",
         "telegram_webhook_secret", "slack_signing_secret", "slack_bot_token", "slack_api_url",
-        "email_imap_url", "email_imap_user",
+        "email_imap_url", "email_imap_user", "email_smtp_url", "email_smtp_user", "email_smtp_password",
+        "email_from",
         "email_imap_password", "database_url", "nats_url", "llm_base_url", "telegram_webhook_url",
         "telegram_api_url", "public_dashboard_url",
         mode="before",
