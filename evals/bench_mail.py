@@ -5,7 +5,9 @@
 Starts Debian's Dovecot (apt-get install dovecot-imapd) on a free loopback port, places
 `--messages` emails in its INBOX with IMAP APPEND (plain and multipart, UTF-8 and KOI8-R,
 a third of them replies with quoted history), imports the mailbox through core on embedded
-PostgreSQL and NATS and prints emails stored per second (target: >= 1,000/s); then follows
+PostgreSQL and NATS and prints emails stored per second (target: >= 1,000/s), then imports
+again twice: as a restart does (only mail after the last UID read) and with --again (every
+email read, none stored twice); then follows
 the mailbox (IDLE) and delivers `--live` more one at a time, printing how long each took from
 delivery to being stored (target: within 5 s).
 """
@@ -65,13 +67,15 @@ def mailbox_settings(system: System, imap: ImapServer) -> System:
     return system
 
 
-async def history(system: System) -> tuple[int, int, float]:
+async def history(system: System, again: bool = False) -> tuple[int, int, float, int]:
+    """Stored, malformed, seconds, emails read."""
     services = await system.services()
     mailbox = Mailbox(system.settings)
     try:
         start = time.perf_counter()
-        report = await import_mailbox(services, mailbox)
-        return report.stored, report.stats.malformed, time.perf_counter() - start
+        report = await import_mailbox(services, mailbox, again=again)
+        seconds = time.perf_counter() - start
+        return report.stored, report.stats.malformed, seconds, report.stats.messages
     finally:
         mailbox.close()
         await services.close()
@@ -126,12 +130,14 @@ def main() -> None:
         with embedded_system() as system:
             mailbox_settings(system, imap)
             load = os.getloadavg()[0]
-            stored, malformed, seconds = asyncio.run(history(system))
+            stored, malformed, seconds, _ = asyncio.run(history(system))
             print(f"load average before the import: {load:.2f} ({os.cpu_count()} cores)")
             rate = stored / seconds
             print(f"history: {stored:,} stored ({malformed} malformed) in {seconds:.1f} s = {rate:,.0f}/s")
-            again = asyncio.run(history(system))
-            print(f"second import: {again[0]} new, {again[2]:.1f} s")
+            restart = asyncio.run(history(system))
+            print(f"restart (import again): {restart[3]} emails read, {restart[0]} new, {restart[2]:.1f} s")
+            again = asyncio.run(history(system, again=True))
+            print(f"import --again: {again[3]:,} emails read, {again[0]} new, {again[2]:.1f} s")
             latencies = asyncio.run(live(system, imap, args.live, args.messages + 1))
             median, worst = statistics.median(latencies), max(latencies)
             print(
