@@ -84,6 +84,14 @@ def cpu_seconds(pid: int) -> float:
 def tracker_up(data_dir: Path, api_port: int, log: Path, **env_vars: str) -> subprocess.Popen[bytes]:
     """`tracker up` as a user runs it, on `data_dir` (embedded servers, local classifier),
     its output appended to `log`; `env_vars` (TRACKER_*) on top."""
+    return tracker("up", data_dir, api_port, log, **env_vars)
+
+
+def tracker(
+    command: str, data_dir: Path, api_port: int, log: Path, **env_vars: str
+) -> subprocess.Popen[bytes]:
+    """`tracker <command>` (up, worker, ...) on `data_dir`, as `tracker_up` runs it: a
+    `tracker worker` joins the embedded servers a `tracker up` on the same data dir started."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_") and k != "TELEGRAM_BOT_TOKEN"}
     env.update(
         TRACKER_DATA_DIR=str(data_dir),
@@ -94,7 +102,7 @@ def tracker_up(data_dir: Path, api_port: int, log: Path, **env_vars: str) -> sub
     )
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-c", "from services.cli import main; main()", "up"],
+            [sys.executable, "-c", "from services.cli import main; main()", command],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
 

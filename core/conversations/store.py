@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
-from sqlalchemy import and_, func, or_, text, tuple_
+from sqlalchemy import and_, func, insert, or_, text, tuple_
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core.conversations.features import Open, name_stems
@@ -143,6 +144,8 @@ def _parents(
 
 
 def open_conversation(session: Session, message: Message) -> Conversation:
+    """A new conversation for the message, inserted at once (its id is known) without
+    flushing the session: the batch's other pending writes wait for its one flush."""
     conversation = Conversation(
         source=message.source,
         chat_id=message.chat_id,
@@ -150,9 +153,16 @@ def open_conversation(session: Session, message: Message) -> Conversation:
         started_at=sent_at(message),
         last_message_at=sent_at(message),
     )
+    row = {column: getattr(conversation, column) for column in _INSERTED}
+    inserted = insert(Conversation).values(row).returning(col(Conversation.id))
+    conversation.id = session.connection().execute(inserted).scalar_one()
+    make_transient_to_detached(conversation)  # as if read: later changes are UPDATEs
     session.add(conversation)
-    session.flush()
     return conversation
+
+
+_INSERTED = ("source", "chat_id", "thread_id", "started_at", "last_message_at", "message_count",
+             "authors", "terms", "last_author_id", "task_id")  # fmt: skip
 
 
 def join(conversation: Conversation, message: Message, terms: dict[str, int]) -> None:
