@@ -1,7 +1,7 @@
 """Soak benchmark: `tracker up` under a steady stream of messages; does any process grow?
 
     uv run python -m evals.bench_soak [--minutes 30] [--rate 200] [--batch 20] [--workers 2]
-                                      [--sample 10] [--warm-up 3]
+                                      [--sample 10] [--warm-up 5]
 
 Starts `tracker up` (local classifier) on a temporary data dir, and `--workers` - 1 more
 `tracker worker` processes on it (so the workers keep up and no backlog builds: a queue that
@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20, help="messages a request")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (tracker up's + more)")
     parser.add_argument("--sample", type=float, default=10.0, help="seconds between two memory samples")
-    parser.add_argument("--warm-up", type=float, default=3.0, help="minutes before the baseline sample")
+    parser.add_argument("--warm-up", type=float, default=5.0, help="minutes before the baseline sample")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tracker-soak-") as tmp:
         lines = run_soak(Path(tmp), args)
