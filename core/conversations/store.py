@@ -154,13 +154,13 @@ def open_conversation(session: Session, message: Message) -> Conversation:
         last_message_at=sent_at(message),
     )
     row = {column: getattr(conversation, column) for column in _INSERTED}
-    inserted = insert(Conversation).values(row).returning(col(Conversation.id))
-    conversation.id = session.connection().execute(inserted).scalar_one()
+    conversation.id = session.connection().execute(_INSERT, row).scalar_one()
     make_transient_to_detached(conversation)  # as if read: later changes are UPDATEs
     session.add(conversation)
     return conversation
 
 
+_INSERT = insert(Conversation.__table__).returning(Conversation.__table__.c.id)  # type: ignore[attr-defined]
 _INSERTED = ("source", "chat_id", "thread_id", "started_at", "last_message_at", "message_count",
              "authors", "terms", "last_author_id", "task_id")  # fmt: skip
 
