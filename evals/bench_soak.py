@@ -9,7 +9,7 @@ grows holds more memory by design), and posts `--rate` messages a second for `--
 through POST /api/messages/batch (`--batch` a request, paced against the clock). Every
 `--sample` seconds it reads the private memory of each process, RssAnon from
 /proc/PID/status: `tracker up` itself, the API, each worker, the dashboard, NATS, the
-PostgreSQL postmaster and its backends (their sum). RSS would also count the file and
+PostgreSQL postmaster and its backends (their sum, and how many there were). RSS would also count the file and
 shared pages a process has touched: PostgreSQL backends map the shared buffers and their RSS
 grows as they touch more pages of it (up to shared_buffers, not a leak); RssAnon is the
 memory the process itself allocated, where a leak shows.
@@ -79,12 +79,12 @@ def private_bytes(pid: int) -> int | None:
     return None
 
 
-def postgres_backends(postmaster: int | None) -> int | None:
-    """The private memory of the postmaster's children (backends, walwriter, ...), summed."""
+def postgres_backends(postmaster: int | None) -> list[int] | None:
+    """The private memory of each of the postmaster's children (backends, walwriter, ...)."""
     if postmaster is None:
         return None
     with contextlib.suppress(psutil.NoSuchProcess):
-        return sum(private_bytes(child.pid) or 0 for child in psutil.Process(postmaster).children())
+        return [private_bytes(child.pid) or 0 for child in psutil.Process(postmaster).children()]
     return None
 
 
@@ -96,13 +96,22 @@ class Soak:
     memory: dict[str, Memory] = field(default_factory=dict)
     backlog: list[tuple[float, int, int]] = field(default_factory=list)
     """(seconds into the run, stored, classified) at each tenth of the run."""
+    backends: list[int] = field(default_factory=list)
+    """How many children the postmaster had at each sample (the sum moves with the pools)."""
 
     def sample(self) -> None:
         for name, pid_of in self.pids.items():
             pid = pid_of()
-            value = postgres_backends(pid) if name.startswith("postgres backends") else _own(pid)
+            value = self._backends(pid) if name.startswith("postgres backends") else _own(pid)
             if value is not None:
                 self.memory.setdefault(name, Memory()).samples.append(value)
+
+    def _backends(self, postmaster: int | None) -> int | None:
+        each = postgres_backends(postmaster)
+        if each is None:
+            return None
+        self.backends.append(len(each))
+        return sum(each)
 
 
 def _own(pid: int | None) -> int | None:
@@ -189,11 +198,21 @@ def report(soak: Soak, posted: int, seconds: float, exited: int | None) -> list[
         f"posted {posted} in {seconds:.0f} s ({posted / seconds:.1f} messages/s), stored {stored}, "
         f"classified {classified} at the end ({stored - classified} behind); tracker up exited: {exited}"
     )
+    if soak.backends:
+        lines.append(_backends_line(soak.backends, soak.memory["postgres backends (sum)"].samples))
     lines.append(
         "backlog (stored - classified) over the run: "
         + ", ".join(f"{at:.0f} s: {s - c}" for at, s, c in soak.backlog)
     )
     return lines
+
+
+def _backends_line(counts: list[int], sums: list[int]) -> str:
+    first, last = sums[0] / counts[0] / MB, sums[-1] / counts[-1] / MB
+    return (
+        f"postgres: {counts[0]} children at the baseline ({first:.1f} MB each on average), "
+        f"{counts[-1]} at the end ({last:.1f} MB), {min(counts)}-{max(counts)} over the run"
+    )
 
 
 def main() -> None:
