@@ -14,9 +14,11 @@ from datetime import datetime
 from functools import lru_cache
 
 from core.conversations.signals import Signals
-from core.conversations.text import similarity, words
+from core.conversations.text import name_key, similarity, words
 
 DAY_MINUTES = 24 * 60
+REPORT_WORDS = 15
+"""Distinct words from which a message is a report of its own more than news about one."""
 
 
 @dataclass(frozen=True)
@@ -71,23 +73,23 @@ NAMES = (
     "reply", "gap", "within_5_min", "next_day", "author_in", "author_last", "mentions",
     "similarity", "rank", "has_task", "actionable", "short", "moves_work", "fresh_report",
     "assignee", "distinct", "replies_elsewhere", "replies_outside", "author_in_30_min",
-    "other_kind", "author_latest", "subject", "long", "opens_with",
+    "other_kind", "author_latest", "subject", "long", "opens_with", "addressed",
 )  # fmt: skip
 """The features, in vector order (the scorer's weights follow it)."""
 
 
 def arrival_stems(text: str) -> frozenset[str]:
-    return frozenset(w[:4] for w in words(text) if len(w) >= 3)
+    return frozenset(name_key(w) for w in words(text) if len(w) >= 3)
 
 
 def name_stems(authors: Mapping[str, str]) -> frozenset[str]:
-    """First four letters of each word of the authors' names ("Ігорю" finds "Ігор Мельник")."""
+    """The name keys of the authors' names ("Ігорю" and "Ihor" find "Ігор Мельник")."""
     return _stems_of(tuple(authors.values()))
 
 
 @lru_cache(maxsize=4096)
 def _stems_of(names: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(w[:4] for name in names for w in words(name) if len(w) >= 3)
+    return frozenset(name_key(w) for name in names for w in words(name) if len(w) >= 3)
 
 
 def vectors(message: Arrival, candidates: Sequence[Open]) -> list[list[float]]:
@@ -109,6 +111,7 @@ def vector(
     reply = message.reply_conversation == conversation.id
     author_in = message.author_id in conversation.authors
     alike = similarity(message.terms, conversation.terms)
+    asked = not author_in and _addressed(message, conversation)
     return [
         float(reply),
         math.log1p(gap) / math.log1p(DAY_MINUTES),
@@ -123,7 +126,7 @@ def vector(
         float(message.actionable),
         float(is_short(message)),
         float(message.signals.moves_work),
-        float(message.actionable and not reply and not author_in and alike == 0),
+        float(message.actionable and not (reply or author_in or asked or is_short(message)) and alike == 0),
         float(message.author is not None and message.author == conversation.assignee),
         _distinct(message, conversation, spread),
         float(message.reply_conversation is not None and not reply),
@@ -132,8 +135,9 @@ def vector(
         float(message.actionable and conversation.kind is not None and message.kind != conversation.kind),
         float(conversation.id == latest),
         _named(message, conversation),
-        float(len(message.words) >= 15),
+        float(len(message.words) >= REPORT_WORDS),
         float(message.opens_with),
+        float(asked),
     ]
 
 
@@ -144,7 +148,7 @@ def is_short(message: Arrival) -> bool:
 
 def _distinct(message: Arrival, conversation: Open, spread: Mapping[str, int]) -> float:
     shared = message.terms.keys() & conversation.terms.keys()
-    return min(sum(1 / spread[t] for t in shared), 3.0) / 3
+    return min(sum(1 / spread[t] for t in shared) / max(math.sqrt(len(message.terms)), 1.0), 1.0)
 
 
 def _named(message: Arrival, conversation: Open) -> float:
@@ -156,7 +160,15 @@ def _named(message: Arrival, conversation: Open) -> float:
 
 def _own_name(message: Arrival, conversation: Open) -> frozenset[str]:
     own = conversation.authors.get(message.author_id or "")
-    return frozenset(w[:4] for w in words(own) if len(w) >= 3) if own else frozenset()
+    return _stems_of((own,)) if own else frozenset()
+
+
+def _addressed(message: Arrival, conversation: Open) -> bool:
+    """The conversation names the message's author ("Ліаме, глянь" and Liam answers)."""
+    if not message.author:
+        return False
+    name = _stems_of((message.author,))
+    return any(name_key(term) in name for term in conversation.terms)
 
 
 FRESH_REPORT = NAMES.index("fresh_report")
@@ -165,7 +177,8 @@ _ASSIGNEE = NAMES.index("assignee")
 
 
 def fresh_report(row: Sequence[float]) -> bool:
-    """The features say: new work by someone else, no reply, no shared word."""
+    """The features say: new work by someone not in the conversation nor named in it, more than a
+    few words, no reply, no shared word."""
     return row[FRESH_REPORT] > 0
 
 

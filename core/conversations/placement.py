@@ -141,9 +141,13 @@ def best_candidate(
 
 def opens_work(arrival: features.Arrival) -> bool:
     """Whether the message, fitting no open conversation, starts new work: an actionable
-    message that is not news about work in progress ("залив фікс", "беру", "done")."""
+    message that is not news about work in progress ("залив фікс", "беру", "done"). A long
+    message that says "перевіряю" on the way to a request is a request; a question asks for
+    work, unless it asks to review a pull request."""
     said = arrival.signals
-    return arrival.actionable and not (said.moves_work and not said.asks)
+    news = said.moves_work and (said.merged or not said.asks)
+    progress_news = news and len(arrival.words) < features.REPORT_WORDS
+    return arrival.actionable and not progress_news
 
 
 def _progress_target(arrival: features.Arrival, scored: list[tuple[float, int, bool]]) -> int | None:

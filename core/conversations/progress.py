@@ -84,6 +84,8 @@ def _kind(task: Task, said: Said) -> dict[str, Any]:
         return {"kind": Kind.feature, **({"status": TaskStatus.new, "resolution": None} if reopened else {})}
     if signals.not_a_bug and task.kind == Kind.bug:
         return {"kind": Kind.feature if said.issue.kind == Kind.feature else Kind.question}
+    if _reporter_helped(task, said):
+        return {"kind": Kind.question}
     return {}
 
 
@@ -111,17 +113,28 @@ def _status(task: Task, said: Said) -> dict[str, Any]:
         return {}
     if signals.withdraw and not signals.done:
         return {"status": TaskStatus.rejected}
-    if task.kind == Kind.question and _answered(said):
+    if signals.defer:  # "додав у беклог": noted for later, neither done nor answered
+        return {}
+    if (task.kind == Kind.question and _answered(said)) or _reporter_helped(task, said):
         return {"status": TaskStatus.done, "resolution": Resolution.answered}
     if signals.done and not signals.merged and not signals.asks:
         return {"status": TaskStatus.done, "assignee": task.assignee or author}
-    if signals.defer:
-        return {}
     if signals.take or signals.merged:
         return {"status": TaskStatus.in_progress, "assignee": author}
-    if signals.look and task.assignee is None:
+    if signals.look and task.assignee is None and said.role != TaskMessageRole.source:
         return {"status": TaskStatus.in_progress, "assignee": author}
     return {}
+
+
+def _reporter_helped(task: Task, said: Said) -> bool:
+    """The reporter of a problem nobody took thanks for the help ("дякую, зайшла"): it was a
+    question, answered in the chat."""
+    signals = said.signals
+    return (
+        task.kind == Kind.bug and task.status == TaskStatus.new and task.assignee is None
+        and said.role != TaskMessageRole.source and said.message.author_id == said.opener
+        and signals.grateful and not (signals.asks or signals.moves_work or signals.escalation)
+    )  # fmt: skip
 
 
 def _answered(said: Said) -> bool:

@@ -50,6 +50,12 @@ MERGED = _phrases(
 )
 """Done in code but not out yet: still in progress."""
 
+PULL_REQUEST = re.compile(
+    r"(?<!\w)(?:PR|MR)(?!\w)|(?i:(?<!\w)(?:pull|merge|пул|пулл)[- ]?(?:request|реквест)\w*)"
+)
+"""A pull request named ("PR #431 готов", "the PR is up, can you review?"): work on code under
+way, a request to review it is news about that work, not new work."""
+
 DONE = _phrases(
     # uk
     "виправив", "виправила", "виправлено", "пофіксив", "пофіксила", "пофікшено", "полагодив",
@@ -103,11 +109,14 @@ NOT_A_BUG = _phrases(
 )  # fmt: skip
 """What looked like a bug works as intended."""
 
-THANKS = _phrases(
+GRATEFUL = _phrases(
     "дякую", "дяки", "спасибі", "спасибо", "спс", "thanks", "thank you", "thx", "помогло",
-    "допомогло", "нашел", "найшов", "знайшов", "знайшла", "got it", "работает", "працює",
+    "допомогло", "got it",
 )  # fmt: skip
-"""Thanks, or "found it": an answer landed."""
+"""Thanks for help."""
+
+THANKS = _phrases("нашел", "найшов", "знайшов", "знайшла", "работает", "працює")
+"""With GRATEFUL: thanks, or "found it": an answer landed."""
 
 
 class Escalation(IntEnum):
@@ -130,6 +139,9 @@ class Signals:
     plus_one: bool = False
     not_a_bug: bool = False
     thanks: bool = False
+    """Thanks, or "found it", "works"."""
+    grateful: bool = False
+    """Thanks for help, in so many words."""
     asks: bool = False
     """The message asks something (a question mark)."""
 
@@ -144,13 +156,14 @@ def read(text: str) -> Signals:
         take=bool(TAKE.search(text)),
         look=bool(LOOK.search(text)),
         defer=bool(DEFER.search(text)),
-        merged=bool(MERGED.search(text)),
+        merged=bool(MERGED.search(text) or PULL_REQUEST.search(text)),
         done=bool(DONE.search(text)) or "✅" in text,
         withdraw=bool(WITHDRAW.search(text)),
         escalation=escalation(text),
         plus_one=is_plus_one(text),
         not_a_bug=bool(NOT_A_BUG.search(text)),
-        thanks=bool(THANKS.search(text)),
+        thanks=bool(GRATEFUL.search(text) or THANKS.search(text)),
+        grateful=bool(GRATEFUL.search(text)),
         asks="?" in text,
     )
 

@@ -10,6 +10,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 STEM = 5
 """Letters kept of each word."""
@@ -174,6 +175,27 @@ _STOP = frozenset(
 def words(text: str) -> list[str]:
     """The words of a message in lower case (no numbers, no punctuation)."""
     return [w.strip("'’-") for w in _WORD.findall(text.lower())]
+
+
+_CYRILLIC = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "є": "e", "ё": "e",
+    "ж": "zh", "з": "z", "и": "i", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m",
+    "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h",
+    "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh", "ь": "", "ъ": "", "ы": "i", "э": "e", "ю": "iu",
+    "я": "ia",
+})  # fmt: skip
+_LATIN = (("kh", "h"), ("x", "ks"), ("y", "i"), ("w", "v"), ("j", "i"), ("q", "k"), ("h", "g"))
+"""Spellings that Latin transliterations of one name disagree on, made one ("Oleh", "Oleg")."""
+
+
+@lru_cache(maxsize=65536)
+def name_key(word: str) -> str:
+    """The first four letters of a word as it sounds, alike in Cyrillic and Latin letters: a
+    name written either way ("Тарас" and "Taras", "Ліаме" and "Liam", "Юра" and "Yura")."""
+    spelled = word.translate(_CYRILLIC)
+    for written, said in _LATIN:
+        spelled = spelled.replace(written, said)
+    return spelled[:4]
 
 
 def terms(text: str) -> Counter[str]:

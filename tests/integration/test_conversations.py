@@ -160,6 +160,24 @@ async def test_a_question_put_in_the_backlog_is_a_feature_waiting_for_work(
     assert set(fields[2:]) == {("kind", "feature"), ("status", "new"), ("resolution", None)}
 
 
+async def test_what_the_chat_means_by_thanks_backlog_and_checking(engine: Engine, settings: Settings) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Ira", 0, "Не можу зайти в адмінку, пише невірний пароль", BUG),
+        Line("Oleh", 2, "Скинь пароль через «Забули пароль», прийде новий", reply=0),
+        Line("Ira", 4, "Дякую, зайшла 🙏", reply=0),
+        Line("Kate", 60, "Додайте, будь ласка, вивантаження замовлень у XLSX", Kind.feature),
+        Line("Olena", 62, "Готово, записала в беклог ✅", reply=3),
+        Line("Sergey", 120, "Перевіряю вчорашні замовлення і бачу, що у трьох клієнтів оплату списало "
+             "двічі, хоча замовлення одне, треба терміново розібратися з еквайрингом", BUG),
+    ])  # fmt: skip
+    helped, xlsx, charged = tasks(engine, chat)
+    assert (helped.kind, helped.status, helped.resolution) == (Kind.question, TaskStatus.done, "answered")
+    assert (xlsx.kind, xlsx.status) == (Kind.feature, TaskStatus.new)  # in the backlog is not done
+    assert (charged.kind, charged.status) == (BUG, TaskStatus.new)  # a report, not news of a check
+    assert links(engine, chat)[5] == (charged.id, "source")
+
+
 async def test_a_human_decision_always_wins_over_the_chat(engine: Engine, settings: Settings) -> None:
     chat = Chat()
     await say(engine, settings, chat, [Line("Kate", 0, "The calendar is slow on Mondays", BUG)])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.conversations import features, grouping, placement, scorer, signals, training
-from core.conversations.text import similarity, subject, terms
+from core.conversations.text import name_key, similarity, subject, terms
 
 T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)
 
@@ -111,3 +111,43 @@ def test_a_new_report_that_fits_nothing_opens_work() -> None:
     arrival, candidates = _progress_case("На оплаті картою помилка 500")
     assert placement.opens_work(arrival)
     assert placement.best_candidate(arrival, candidates, model) is None
+
+
+def test_a_review_request_is_news_of_work_in_progress_not_new_work() -> None:
+    model = replace(scorer.load(), threshold=0.99)
+    arrival, candidates = _progress_case("PR #431 for the route fix is up, Taras can you review?")
+    assert arrival.signals.asks and arrival.signals.merged and not placement.opens_work(arrival)
+    assert placement.best_candidate(arrival, candidates, model) == 7
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("Тарас", "Taras"),
+        ("Ліаме", "Liam"),
+        ("Юра", "Yura"),
+        ("Олег", "Oleh"),
+        ("Ігорю", "Ihor"),
+        ("Макс", "Max"),
+    ],
+)
+def test_a_name_is_the_same_name_in_either_alphabet(written: str, said: str) -> None:
+    assert name_key(written.lower()) == name_key(said.lower())
+
+
+def test_someone_named_in_a_conversation_who_answers_it_is_no_fresh_report() -> None:
+    sketches = "Скетчі 5 скінів для зимового івенту в Figma, Ліаме глянь"
+    conversation = features.Open(
+        3, None, T0, "khrystia", {"khrystia": "Христя Бондар"}, dict(terms(sketches)), True, kind="task"
+    )
+    said = "Love them! Maybe make the fourth one less pink"
+    liam = features.Arrival(
+        author_id="liam", author="Liam O'Brien", sent_at=T0 + timedelta(minutes=3), thread_id=None,
+        terms=terms(said), words=features.arrival_stems(said), signals=signals.read(said), actionable=True,
+        kind="feature",
+    )  # fmt: skip
+    [asked] = features.vectors(liam, [conversation])
+    [stranger] = features.vectors(replace(liam, author="Anna Weiss"), [conversation])
+    addressed = features.NAMES.index("addressed")
+    assert asked[addressed] == 1 and not features.fresh_report(asked)
+    assert stranger[addressed] == 0 and features.fresh_report(stranger)
