@@ -198,9 +198,15 @@ def name_key(word: str) -> str:
     return spelled[:4]
 
 
+_ALIKE = str.maketrans("іїєёыэґ", "ииееиег")
+"""Ukrainian and Russian letters of one sound made one: "клієнт" and "клиент", "фільтр" and
+"фильтр" share their stem (chats mix both languages)."""
+
+
 def terms(text: str) -> Counter[str]:
-    """The stems of a message's content words (three letters or more, no stop words)."""
-    return Counter(w[:STEM] for w in words(text) if len(w) >= 3 and w not in _STOP)
+    """The stems of a message's content words (three letters or more, no stop words), spelled
+    alike in Ukrainian and Russian."""
+    return Counter(w.translate(_ALIKE)[:STEM] for w in words(text) if len(w) >= 3 and w not in _STOP)
 
 
 _ABOUT = re.compile(
