@@ -19,12 +19,12 @@ from core import events
 from core.classification import prompts
 from core.classification.local import registry as model_registry
 from core.evaluation import stored as stored_runs
-from core.exports.queries import exports_of
+from core.exports.queries import exports_of, exports_of_tasks
 from core.exports.targets import list_targets
 from core.messages import reads as messages
 from core.messages.reads import MessageFilter
 from core.models import LocalModel, TaskStatus
-from core.schemas import MessagePublic, TaskDetail, TaskPublic
+from core.schemas import ExportPublic, MessagePublic, TaskDetail, TaskPublic
 from core.triage import analytics, inbox, queries
 from core.triage.inbox import TaskCard
 from core.triage.queries import SortKey, TaskFilter
@@ -57,6 +57,13 @@ def task_list(
     with _session(url) as session:
         found, total = queries.list_tasks(session, flt, limit=limit, offset=offset, sort=sort)
         return [TaskPublic.model_validate(t) for t in found], total
+
+
+@st.cache_data(max_entries=PAGES, show_spinner=False)
+def task_exports(url: str, task_ids: tuple[int, ...], seq: int) -> dict[int, list[ExportPublic]]:
+    """The exports of a page of tasks (one query)."""
+    with _session(url) as session:
+        return exports_of_tasks(session, list(task_ids))
 
 
 Evidence = dict[int, tuple[str | None, str]]

@@ -29,7 +29,8 @@ if view == "List":
     items, total = data.task_list(url, flt, offset, PAGE_SIZE, sort, seq)
     paging.past_the_end("tasks_page", offset, len(items))
     st.caption(text.count(total, "task"))
-    st.dataframe(tables.task_rows(items), hide_index=True, key="tasks_table")
+    exports = data.task_exports(url, tuple(t.id for t in items), seq)
+    st.dataframe(tables.task_rows(items, exports), hide_index=True, key="tasks_table")
     paging.pager("tasks_page", (flt, sort), total, PAGE_SIZE)
 else:
     statuses = flt.status or list(TaskStatus)

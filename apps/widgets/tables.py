@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
 from core.models import LocalModel
-from core.schemas import MessagePublic, TaskPublic
+from core.schemas import ExportPublic, MessagePublic, TaskPublic
 
 EVAL_METRICS = ("n", "accuracy", "macro_f1", "accuracy_at_conf_0_9", "coverage_at_conf_0_9", "llm_calls")
 
 
-def task_rows(items: Sequence[TaskPublic]) -> list[dict[str, Any]]:
+def task_rows(
+    items: Sequence[TaskPublic], exports: Mapping[int, Sequence[ExportPublic]] | None = None
+) -> list[dict[str, Any]]:
+    """One row a task; with `exports`, where each stands in the team's trackers."""
     return [
         {
             "id": t.id, "title": t.title, "kind": t.kind, "priority": t.priority, "status": t.status,
             "assignee": t.assignee, "chat": t.chat_id, "confidence": t.confidence,
+            **({"exports": export_summary(exports.get(t.id, []))} if exports is not None else {}),
             "created": t.created_at, "updated": t.updated_at,
         }
         for t in items
     ]  # fmt: skip
+
+
+def export_summary(exports: Sequence[ExportPublic]) -> str:
+    """'team-redmine exported #42 · hook failed': a task's exports in one cell."""
+    return " · ".join(
+        f"{e.target} {e.status}" + (f" #{e.external_id}" if e.external_id else "") for e in exports
+    )
 
 
 def message_rows(items: Sequence[MessagePublic]) -> list[dict[str, Any]]:

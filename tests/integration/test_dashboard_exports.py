@@ -99,5 +99,7 @@ def test_tasks_list_filters_exported_to_a_target(engine: Engine, settings: Setti
     at = open_page(TASKS)
     at.selectbox(key="tasks_chat").select(chat).run()
     assert sorted(at.dataframe[0].value["id"]) == sorted([sent, kept])
+    shown = dict(zip(at.dataframe[0].value["id"], at.dataframe[0].value["exports"], strict=True))
+    assert shown == {sent: "list-redmine exported #5", kept: ""}
     at.selectbox(key="tasks_exported_to").select("list-redmine").run()
     assert list(at.dataframe[0].value["id"]) == [sent]
