@@ -20,7 +20,7 @@ from sqlmodel import Session
 from core import events
 from core.config import Settings
 from core.db import session_scope
-from core.exports.document import Document, build
+from core.exports.document import Document, build, merged_into
 from core.exports.queries import exports_of
 from core.exports.target import ExportError, Refused, Remote, Retryable, TargetConfig
 from core.exports.targets import config_of, get_target, open_target
@@ -98,16 +98,28 @@ def claim(session: Session, export_id: int, courier: Courier) -> Job | list[dict
     assert row is not None and task is not None  # the foreign key
     stored = get_target(session, row.target)
     try:
-        if task.merged_into_id is not None:
+        if task.merged_into_id is not None and not row.external_id:
             raise Refused(f"task {task.id} was merged into task {task.merged_into_id} before its export")
         if stored is None:
             raise Refused(f"target {row.target!r} no longer exists")
         config = config_of(stored, courier.vault)
     except (Refused, ValueError) as exc:
         return _finish(session, row, task, ExportStatus.failed, str(exc))
-    link = f"{courier.settings.dashboard_url}/task?task={task.id}"
     remote = Remote(row.external_id, row.url) if row.external_id else None
-    return Job(export_id, task.id or 0, task.version, config, build(session, task, row.marker, link), remote)
+    return Job(export_id, task.id or 0, task.version, config, _document(session, courier, task, row), remote)
+
+
+def _document(session: Session, courier: Courier, task: Task, row: TaskExport) -> Document:
+    """What the target gets: the task, or for a task merged into another since its export, its
+    issue closed as a duplicate of the survivor's."""
+    doc = build(session, task, row.marker, _link(courier, task.id or 0))
+    if task.merged_into_id is None:
+        return doc
+    return merged_into(doc, task.merged_into_id, _link(courier, task.merged_into_id))
+
+
+def _link(courier: Courier, task_id: int) -> str:
+    return f"{courier.settings.dashboard_url}/task?task={task_id}"
 
 
 async def push(job: Job, client: httpx.AsyncClient) -> Remote:

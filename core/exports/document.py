@@ -6,7 +6,7 @@ content as their description. `SCHEMA` names the version; fields are only ever a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -55,7 +55,9 @@ class Document:
     def text(self) -> str:
         """The description: the conversation with authors, times and replies, the chat, the link."""
         task, chat = self.task, self.chat
+        merged = task.get("merged_into")
         head = [
+            *([f"Duplicate of task {merged['id']}: {merged['link']}"] if merged else []),
             f"{task['kind']} · {task['priority']} · {task['reporters']} reporter(s)",
             f"Chat: {chat.get('title') or chat.get('id') or '-'} ({chat.get('source') or 'manual'})",
             f"Task: {task['link']}",
@@ -90,6 +92,15 @@ def build(session: Session, task: Task, marker: str, link: str) -> Document:
     first = rows[0][0] if rows else None
     chat = {"source": first.source, "id": first.chat_id, "title": first.chat_title} if first else {}
     return Document(marker, task_fields(task, link), chat, said)
+
+
+def merged_into(doc: Document, survivor_id: int, link: str) -> Document:
+    """The document of a task merged into another: closed as a duplicate of it (the tracker's
+    issue for the survivor carries the conversation on)."""
+    survivor = {"id": survivor_id, "link": link}
+    return replace(
+        doc, task={**doc.task, "status": "rejected", "resolution": "duplicate", "merged_into": survivor}
+    )
 
 
 def task_fields(task: Task, link: str) -> dict[str, Any]:

@@ -93,12 +93,22 @@ def on_task_events(session: Session, items: list[tuple[str, dict[str, Any]]]) ->
 
 
 def on_merge(session: Session, absorbed: Task, survivor: Task) -> list[dict[str, Any]]:
-    """The survivor takes over the absorbed task's exports it has no own of; its own are updated."""
+    """The survivor takes over the absorbed task's exports it has no own of; its own are updated,
+    and the absorbed task's others closed as duplicates."""
     moved = session.execute(
         _MOVE, {"absorbed": absorbed.id, "survivor": survivor.id, "delay": KICK_DELAY}
     ).all()
     recorded = events.record_events(session, [_queued(survivor, row.id, row.target) for row in moved])
-    return recorded + on_task_change(session, survivor)
+    return recorded + on_task_change(session, survivor) + _close(session, absorbed)
+
+
+def _close(session: Session, absorbed: Task) -> list[dict[str, Any]]:
+    """The absorbed task's issues that stay its own (the survivor has one in that tracker) are
+    updated once more: closed as duplicates of the survivor's."""
+    changed = session.execute(
+        _CHANGED, {"task": absorbed.id, "version": absorbed.version, "origin": "", "delay": KICK_DELAY}
+    ).all()
+    return events.record_events(session, [_queued(absorbed, row.id, row.target) for row in changed])
 
 
 def request_export(session: Session, task: Task, target: str) -> list[dict[str, Any]]:

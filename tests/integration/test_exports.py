@@ -303,3 +303,31 @@ def test_cli_add_list_test_remove(engine: Engine, settings: Settings, receiver: 
     assert refused.exit_code == 1 and "401" in refused.output
     assert runner.invoke(app, ["exports", "remove", "cli-hook"], env=env).exit_code == 0
     assert runner.invoke(app, ["exports", "remove", "cli-hook"], env=env).exit_code == 1
+
+
+def test_a_merged_task_s_own_issue_is_closed_as_a_duplicate_of_the_survivor(
+    engine: Engine, fast: Settings, receiver: Receiver
+) -> None:
+    add_webhook(engine, fast, "hook-dupe", receiver.url)
+    absorbed, survivor = new_task(engine, title="cart empties"), new_task(engine, title="cart empties on iOS")
+    asyncio.run(drain(engine, fast, queued(accept(engine, absorbed)) + queued(accept(engine, survivor))))
+    assert (
+        export_row(engine, absorbed, "hook-dupe").status
+        == export_row(engine, survivor, "hook-dupe").status
+        == "exported"
+    )
+    seen = len(receiver.requests)
+    with session_scope(engine) as session:
+        _, recorded = merge_task(session, absorbed, survivor)
+    asyncio.run(drain(engine, fast, queued(recorded)))
+    updates = [json.loads(r["body"])["task"] for r in receiver.requests[seen:]]
+    [closed] = [u for u in updates if u["id"] == absorbed]
+    assert (closed["status"], closed["resolution"], closed["merged_into"]["id"]) == (
+        "rejected",
+        "duplicate",
+        survivor,
+    )
+    assert survivor in {u["id"] for u in updates}, "the survivor's issue is updated too"
+    assert export_row(engine, absorbed, "hook-dupe").status == "exported"
+    with session_scope(engine) as session:
+        assert session.get(Task, absorbed).status == "accepted", "only its issue is closed"  # type: ignore[union-attr]
