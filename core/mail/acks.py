@@ -5,13 +5,17 @@ same thread (In-Reply-To, References), sent through TRACKER_EMAIL_SMTP_URL.
 Each reply is first stored as a message of the mailbox, under a Message-ID made from the
 task, and sent only when that store was new: a task is acknowledged once however many
 events say it is accepted, and the reply shows in the task's conversation. A send that
-fails is logged with the reason and not tried again (a reply is never sent twice).
+fails for a passing reason (the server unreachable or disconnected, a 4xx answer such as
+"451 try again later") is tried again after 1 s and 5 s; one that fails for good (a 5xx
+answer, a refused login, a wrong URL) or fails all three times is logged with the reason and
+not tried again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import smtplib
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -32,6 +36,8 @@ from core.runtime.queue import events_subject
 from core.schemas import MessageCreate
 
 log = logging.getLogger("tracker.mail")
+RETRY_DELAYS = (1.0, 5.0)
+"""Seconds before the second and third try of a reply that failed for a passing reason."""
 _REPORT = text(
     """
     SELECT m.chat_id, m.chat_title, m.external_id, m.author_id, m.thread_id, m.thread_title,
@@ -98,13 +104,28 @@ async def acknowledge(services: Services, event: dict[str, Any]) -> bool:
     if not stored.created:
         return False
     del mail["X-Tracker-Mailbox"]
-    try:
-        await asyncio.to_thread(send_mail, services.settings, mail)
-    except OSError as exc:  # smtplib's errors are OSErrors: refused, unreachable, timed out
-        log.error("the reply to %s for task %s was not sent: %s", mail["To"], event["payload"]["id"], exc)
-        return False
-    log.info("replied to %s: task %s accepted as critical", mail["To"], event["payload"]["id"])
-    return True
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            await asyncio.to_thread(send_mail, services.settings, mail)
+        except OSError as exc:  # smtplib's errors are OSErrors: refused, unreachable, timed out
+            if delay is None or not _passing(exc):
+                log.error(
+                    "the reply to %s for task %s was not sent: %s", mail["To"], event["payload"]["id"], exc
+                )
+                return False
+            log.warning("the reply to %s failed (%s), trying again in %.0f s", mail["To"], exc, delay)
+            await asyncio.sleep(delay)
+        else:
+            log.info("replied to %s: task %s accepted as critical", mail["To"], event["payload"]["id"])
+            return True
+    return False
+
+
+def _passing(error: OSError) -> bool:
+    """A failure worth another try: no connection, or the server's 4xx "not now"."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return not isinstance(error, smtplib.SMTPException) or isinstance(error, smtplib.SMTPServerDisconnected)
 
 
 async def follow_acceptances(services: Services) -> Subscription:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core.config import Settings
+from core.mail import acks
 from core.mail.acks import acknowledge, follow_acceptances
 from core.mail.parse import decoded
 from core.models import Message, Priority
@@ -36,8 +37,13 @@ class Inbox:
     def __init__(self) -> None:
         self.received: list[tuple[list[str], Mail]] = []
         self.arrived = threading.Condition()
+        self.busy = 0
+        """How many emails to answer "451 try again later" before taking one."""
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.busy > 0:
+            self.busy -= 1
+            return "451 4.3.0 Try again later"
         with self.arrived:
             self.received.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
             self.arrived.notify_all()
@@ -150,9 +156,23 @@ async def test_only_critical_tasks_reported_by_email_are_acknowledged(
     assert len(inbox.received) == before
 
 
-async def test_an_smtp_server_that_cannot_be_reached_is_logged_not_raised(
-    services: Services, caplog: pytest.LogCaptureFixture
+async def test_a_server_that_says_try_again_later_gets_the_reply_on_a_later_try(
+    services: Services, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    inbox, _ = smtp
+    before = len(inbox.received)
+    monkeypatch.setattr(acks, "RETRY_DELAYS", (0.1, 0.1))
+    inbox.busy = 2
+    task = await reported_task(services, email("busy-1@example.org", "Crash"), priority=Priority.critical)
+    [accepted] = await decide(services, lambda session: accept_task(session, task))
+    assert await acknowledge(services, accepted)
+    assert inbox.busy == 0 and len(inbox.received) == before + 1, "sent on the third try, once"
+
+
+async def test_an_smtp_server_that_cannot_be_reached_is_logged_not_raised(
+    services: Services, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(acks, "RETRY_DELAYS", (0.1, 0.1))
     services.settings = services.settings.model_copy(
         update={"email_smtp_url": f"smtp://127.0.0.1:{free_port()}"}
     )
@@ -160,3 +180,4 @@ async def test_an_smtp_server_that_cannot_be_reached_is_logged_not_raised(
     [accepted] = await decide(services, lambda session: accept_task(session, task))
     assert not await acknowledge(services, accepted)
     assert f"for task {task} was not sent" in caplog.text
+    assert caplog.text.count("trying again") == 2, "tried three times"
