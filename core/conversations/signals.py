@@ -107,6 +107,9 @@ _MORE = re.compile(r"^\s*\+\s*(?:ще|ещё|еще|more)\s*\d+", re.IGNORECASE)
 NOT_A_BUG = _phrases(
     "не баг", "не бага", "not a bug", "as designed", "by design", "так задумано", "так і задумано",
     "так и задумано", "так має бути", "так и должно быть", "expected behavio*", "так працює",
+    "нічого не зламалось", "нічого не зламалося", "нічого не зламано", "ничего не сломалось",
+    "ничего не сломано", "nothing is broken", "nothing broke", "nothing's broken", "це доробка",
+    "це вже доробка", "это доработка", "это уже доработка",
 )  # fmt: skip
 """What looked like a bug works as intended."""
 

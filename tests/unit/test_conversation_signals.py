@@ -61,3 +61,25 @@ def test_withdrawn_deferred_and_not_a_bug() -> None:
     assert read("Запишу в беклог на Q1").defer and not read("Гляну після планування").defer
     assert read("Кейт, це не баг: експорт бере діапазон").not_a_bug
     assert read("works as designed").not_a_bug
+    assert read("нічого не зламалось 🙂 базу перезалили, бери інший акаунт").not_a_bug
+    assert read("Это уже доработка, давайте в следующий спринт").not_a_bug
+
+
+def test_thanks_for_help_and_found_it_are_told_apart() -> None:
+    helped, found = read("Дякую, зайшла 🙏"), read("нашел")
+    assert helped.grateful and helped.thanks
+    assert found.thanks and not found.grateful
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["PR #431 готов: батчи по 50", "PR for the burger menu is up, can you review?", "пулреквест готовий",
+     "3.1.1 в Google Play, раскатку продолжил — 50%", "фікс вже на стейджингу"],
+)  # fmt: skip
+def test_a_pull_request_a_rollout_or_staging_is_work_in_progress(text: str) -> None:
+    said = read(text)
+    assert said.merged and said.moves_work and not said.done
+
+
+def test_mr_and_pr_only_as_words_in_capitals() -> None:
+    assert not read("Mr Smith called about April prices").merged
