@@ -13,6 +13,8 @@ from rich.table import Table
 from core.classification.dataset import SEED_PATH, DatasetError, load_jsonl
 from core.classification.local.training import TrainingResult, train_local_model
 from core.config import get_settings
+from core.conversations.corrections import corrected_chats
+from core.conversations.training import Labelled
 from services.cli.database import database
 from services.cli.output import Format, console, fail
 from services.cli.train_conversations import train_scorer
@@ -44,6 +46,14 @@ GoldTasks = Annotated[
     list[Path] | None,
     typer.Option("--tasks", help="The chat's gold tasks: one per --conversations, in order"),
 ]
+Corrected = Annotated[
+    bool,
+    typer.Option(
+        "--corrected",
+        help="Train the conversation scorer also on the chats people regrouped (merges, moves) "
+        "in the database",
+    ),
+]
 ScorerOut = Annotated[
     Path | None, typer.Option("--out", help="Where to write the scorer (with --conversations)")
 ]
@@ -65,12 +75,13 @@ def train_cmd(
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
     conversations: LabelledChats = None,
     tasks: GoldTasks = None,
+    corrected: Corrected = False,
     out: ScorerOut = None,
 ) -> None:
     """Train the local classifier (seed examples + human triage decisions) and activate it;
-    with --conversations, the conversation scorer instead."""
-    if conversations:
-        return _train_scorer(conversations, tasks or [], out)
+    with --conversations or --corrected, the conversation scorer instead."""
+    if conversations or corrected:
+        return _train_scorer(conversations or [], tasks or [], out, corrected)
     settings = get_settings()
     try:
         rows = load_jsonl(examples)
@@ -88,16 +99,28 @@ def train_cmd(
     _print_report(report)
 
 
-def _train_scorer(conversations: list[Path], tasks: list[Path], out: Path | None) -> None:
+def _train_scorer(conversations: list[Path], tasks: list[Path], out: Path | None, corrected: bool) -> None:
     if len(tasks) != len(conversations):
         raise fail(
             f"give each chat's gold tasks: one --tasks TASKS.jsonl per --conversations "
             f"({len(conversations)} --conversations, {len(tasks)} --tasks)"
         )
     try:
-        train_scorer(list(zip(conversations, tasks, strict=True)), out)
+        train_scorer(list(zip(conversations, tasks, strict=True)), out, _corrections() if corrected else [])
     except (DatasetError, ValueError) as e:
         raise fail(str(e)) from None
+
+
+def _corrections() -> list[Labelled]:
+    """The chats people regrouped, read from the running database."""
+    with database(get_settings(), start=False) as system:
+        if system is None:
+            raise fail(
+                "--corrected reads the database and none answers: "
+                "start it (tracker up) or set TRACKER_DATABASE_URL"
+            )
+        with system.session() as session:
+            return corrected_chats(session)
 
 
 def register(app: typer.Typer) -> None:

@@ -25,16 +25,25 @@ from core.evaluation.runs import RunSpec, build
 from services.cli.output import console
 
 
-def train_scorer(sets: Sequence[tuple[Path, Path]], out: Path | None) -> None:
-    """Fit on the labelled (messages, gold tasks) sets together and write the scorer."""
+def train_scorer(
+    sets: Sequence[tuple[Path, Path]], out: Path | None, corrected: Sequence[training.Labelled] = ()
+) -> None:
+    """Fit on the labelled (messages, gold tasks) sets and the chats people regrouped
+    (`corrected`), together, and write the scorer."""
     classifier = build(RunSpec("local"), get_settings())
     per_set = [_labelled(conversations, tasks, classifier) for conversations, tasks in sets]
+    if corrected:
+        per_set.append(list(corrected))
     _refuse_overlaps(per_set)
     messages = [m for labelled in per_set for m in labelled]
-    fitted = training.train(messages, trained_on=", ".join(conversations.name for conversations, _ in sets))
+    if not messages:
+        raise DatasetError("nothing to train on: no labelled chat, and no merge or move in the database")
+    names = ", ".join(
+        [*(str(conversations) for conversations, _ in sets), *(["corrections"] if corrected else [])]
+    )
+    fitted = training.train(messages, trained_on=names)
     target = out or scorer.SHIPPED
     fitted.save(target)
-    names = ", ".join(str(conversations) for conversations, _ in sets)
     console.print(f"conversation scorer trained on {len(messages)} messages of {names} -> {target}")
     for name, weight in zip(NAMES, fitted.weights, strict=True):
         console.print(f"  {name:>14} {weight:+.3f}")
