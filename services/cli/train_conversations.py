@@ -39,7 +39,7 @@ def train_scorer(
     if not messages:
         raise DatasetError("nothing to train on: no labelled chat, and no merge or move in the database")
     names = ", ".join(
-        [*(str(conversations) for conversations, _ in sets), *(["corrections"] if corrected else [])]
+        [*(conversations.name for conversations, _ in sets), *(["corrections"] if corrected else [])]
     )
     fitted = training.train(messages, trained_on=names)
     target = out or scorer.SHIPPED
