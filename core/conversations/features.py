@@ -126,7 +126,11 @@ def vector(
         float(message.actionable),
         float(is_short(message)),
         float(message.signals.moves_work),
-        float(message.actionable and not (reply or author_in or asked or is_short(message)) and alike == 0),
+        float(
+            message.actionable
+            and not (reply or author_in or asked or _short_question(message))
+            and alike == 0
+        ),
         float(message.author is not None and message.author == conversation.assignee),
         _distinct(message, conversation, spread),
         float(message.reply_conversation is not None and not reply),
@@ -144,6 +148,11 @@ def vector(
 def is_short(message: Arrival) -> bool:
     """A few words at most ("ok", "+1", "дякую!")."""
     return len(message.words) <= 3
+
+
+def _short_question(message: Arrival) -> bool:
+    """ "How long?", "Which version?": a question of a few words asks about what was just said."""
+    return is_short(message) and message.signals.asks
 
 
 def _distinct(message: Arrival, conversation: Open, spread: Mapping[str, int]) -> float:
@@ -177,8 +186,8 @@ _ASSIGNEE = NAMES.index("assignee")
 
 
 def fresh_report(row: Sequence[float]) -> bool:
-    """The features say: new work by someone not in the conversation nor named in it, more than a
-    few words, no reply, no shared word."""
+    """The features say: new work by someone not in the conversation nor named in it, no short
+    question, no reply, no shared word."""
     return row[FRESH_REPORT] > 0
 
 
