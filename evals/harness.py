@@ -26,13 +26,14 @@ from core.runtime.system import System, open_system
 
 @contextlib.contextmanager
 def embedded_system(**overrides: object) -> Iterator[System]:
-    """Embedded PostgreSQL and NATS in a fresh data dir, migrated: the system opened on them."""
+    """Embedded PostgreSQL and NATS in a fresh data dir, migrated: the system opened on them
+    (whatever TRACKER_DATABASE_URL and TRACKER_NATS_URL say: a benchmark starts from nothing)."""
     with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
         settings = Settings(
             data_dir=Path(tmp),
             api_key=SecretStr(secrets.token_urlsafe(16)),
             queue_name=f"bench{secrets.token_hex(4)}",
-            **overrides,  # type: ignore[arg-type]
+            **{"database_url": None, "nats_url": None, **overrides},  # type: ignore[arg-type]
         )
         with open_system(settings) as system:
             yield system
