@@ -126,11 +126,7 @@ def vector(
         float(message.actionable),
         float(is_short(message)),
         float(message.signals.moves_work),
-        float(
-            message.actionable
-            and not (reply or author_in or asked or _short_question(message))
-            and alike == 0
-        ),
+        float(_fresh(message, reply or author_in or asked, alike)),
         float(message.author is not None and message.author == conversation.assignee),
         _distinct(message, conversation, spread),
         float(message.reply_conversation is not None and not reply),
@@ -148,6 +144,12 @@ def vector(
 def is_short(message: Arrival) -> bool:
     """A few words at most ("ok", "+1", "дякую!")."""
     return len(message.words) <= 3
+
+
+def _fresh(message: Arrival, known: bool, alike: float) -> bool:
+    """New work from a stranger: actionable, no shared word, not a reply nor from someone in
+    the conversation or named in it (`known`), no short question."""
+    return message.actionable and not (known or _short_question(message)) and alike == 0
 
 
 def _short_question(message: Arrival) -> bool:
