@@ -28,8 +28,14 @@ class Session(SQLModelSession):
 
 
 def make_engine(url: str, pool_size: int = 10) -> Engine:
-    """A pooled engine for `url`; whoever makes it disposes of it (see core.runtime.system)."""
-    return create_engine(sqlalchemy_url(url), pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    """A pooled engine for `url`; whoever makes it disposes of it (see core.runtime.system).
+    Statements are not prepared on the server: psycopg's automatic preparing (up to 100
+    statements a connection) grew each pooled PostgreSQL backend by 16 % in a 30-minute soak,
+    +4 % without it, at no cost in throughput (evals/README.md, Soak)."""
+    return create_engine(
+        sqlalchemy_url(url), pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
+        connect_args={"prepare_threshold": None},
+    )  # fmt: skip
 
 
 @contextmanager
