@@ -156,6 +156,7 @@ class Signals:
 
 def read(text: str) -> Signals:
     """The signals in a message's text."""
+    grateful = bool(GRATEFUL.search(text))
     return Signals(
         take=bool(TAKE.search(text)),
         look=bool(LOOK.search(text)),
@@ -166,8 +167,8 @@ def read(text: str) -> Signals:
         escalation=escalation(text),
         plus_one=is_plus_one(text),
         not_a_bug=bool(NOT_A_BUG.search(text)),
-        thanks=bool(GRATEFUL.search(text) or THANKS.search(text)),
-        grateful=bool(GRATEFUL.search(text)),
+        thanks=grateful or bool(THANKS.search(text)),
+        grateful=grateful,
         asks="?" in text,
     )
 

@@ -69,11 +69,16 @@ def on_task_change(
     due |= {ExportTrigger.accept} if accepted else set()
     due |= {ExportTrigger.critical} if task.priority == Priority.critical else set()
     queued = [_plan(session, task, t.name, again=False) for t in targets if _wants(t, task, due)]
-    changed = session.execute(
+    ids = [q for q in queued if q is not None] + _changed(session, task, origin)
+    return events.record_events(session, [_queued(task, i, name) for i, name in ids])
+
+
+def _changed(session: Session, task: Task, origin: str) -> list[tuple[int, str]]:
+    """Mark the task's exported issues behind its version (but origin's) for update: (id, target)."""
+    rows = session.execute(
         _CHANGED, {"task": task.id, "version": task.version, "origin": origin, "delay": KICK_DELAY}
     ).all()
-    ids = [q for q in queued if q is not None] + [(row.id, row.target) for row in changed]
-    return events.record_events(session, [_queued(task, i, name) for i, name in ids])
+    return [(row.id, row.target) for row in rows]
 
 
 def on_task_events(session: Session, items: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -105,10 +110,8 @@ def on_merge(session: Session, absorbed: Task, survivor: Task) -> list[dict[str,
 def _close(session: Session, absorbed: Task) -> list[dict[str, Any]]:
     """The absorbed task's issues that stay its own (the survivor has one in that tracker) are
     updated once more: closed as duplicates of the survivor's."""
-    changed = session.execute(
-        _CHANGED, {"task": absorbed.id, "version": absorbed.version, "origin": "", "delay": KICK_DELAY}
-    ).all()
-    return events.record_events(session, [_queued(absorbed, row.id, row.target) for row in changed])
+    changed = _changed(session, absorbed, origin="")
+    return events.record_events(session, [_queued(absorbed, i, name) for i, name in changed])
 
 
 def request_export(session: Session, task: Task, target: str) -> list[dict[str, Any]]:
