@@ -65,6 +65,8 @@ class Open:
     rank: int = 0
     """0 for the chat's most recently active conversation, 1 for the next, ..."""
     names: frozenset[str] = field(default_factory=frozenset)
+    closed: bool = False
+    """Its task was done or withdrawn (an answered question is not counted)."""
     key: str = ""
     """The conversation's name in a training replay."""
 
@@ -74,6 +76,7 @@ NAMES = (
     "similarity", "rank", "has_task", "actionable", "short", "moves_work", "fresh_report",
     "assignee", "distinct", "replies_elsewhere", "replies_outside", "author_in_30_min",
     "other_kind", "author_latest", "subject", "long", "opens_with", "addressed",
+    "reopens",
 )  # fmt: skip
 """The features, in vector order (the scorer's weights follow it)."""
 
@@ -126,7 +129,7 @@ def vector(
         float(message.actionable),
         float(is_short(message)),
         float(message.signals.moves_work),
-        float(_fresh(message, reply or author_in or asked, alike)),
+        float(_fresh(message, reply or author_in or asked or _answers(message, conversation, gap), alike)),
         float(message.author is not None and message.author == conversation.assignee),
         _distinct(message, conversation, spread),
         float(message.reply_conversation is not None and not reply),
@@ -138,6 +141,7 @@ def vector(
         float(len(message.words) >= REPORT_WORDS),
         float(message.opens_with),
         float(asked),
+        float(conversation.closed and message.actionable),
     ]
 
 
@@ -149,10 +153,17 @@ def is_short(message: Arrival) -> bool:
 def _fresh(message: Arrival, known: bool, alike: float) -> bool:
     """New work from a stranger: actionable, no shared word, not a reply nor from someone in
     the conversation or named in it (`known`), no short question."""
-    return message.actionable and not (known or _short_question(message)) and alike == 0
+    return message.actionable and not (known or short_question(message)) and alike == 0
 
 
-def _short_question(message: Arrival) -> bool:
+def _answers(message: Arrival, conversation: Open, gap: float) -> bool:
+    """A few words right after the chat's latest conversation, a question, that ask nothing: an
+    answer, whoever gives it ("Актуальний список в адмінці, розділ «Міста»")."""
+    latest_question = conversation.rank == 0 and conversation.kind == "question"
+    return latest_question and gap <= 5 and not message.signals.asks and len(message.words) < REPORT_WORDS
+
+
+def short_question(message: Arrival) -> bool:
     """ "How long?", "Which version?": a question of a few words asks about what was just said."""
     return is_short(message) and message.signals.asks
 

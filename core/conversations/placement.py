@@ -14,6 +14,7 @@ without ever attaching it twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import cache
 
 from sqlmodel import Session
@@ -82,7 +83,13 @@ class Placing:
     ) -> Pending:
         task = tasks.surviving(self.session, self.chats.task(conversation.task_id))
         if task is not None:
-            return tasks.follow(self.session, task, message, issue, said, self.standings)
+            merged: Pending = []
+            if said.same:
+                task, merged = tasks.same_as_earlier(
+                    self.session, conversation, task, message, self.standings
+                )
+                self.chats.tasks[task.id or 0] = task
+            return merged + tasks.follow(self.session, task, message, issue, said, self.standings)
         if issue.kind not in ACTIONABLE_KINDS:
             return []
         self.session.flush()  # the tasks opened so far are found as duplicates
@@ -134,20 +141,46 @@ def best_candidate(
     probability, best, _ = max(scored, default=(0.0, None, False))
     if probability >= model.threshold:
         return best
+    if _follow_up_question(arrival):
+        return _latest_if_live(arrival, candidates)
     if opens_work(arrival):
         return None
     return _progress_target(arrival, scored)
+
+
+FOLLOW_UP = timedelta(minutes=15)
+"""A question of a few words this soon after a conversation's last message asks about it."""
+
+
+def _follow_up_question(arrival: features.Arrival) -> bool:
+    """A question of a few words asking for something, no reply and no news of work."""
+    said = arrival.signals
+    return (
+        arrival.actionable
+        and features.short_question(arrival)
+        and not (arrival.reply_conversation or said.moves_work)
+    )
+
+
+def _latest_if_live(arrival: features.Arrival, candidates: list[features.Open]) -> int | None:
+    """ "How long?", "А як правильно?": the chat's latest conversation, if it is still going on."""
+    latest = min(candidates, key=lambda c: c.rank, default=None)
+    if latest is None or arrival.sent_at - latest.last_message_at > FOLLOW_UP:
+        return None
+    return latest.id
 
 
 def opens_work(arrival: features.Arrival) -> bool:
     """Whether the message, fitting no open conversation, starts new work: an actionable
     message that is not news about work in progress ("залив фікс", "беру", "done"). A long
     message that says "перевіряю" on the way to a request is a request; a question asks for
-    work, unless it asks to review a pull request."""
+    work, unless it asks to review a pull request. A few words replying to small talk are
+    small talk ("Доброе. Лишь бы не спамил")."""
     said = arrival.signals
     news = said.moves_work and (said.merged or not said.asks)
     progress_news = news and len(arrival.words) < features.REPORT_WORDS
-    return arrival.actionable and not progress_news
+    chatter = arrival.replies_outside and features.is_short(arrival)
+    return arrival.actionable and not (progress_news or chatter)
 
 
 def _progress_target(arrival: features.Arrival, scored: list[tuple[float, int, bool]]) -> int | None:

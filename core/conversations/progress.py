@@ -230,6 +230,10 @@ class Standings:
             self.tasks[task_id] = (row.opener, frozenset(row.held)) if row else (None, frozenset())
         return self.tasks[task_id]
 
+    def held(self, task_id: int) -> frozenset[str]:
+        """The task's fields a person set (or the LLM wrote)."""
+        return self._task(task_id)[1]
+
     def link(self, task_id: int, message_id: int, role: TaskMessageRole) -> None:
         """Attach the message to the task (written with the batch's other links by `write`)."""
         if (task_id, message_id) not in self.links:

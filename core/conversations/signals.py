@@ -48,8 +48,11 @@ DEFER = _phrases(
 MERGED = _phrases(
     "змерджив*", "змержив*", "смерджил*", "смержил*", "merged", "в ревью", "на ревью", "in review",
     "раскатк*", "розкатк*", "rollout", "rolling out", "на стейджинг*", "on staging",
+    "апрув*", "approved", "lgtm", "fix is ready", "фікс готовий", "фикс готов", "лишив коментар*",
+    "залишив коментар*", "оставил коммент*", "left a comment", "left a couple of comments",
+    "left comments",
 )  # fmt: skip
-"""Done in code but not out yet: still in progress."""
+"""Done in code but not out yet (merged, in review, approved): still in progress."""
 
 PULL_REQUEST = re.compile(
     r"(?<!\w)(?:PR|MR)(?!\w)|(?i:(?<!\w)(?:pull|merge|пул|пулл)[- ]?(?:request|реквест)\w*)"
@@ -72,7 +75,11 @@ DONE = _phrases(
     "откатил", "обновил", "обновила", "решено", "скинул",
     # en
     "fixed", "deployed", "done", "shipped", "released", "resolved", "is live", "rolled out",
-    "works now", "is back", "are back", "uploaded", "updated",
+    "works now", "is back", "are back", "uploaded", "updated", "added", "are live", "all live",
+    "is set", "are set",
+    # transliterated
+    "zrobyv", "zrobyla", "zrobleno", "vypravyv", "vypravyla", "pofiksyv", "pofiksyla", "zadeployiv",
+    "vykotyv", "dodav", "dodala", "onovyv", "gotovo", "sdelal", "ispravil", "pofiksil", "zadeploil",
 )  # fmt: skip
 """The work is finished: fixed, deployed, done."""
 
@@ -103,6 +110,15 @@ PLUS_ONE = _phrases(
 """One more person has the problem."""
 
 _MORE = re.compile(r"^\s*\+\s*(?:ще|ещё|еще|more)\s*\d+", re.IGNORECASE)
+
+SAME = re.compile(
+    r"(?<!\w)(?:(?:це|это|так|да|схоже на|похоже на),?\s+(?:те\s+саме|то\s+же\s+самое|той\s+самий|та\s+сама"
+    r"|тот\s+же|та\s+же)|те\s+саме,?\s+що|то\s+же\s+самое,?\s+что|(?:same|duplicate)\s+(?:issue|bug|problem|error|crash)"
+    r"|the\s+same\s+(?:thing\s+)?as|duplicate\s+of)(?!\w)",
+    re.IGNORECASE,
+)
+"""The chat says the problem is one reported before ("це те саме, що вчора в Агротеху",
+"yes, same issue"); asking it ("Is this the same?") says nothing yet."""
 
 NOT_A_BUG = _phrases(
     "не баг", "не бага", "not a bug", "as designed", "by design", "так задумано", "так і задумано",
@@ -148,6 +164,8 @@ class Signals:
     """Thanks for help, in so many words."""
     asks: bool = False
     """The message asks something (a question mark)."""
+    same: bool = False
+    """It says the problem was reported before (SAME), not asking."""
 
     @property
     def moves_work(self) -> bool:
@@ -170,6 +188,7 @@ def read(text: str) -> Signals:
         thanks=grateful or bool(THANKS.search(text)),
         grateful=grateful,
         asks="?" in text,
+        same="?" not in text and bool(SAME.search(text)),
     )
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from core.conversations.features import Open, name_stems
 from core.conversations.text import merge
-from core.models import Conversation, Message, Task, TaskStatus, utcnow
+from core.models import Conversation, Message, Resolution, Task, TaskStatus, utcnow
 
 WINDOW = timedelta(hours=72)
 """How long a quiet conversation stays open to follow-ups ("the next morning ...")."""
@@ -21,6 +21,13 @@ CANDIDATES = 20
 """The most recently active conversations of the chat a message is weighed against."""
 OPEN_STATUSES = (TaskStatus.new, TaskStatus.accepted, TaskStatus.in_progress)
 D = TypeVar("D", bound="Dated")
+
+
+def closed(task: Task | None) -> bool:
+    """The task was done or withdrawn (an answered question does not count: asking more is
+    still about it)."""
+    ended = (TaskStatus.done, TaskStatus.rejected)
+    return task is not None and task.status in ended and task.resolution != Resolution.answered
 
 
 def lock_chats(session: Session, messages: list[Message]) -> None:
@@ -115,7 +122,7 @@ class Chats:
             authors=authors, terms=conversation.terms or {},
             has_task=task is not None and task.status in OPEN_STATUSES,
             assignee=task.assignee if task else None, kind=task.kind if task else None, rank=rank,
-            names=name_stems(authors),
+            names=name_stems(authors), closed=closed(task),
         )  # fmt: skip
 
     def task(self, task_id: int | None) -> Task | None:

@@ -36,6 +36,8 @@ Pending = list[tuple[str, dict[str, Any]]]
 DUPLICATE_SIMILARITY = 0.45
 """How alike a new report and an open task's conversation must be to be the same problem."""
 DUPLICATE_WINDOW = timedelta(days=14)
+SAME_SIMILARITY = 0.15
+"""How alike a conversation and an earlier one must be when the chat says they are the same."""
 DESCRIPTION_LINES = 6
 
 
@@ -153,6 +155,68 @@ def report_duplicate(
         return []
     progress.apply(session, task, progress.more_reporters(task), origin=ChangeOrigin.chat, message=message)
     return [(events.TASK_UPDATED, events.task_payload(task))]
+
+
+_EARLIER_REPORTS = text(
+    """
+    SELECT t.id, c.terms FROM conversations c JOIN tasks t ON t.id = c.task_id
+    WHERE c.source = :source AND c.chat_id = :chat AND c.last_message_at >= :since
+      AND c.started_at < :started AND t.id <> :task AND t.merged_into_id IS NULL
+    """
+)
+_OPENED_HERE = text(
+    """
+    SELECT 1 FROM task_messages tm JOIN messages m ON m.id = tm.message_id
+    WHERE tm.task_id = :task AND tm.role = 'source' AND m.conversation_id = :conversation
+    """
+)
+
+
+def same_as_earlier(
+    session: Session, conversation: Conversation, task: Task, message: Message, standings: Standings
+) -> tuple[Task, Pending]:
+    """The chat says the conversation's problem was reported before ("це те саме, що вчора"):
+    the task the conversation opened, where no person decided on it, is merged into the most
+    alike earlier task of the chat (open or closed) and the conversation follows that one.
+    Returns the task the message now belongs to, and the changes."""
+    if standings.held(task.id or 0) or _opened_elsewhere(session, conversation, task):
+        return task, []
+    earlier = _most_alike_earlier(session, conversation, task)
+    if earlier is None:
+        return task, []
+    standings.write()  # the batch's links so far, merged with the rest
+    session.execute(_MERGE_LINKS, {"task": task.id, "into": earlier.id})
+    progress.apply(session, task, {"merged_into_id": earlier.id}, origin=ChangeOrigin.chat, message=message)
+    progress.apply(
+        session, earlier, progress.more_reporters(earlier), origin=ChangeOrigin.chat, message=message
+    )
+    conversation.task_id = earlier.id
+    return earlier, [(events.TASK_UPDATED, events.task_payload(t)) for t in (task, earlier)]
+
+
+_MERGE_LINKS = text(
+    """
+    INSERT INTO task_messages (task_id, message_id, role)
+    SELECT :into, message_id, 'duplicate' FROM task_messages WHERE task_id = :task
+    ON CONFLICT DO NOTHING
+    """
+)
+
+
+def _opened_elsewhere(session: Session, conversation: Conversation, task: Task) -> bool:
+    params = {"task": task.id, "conversation": conversation.id}
+    return session.execute(_OPENED_HERE, params).first() is None
+
+
+def _most_alike_earlier(session: Session, conversation: Conversation, task: Task) -> Task | None:
+    params = {"source": conversation.source, "chat": conversation.chat_id, "task": task.id,
+              "started": conversation.started_at,
+              "since": conversation.started_at - DUPLICATE_WINDOW}  # fmt: skip
+    rows = session.execute(_EARLIER_REPORTS, params)
+    best, task_id = max(
+        ((similarity(conversation.terms or {}, r.terms or {}), r.id) for r in rows), default=(0.0, None)
+    )
+    return session.get(Task, task_id) if task_id is not None and best >= SAME_SIMILARITY else None
 
 
 def follow(

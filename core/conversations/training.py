@@ -50,13 +50,14 @@ class _State:
     has_task: bool = False
     assignee: str | None = None
     kind: str | None = None
+    closed: bool = False
 
     def summary(self, rank: int) -> features.Open:
         return features.Open(
             id=self.id, key=self.key, thread_id=self.thread_id, last_message_at=self.last_message_at,
             last_author_id=self.last_author_id, authors=self.authors, terms=self.terms,
-            has_task=self.has_task, assignee=self.assignee, kind=self.kind, rank=rank,
-            names=features.name_stems(self.authors),
+            has_task=self.has_task and not self.closed, assignee=self.assignee, kind=self.kind,
+            rank=rank, names=features.name_stems(self.authors), closed=self.closed,
         )  # fmt: skip
 
 
@@ -147,6 +148,8 @@ def _join(states: dict[str, _State], placed: dict[str, str], message: Labelled, 
     said = signals.read(message.text)
     if state.has_task and (said.take or said.merged or (said.look and state.assignee is None)):
         state.assignee = message.author  # as progress would set it
+    done = said.done and not (said.merged or said.asks)
+    state.closed = state.closed or (state.has_task and (done or said.withdraw))
     placed[message.id] = key
 
 

@@ -82,7 +82,8 @@ def _changed(session: Session, task: Task, origin: str) -> list[tuple[int, str]]
 
 
 def on_task_events(session: Session, items: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """`on_task_change` for the tasks the chat opened or changed (the pipeline's events), once each."""
+    """`on_task_change` for the tasks the chat opened or changed (the pipeline's events), once each;
+    `on_merge` for those it merged into an earlier one."""
     if not _targets(session):
         return []
     created: dict[int, bool] = {}
@@ -92,7 +93,12 @@ def on_task_events(session: Session, items: list[tuple[str, dict[str, Any]]]) ->
     recorded: list[dict[str, Any]] = []
     for task_id, opened in created.items():
         task = session.get(Task, task_id)
-        if task is not None:
+        if task is None:
+            continue
+        survivor = session.get(Task, task.merged_into_id) if task.merged_into_id else None
+        if survivor is not None:  # the chat said it is the same as an earlier task
+            recorded += on_merge(session, task, survivor)
+        else:
             recorded += on_task_change(session, task, created=opened)
     return recorded
 

@@ -117,6 +117,54 @@ async def test_a_new_report_of_an_open_problem_in_another_chat_is_a_duplicate(
     assert tasks(engine, dev)[0].reporters == 2
 
 
+DAY = 24 * 60
+
+
+async def test_the_chat_saying_it_is_the_problem_reported_before_merges_the_new_task_into_it(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    lines = [
+        Line("Oksana", 0, "На оформленні не підтягуються відділення Нової пошти, список порожній", BUG),
+        Line("Nazar", 30, "пофіксив, відділення Нової пошти підтягуються ✅", reply=0),
+        Line("Maryna", 4 * DAY, "Клієнтка пише: на сайті не вибирається відділення Нової пошти в Житомирі", BUG),
+        Line("Maryna", 4 * DAY + 1, "Це те саме, що Оксана казала?", reply=2),
+        Line("Artem", 4 * DAY + 5, "так, те саме, Назар пофіксив. Напишіть клієнтці, що можна оформлювати", reply=3),
+    ]  # fmt: skip
+    await say(engine, settings, chat, lines)
+    original, absorbed = tasks(engine, chat)
+    assert absorbed.merged_into_id == original.id  # asking (line 3) merged nothing; saying so did
+    held = {i: role for i, (t, role) in links(engine, chat).items() if t == original.id}
+    assert set(held) == {0, 1, 2, 3, 4} and held[2] == "duplicate"
+    assert (original.reporters, original.status) == (2, TaskStatus.done)
+    merged = [c for c in history(engine, absorbed.id) if c.field == "merged_into_id"]
+    assert [(c.new, c.message_id, c.origin) for c in merged] == [
+        (str(original.id), chat.ids[4], ChangeOrigin.chat)
+    ]
+    before = links(engine, chat)
+    await classify_messages(
+        chat.ids, engine=engine, settings=settings, classifier=Verdicts(), publish=_ignore
+    )
+    assert links(engine, chat) == before and tasks(engine, chat)[0].reporters == 2
+
+
+async def test_a_task_a_person_decided_on_is_not_merged_by_the_chat(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Oksana", 0, "На оформленні не підтягуються відділення Нової пошти, список порожній", BUG),
+        Line("Maryna", 4 * DAY, "Клієнтка пише: на сайті не вибирається відділення Нової пошти в Житомирі", BUG),
+    ])  # fmt: skip
+    second = tasks(engine, chat)[1]
+    with session_scope(engine) as session:
+        update_task(session, second.id, TaskUpdate(priority=Priority.high), author="Olena")
+    await say(
+        engine, settings, chat, [Line("Artem", 4 * DAY + 5, "так, це те саме, що в Оксани", reply=1)], first=2
+    )
+    assert [t.merged_into_id for t in tasks(engine, chat)] == [None, None]
+
+
 async def test_an_answered_question_is_done_and_leaves_the_inbox(engine: Engine, settings: Settings) -> None:
     chat = Chat()
     await say(engine, settings, chat, [

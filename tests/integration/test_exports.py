@@ -17,16 +17,18 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from core import events
 from core.config import Settings
+from core.conversations import progress
 from core.db import session_scope
 from core.exports import targets
 from core.exports.delivery import Courier, claim_due_exports, deliver
 from core.exports.document import SCHEMA
-from core.exports.plan import on_task_change, request_export
+from core.exports.plan import on_task_change, on_task_events, request_export
 from core.exports.vault import vault
 from core.exports.webhook import signature, verify
 from core.messages.ingest import ingest
-from core.models import ExportTarget, LabelOrigin, Task
+from core.models import ChangeOrigin, ExportTarget, LabelOrigin, Task
 from core.schemas import MessageCreate, TaskCreate
 from core.triage.commands import accept_task, create_task, merge_task
 from evals.webhook_receiver import Answer, Receiver, running
@@ -331,3 +333,20 @@ def test_a_merged_task_s_own_issue_is_closed_as_a_duplicate_of_the_survivor(
     assert export_row(engine, absorbed, "hook-dupe").status == "exported"
     with session_scope(engine) as session:
         assert session.get(Task, absorbed).status == "accepted", "only its issue is closed"  # type: ignore[union-attr]
+
+
+def test_an_export_waiting_when_the_chat_merges_its_task_follows_the_survivor(
+    engine: Engine, fast: Settings, receiver: Receiver
+) -> None:
+    """ "так, те саме, що вчора": the pipeline's events name the task the chat merged."""
+    add_webhook(engine, fast, "hook-chat-dupe", receiver.url)
+    absorbed, survivor = new_task(engine, title="np branches empty"), new_task(engine, title="np branches")
+    waiting = queued(accept(engine, absorbed))
+    with session_scope(engine) as session:
+        task = session.get(Task, absorbed)
+        assert task is not None
+        progress.apply(session, task, {"merged_into_id": survivor}, origin=ChangeOrigin.chat)
+        recorded = on_task_events(session, [(events.TASK_UPDATED, {"id": absorbed})])
+    assert queued(recorded) == waiting, "the same export, now the survivor's"
+    assert asyncio.run(drain(engine, fast, waiting)) == ["exported"]
+    assert [json.loads(r["body"])["task"]["id"] for r in receiver.requests] == [survivor]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +152,71 @@ def test_someone_named_in_a_conversation_who_answers_it_is_no_fresh_report() -> 
     addressed = features.NAMES.index("addressed")
     assert asked[addressed] == 1 and not features.fresh_report(asked)
     assert stranger[addressed] == 0 and features.fresh_report(stranger)
+
+
+def test_new_work_weighed_against_a_finished_task_is_less_likely_to_join_it() -> None:
+    model = scorer.load()
+    text = "Сторінка клієнтів в адмінці: лічильник пише 0 з 0, далі першої сторінки не перейти"
+    conversation = features.Open(
+        4, None, T0, "sofia", {"sofia": "Sofia"}, dict(terms("записи в адмінці зсунуті на годину")), True, kind="bug"
+    )  # fmt: skip
+    arrival = features.Arrival(
+        author_id="sofia", author="Sofia", sent_at=T0 + timedelta(minutes=40), thread_id=None,
+        terms=terms(text), words=features.arrival_stems(text), signals=signals.read(text), actionable=True,
+        kind="bug",
+    )  # fmt: skip
+    [open_row] = features.vectors(arrival, [conversation])
+    [closed_row] = features.vectors(arrival, [replace(conversation, has_task=False, closed=True)])
+    reopens = features.NAMES.index("reopens")
+    assert (open_row[reopens], closed_row[reopens]) == (0, 1)
+    assert model.probability(closed_row) < model.probability(open_row)
+
+
+def test_training_sees_a_task_finished_as_placement_does() -> None:
+    """A labelled chat's task said done is closed, as a done task is for placement."""
+    lines = [("Android pushes are not delivered", "T1", True), ("fixed in 3.0.5 ✅", "T1", False),
+             ("The CSV export ignores the date filter", "T2", True)]  # fmt: skip
+    chat = [
+        training.Labelled(f"m{i}", "c", T0 + timedelta(minutes=i), "dima", "Dima", text, None, None, group,
+                          actionable=actionable, kind="bug" if actionable else None)
+        for i, (text, group, actionable) in enumerate(lines)
+    ]  # fmt: skip
+    rows, labels = training.examples(chat)
+    last = rows[-1]  # the CSV report weighed against the push bug's conversation
+    assert labels[-1] == 0 and last[features.NAMES.index("reopens")] == 1
+    assert last[features.NAMES.index("has_task")] == 0
+
+
+def _said(text: str, minutes: float, **more: Any) -> features.Arrival:
+    return features.Arrival(
+        author_id="kate", author="Kate", sent_at=T0 + timedelta(minutes=minutes), thread_id=None,
+        terms=terms(text), words=features.arrival_stems(text), signals=signals.read(text), **more,
+    )  # fmt: skip
+
+
+def test_a_question_of_a_few_words_asks_about_the_conversation_still_going_on() -> None:
+    model = replace(scorer.load(), threshold=0.99)  # nothing fits "well enough"
+    latest = features.Open(5, None, T0, "liam", {"liam": "Liam"}, dict(terms("crash on Android 14")), True)
+    how_long = _said("How long?", 3, actionable=True, kind="question")
+    assert placement.best_candidate(how_long, [latest], model) == 5
+    assert (
+        placement.best_candidate(replace(how_long, sent_at=T0 + timedelta(hours=2)), [latest], model) is None
+    )
+
+
+def test_a_few_words_replying_to_small_talk_open_nothing() -> None:
+    reply = _said("Доброе. Лишь бы не спамил", 1, actionable=True, kind="feature", replies_outside=True)
+    assert not placement.opens_work(reply)
+    assert placement.opens_work(replace(reply, replies_outside=False))
+
+
+def test_an_answer_right_after_a_question_is_no_fresh_report() -> None:
+    question = features.Open(
+        6, None, T0, "kate", {"kate": "Kate"}, dict(terms("Where can I find the list of cities?")), True,
+        kind="question",
+    )  # fmt: skip
+    answer = replace(_said('Актуальний список в адмінці, розділ "Міста"', 2, actionable=True, kind="task"),
+                     author_id="olena", author="Olena")  # fmt: skip
+    [row] = features.vectors(answer, [question])
+    [later] = features.vectors(replace(answer, sent_at=T0 + timedelta(minutes=40)), [question])
+    assert not features.fresh_report(row) and features.fresh_report(later)

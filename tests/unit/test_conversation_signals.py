@@ -7,8 +7,22 @@ import pytest
 from core.conversations.signals import Escalation, read
 
 TAKES = ["Беру. Сначала воспроизведу", "Так, візьму", "I'll take it", "ок, зроблю до середи", "on it"]
-DONES = ["задеплоїв фікс", "пофиксил в 2.4.1", "done ✅", "Сертифікат оновлено", "2.3.2 выкатил на 100%"]
-NOT_DONE = ["змерджив, викотимо в понеділок", "коли задеплоїте?"]
+DONES = [
+    "задеплоїв фікс",
+    "пофиксил в 2.4.1",
+    "done ✅",
+    "Сертифікат оновлено",
+    "2.3.2 выкатил на 100%",
+    "Added Guji and the decaf, all three live",
+    "karta: foreground service zrobyv, ne zavysaye",
+]
+NOT_DONE = [
+    "змерджив, викотимо в понеділок",
+    "коли задеплоїте?",
+    "апрув, додай ще тест",
+    "fix is ready, поїде з 3.1.1",
+    "Nazar left a couple of comments, fixed",
+]
 
 
 @pytest.mark.parametrize("text", TAKES)
@@ -83,3 +97,20 @@ def test_a_pull_request_a_rollout_or_staging_is_work_in_progress(text: str) -> N
 
 def test_mr_and_pr_only_as_words_in_capitals() -> None:
     assert not read("Mr Smith called about April prices").merged
+
+
+@pytest.mark.parametrize(
+    ("text", "same"),
+    [
+        ("Схоже на те саме, що в Агролайн. Андрій вже фіксить", True),
+        ("так, той самий DST баг, фікс на стейджингу", True),
+        ("это та же компенсация, что у Альфа Друк", True),
+        ("Yes, same issue, Bohdan is on it", True),
+        ("Це те саме, що Оксана вчора казала?", False),  # asked, not said
+        ("Та сама історія, що з оплатою: немає захисту від подвійного запиту", False),  # alike, not the same
+        ("логін той самий, посилання те саме", False),
+        ('half of the chats are "how do I order the same thing again"', False),
+    ],
+)
+def test_saying_the_problem_was_reported_before(text: str, same: bool) -> None:
+    assert read(text).same is same
