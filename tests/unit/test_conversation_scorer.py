@@ -154,17 +154,20 @@ def test_someone_named_in_a_conversation_who_answers_it_is_no_fresh_report() -> 
     assert stranger[addressed] == 0 and features.fresh_report(stranger)
 
 
+def _said(text: str, minutes: float, **more: Any) -> features.Arrival:
+    return features.Arrival(
+        author_id="kate", author="Kate", sent_at=T0 + timedelta(minutes=minutes), thread_id=None,
+        terms=terms(text), words=features.arrival_stems(text), signals=signals.read(text), **more,
+    )  # fmt: skip
+
+
 def test_new_work_weighed_against_a_finished_task_is_less_likely_to_join_it() -> None:
     model = scorer.load()
     text = "Сторінка клієнтів в адмінці: лічильник пише 0 з 0, далі першої сторінки не перейти"
     conversation = features.Open(
         4, None, T0, "sofia", {"sofia": "Sofia"}, dict(terms("записи в адмінці зсунуті на годину")), True, kind="bug"
     )  # fmt: skip
-    arrival = features.Arrival(
-        author_id="sofia", author="Sofia", sent_at=T0 + timedelta(minutes=40), thread_id=None,
-        terms=terms(text), words=features.arrival_stems(text), signals=signals.read(text), actionable=True,
-        kind="bug",
-    )  # fmt: skip
+    arrival = _said(text, 40, actionable=True, kind="bug")
     [open_row] = features.vectors(arrival, [conversation])
     [closed_row] = features.vectors(arrival, [replace(conversation, has_task=False, closed=True)])
     reopens = features.NAMES.index("reopens")
@@ -185,13 +188,6 @@ def test_training_sees_a_task_finished_as_placement_does() -> None:
     last = rows[-1]  # the CSV report weighed against the push bug's conversation
     assert labels[-1] == 0 and last[features.NAMES.index("reopens")] == 1
     assert last[features.NAMES.index("has_task")] == 0
-
-
-def _said(text: str, minutes: float, **more: Any) -> features.Arrival:
-    return features.Arrival(
-        author_id="kate", author="Kate", sent_at=T0 + timedelta(minutes=minutes), thread_id=None,
-        terms=terms(text), words=features.arrival_stems(text), signals=signals.read(text), **more,
-    )  # fmt: skip
 
 
 def test_a_question_of_a_few_words_asks_about_the_conversation_still_going_on() -> None:
