@@ -157,10 +157,13 @@ def _fresh(message: Arrival, known: bool, alike: float) -> bool:
 
 
 def _answers(message: Arrival, conversation: Open, gap: float) -> bool:
-    """A few words right after the chat's latest conversation, a question, that ask nothing: an
-    answer, whoever gives it ("Актуальний список в адмінці, розділ «Міста»")."""
-    latest_question = conversation.rank == 0 and conversation.kind == "question"
-    return latest_question and gap <= 5 and not message.signals.asks and len(message.words) < REPORT_WORDS
+    """A few words right after the chat's latest conversation that answer its question
+    ("Актуальний список в адмінці, розділ «Міста»") or move its work ("похоже, пагинация не
+    работает... посмотрю"), whoever says them."""
+    if conversation.rank != 0 or gap > 5 or len(message.words) >= REPORT_WORDS:
+        return False
+    said = message.signals
+    return said.moves_work or (conversation.kind == "question" and not said.asks)
 
 
 def short_question(message: Arrival) -> bool:
@@ -196,12 +199,19 @@ def _addressed(message: Arrival, conversation: Open) -> bool:
 FRESH_REPORT = NAMES.index("fresh_report")
 _AUTHOR_IN = NAMES.index("author_in")
 _ASSIGNEE = NAMES.index("assignee")
+_RANK = NAMES.index("rank")
+_WITHIN_5_MIN = NAMES.index("within_5_min")
 
 
 def fresh_report(row: Sequence[float]) -> bool:
     """The features say: new work by someone not in the conversation nor named in it, no short
     question, no reply, no shared word."""
     return row[FRESH_REPORT] > 0
+
+
+def live(row: Sequence[float]) -> bool:
+    """The features say: the chat's latest conversation, its last message within five minutes."""
+    return row[_RANK] == 0 and row[_WITHIN_5_MIN] > 0
 
 
 def own_work(row: Sequence[float]) -> bool:

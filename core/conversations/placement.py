@@ -134,7 +134,7 @@ def best_candidate(
         return arrival.reply_conversation  # a reply that says something stays in its chain
     rows = features.vectors(arrival, candidates)
     scored = [
-        (model.probability(row), c.id, c.has_task and features.own_work(row))
+        (model.probability(row), c.id, c.has_task and (features.own_work(row) or features.live(row)))
         for row, c in zip(rows, candidates, strict=True)
         if not features.fresh_report(row)
     ]
@@ -185,7 +185,9 @@ def opens_work(arrival: features.Arrival) -> bool:
 
 def _progress_target(arrival: features.Arrival, scored: list[tuple[float, int, bool]]) -> int | None:
     """News about work in progress that fits no conversation well enough goes to the likeliest
-    open task its author works on (took, or wrote in): progress never opens a task."""
+    open task its author works on (took, or wrote in) or the one just being discussed (the
+    chat's latest, within five minutes: "я оновлю" after "Хтось оновить?"): progress never
+    opens a task."""
     if not arrival.signals.moves_work:
         return None
     own = [(probability, conversation) for probability, conversation, mine in scored if mine]

@@ -216,3 +216,17 @@ def test_an_answer_right_after_a_question_is_no_fresh_report() -> None:
     [row] = features.vectors(answer, [question])
     [later] = features.vectors(replace(answer, sent_at=T0 + timedelta(minutes=40)), [question])
     assert not features.fresh_report(row) and features.fresh_report(later)
+
+
+def test_news_of_work_right_after_a_report_goes_to_it_not_to_its_author_s_older_task() -> None:
+    model = replace(scorer.load(), threshold=0.99)  # nothing fits "well enough"
+    report = features.Open(9, None, T0, "kate", {"kate": "Kate"}, dict(terms("app crashes opening order history")),
+                           True, kind="bug")  # fmt: skip
+    older = features.Open(2, None, T0 - timedelta(hours=3), "max", {"max": "Max"}, dict(terms("cart login")),
+                           True, assignee="Max", rank=1)  # fmt: skip
+    news = replace(_said("схоже, пагінація не працює і вантажимо все одразу. подивлюсь", 3, actionable=True,
+                         kind="bug"), author_id="max", author="Max")  # fmt: skip
+    assert not placement.opens_work(news)
+    assert placement.best_candidate(news, [report, older], model) == 9
+    later = replace(news, sent_at=T0 + timedelta(minutes=30))
+    assert placement.best_candidate(later, [report, older], model) == 2

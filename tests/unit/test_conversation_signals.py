@@ -6,7 +6,14 @@ import pytest
 
 from core.conversations.signals import Escalation, read
 
-TAKES = ["Беру. Сначала воспроизведу", "Так, візьму", "I'll take it", "ок, зроблю до середи", "on it"]
+TAKES = [
+    "Беру. Сначала воспроизведу",
+    "Так, візьму",
+    "I'll take it",
+    "ок, зроблю до середи",
+    "on it",
+    "я оновлю README",
+]
 DONES = [
     "задеплоїв фікс",
     "пофиксил в 2.4.1",
