@@ -21,7 +21,12 @@ from tests.support.classifiers import ScriptedClassifier
 from tests.support.processes import api_process, stop_process, wait_until
 
 CHATS = {
-    "alpha": ["checkout fails on submit", "please add CSV export", "how do I invite people?", "thanks!"],
+    "alpha": [
+        "checkout fails on submit",
+        "please add CSV export",
+        "how do I invite people to the workspace?",
+        "thanks!",
+    ],
     "beta": ["payment fails with 502", "I wish there was a dark mode", "ok"],
 }
 MANUAL = [("bug", "critical"), ("feature", "low"), ("task", "medium"), ("question", "high"), ("bug", "low")]
@@ -60,9 +65,11 @@ def client(api_url: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def posted(client: httpx.Client) -> dict[str, list[dict[str, Any]]]:
-    """Messages in two chats, stored through the API."""
+    """Messages in two chats, stored through the API, each by another person (five pieces of
+    work, not one person's conversation)."""
     return {
-        chat: [client.post("/api/messages", json=message(f"{chat}-{i}", chat_id=chat, text=t)).json()
+        chat: [client.post("/api/messages", json=message(f"{chat}-{i}", chat_id=chat, text=t,
+                                                         author_id=f"{chat}-{i}", author=f"Person {i}")).json()
                for i, t in enumerate(texts)]
         for chat, texts in CHATS.items()
     }  # fmt: skip
