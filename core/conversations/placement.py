@@ -164,7 +164,7 @@ def _follow_up_question(arrival: features.Arrival) -> bool:
 
 def _latest_if_live(arrival: features.Arrival, candidates: list[features.Open]) -> int | None:
     """ "How long?", "А як правильно?": the chat's latest conversation, if it is still going on."""
-    latest = min(candidates, key=lambda c: c.rank, default=None)
+    latest = candidates[0] if candidates else None  # they come latest first
     if latest is None or arrival.sent_at - latest.last_message_at > FOLLOW_UP:
         return None
     return latest.id

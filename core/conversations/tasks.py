@@ -6,7 +6,7 @@ that task as a duplicate instead of opening another one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -114,13 +114,17 @@ _OPEN_REPORTS = text(
 def duplicate_target(
     session: Session, message: Message, issue: Issue, terms: Mapping[str, int]
 ) -> Task | None:
-    """An open task of the source about the same problem as this new report, if any (the
-    candidates are read as plain rows; only the one chosen becomes an object)."""
+    """An open task of the source about the same problem as this new report, if any."""
     params = {"source": message.source, "since": sent_at(message) - DUPLICATE_WINDOW,
               "kind": issue.kind, "open": [s.value for s in OPEN_STATUSES]}  # fmt: skip
-    scored = [(similarity(terms, row.terms or {}), row.id) for row in session.execute(_OPEN_REPORTS, params)]
-    best, task_id = max(scored, default=(0.0, None))
-    return session.get(Task, task_id) if task_id is not None and best >= DUPLICATE_SIMILARITY else None
+    return _most_alike(session, session.execute(_OPEN_REPORTS, params), terms, DUPLICATE_SIMILARITY)
+
+
+def _most_alike(session: Session, rows: Iterable[Any], terms: Mapping[str, int], bar: float) -> Task | None:
+    """The task of the (id, terms) row most like `terms`, if at least `bar` alike (the rows are
+    read plain; only the one chosen becomes an object)."""
+    best, task_id = max(((similarity(terms, r.terms or {}), r.id) for r in rows), default=(0.0, None))
+    return session.get(Task, task_id) if task_id is not None and best >= bar else None
 
 
 def similar_tasks(session: Session, task: Task, limit: int = 5) -> list[tuple[Task, float]]:
@@ -213,10 +217,7 @@ def _most_alike_earlier(session: Session, conversation: Conversation, task: Task
               "started": conversation.started_at,
               "since": conversation.started_at - DUPLICATE_WINDOW}  # fmt: skip
     rows = session.execute(_EARLIER_REPORTS, params)
-    best, task_id = max(
-        ((similarity(conversation.terms or {}, r.terms or {}), r.id) for r in rows), default=(0.0, None)
-    )
-    return session.get(Task, task_id) if task_id is not None and best >= SAME_SIMILARITY else None
+    return _most_alike(session, rows, conversation.terms or {}, SAME_SIMILARITY)
 
 
 def follow(
