@@ -45,6 +45,8 @@ class Arrival:
     """Stems of what it names up front as its subject ("по кошику — ...")."""
     opens_with: bool = False
     """It starts the way a new report does (a greeting, "Bug:", "Питання:", 🐞)."""
+    called: str = ""
+    """The name key of whom it turns to first ("Віко, ...")."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,13 @@ def _named(message: Arrival, conversation: Open) -> float:
 def _own_name(message: Arrival, conversation: Open) -> frozenset[str]:
     own = conversation.authors.get(message.author_id or "")
     return _stems_of((own,)) if own else frozenset()
+
+
+def with_assignee(message: Arrival, conversation: Open) -> bool:
+    """The message is by the conversation's assignee or turns to them ("Віко, а можна фон темніший?")."""
+    if not conversation.assignee:
+        return False
+    return message.author == conversation.assignee or message.called in _stems_of((conversation.assignee,))
 
 
 def _addressed(message: Arrival, conversation: Open) -> bool:

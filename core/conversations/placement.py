@@ -22,7 +22,7 @@ from sqlmodel import Session
 from core import events
 from core.conversations import features, scorer, signals, store, tasks
 from core.conversations.progress import Standings
-from core.conversations.text import opens, subject, terms
+from core.conversations.text import called, opens, subject, terms
 from core.models import ACTIONABLE_KINDS, Conversation, Issue, Message
 
 Pending = tasks.Pending
@@ -120,6 +120,7 @@ def arrival_of(
         replies_outside=message.reply_to_id is not None and replied is None,
         subject=frozenset(subject(message.text)),
         opens_with=opens(message.text),
+        called=called(message.text),
     )
 
 
@@ -136,7 +137,7 @@ def best_candidate(
     scored = [
         (model.probability(row), c.id, c.has_task and (features.own_work(row) or features.live(row)))
         for row, c in zip(rows, candidates, strict=True)
-        if not features.fresh_report(row)
+        if not features.fresh_report(row) and not (c.closed and _own_report(arrival, c))
     ]
     probability, best, _ = max(scored, default=(0.0, None, False))
     if probability >= model.threshold:
@@ -146,6 +147,13 @@ def best_candidate(
     if opens_work(arrival):
         return None
     return _progress_target(arrival, scored)
+
+
+def _own_report(arrival: features.Arrival, closed: features.Open) -> bool:
+    reported = len(arrival.words) >= features.REPORT_WORDS or arrival.opens_with
+    if not (arrival.actionable and reported) or arrival.signals.same:
+        return False
+    return not features.with_assignee(arrival, closed)
 
 
 FOLLOW_UP = timedelta(minutes=15)

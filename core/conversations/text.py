@@ -191,11 +191,24 @@ _LATIN = (("kh", "h"), ("x", "ks"), ("y", "i"), ("w", "v"), ("j", "i"), ("q", "k
 @lru_cache(maxsize=65536)
 def name_key(word: str) -> str:
     """The first four letters of a word as it sounds, alike in Cyrillic and Latin letters: a
-    name written either way ("Тарас" and "Taras", "Ліаме" and "Liam", "Юра" and "Yura")."""
+    name written either way ("Тарас" and "Taras", "Ліаме" and "Liam", "Юра" and "Yura"); a short
+    name's last vowel left out, so that it is the same when called ("Віко" and "Vika")."""
     spelled = word.translate(_CYRILLIC)
     for written, said in _LATIN:
         spelled = spelled.replace(written, said)
+    if len(spelled) <= 4 and spelled[-1:] in _VOWELS:
+        return spelled[:-1]
     return spelled[:4]
+
+
+_VOWELS = frozenset("aeiou")
+_CALLING = re.compile(r"^\W*([^\W\d_]{2,})\s*,")
+
+
+def called(text: str) -> str:
+    """The name key of whom a message turns to first ("Віко, а можна..."), or ""."""
+    found = _CALLING.match(text)
+    return name_key(found.group(1).lower()) if found else ""
 
 
 _ALIKE = str.maketrans("іїєёыэґ", "ииееиег")
@@ -221,7 +234,7 @@ _NOT_SUBJECTS = frozenset({"bug", "баг", "питання", "вопрос", "q
 _OPENING = re.compile(
     r"^\W*(?:🐞|добр(?:ий|ого|ое|ый)\s+(?:день|ранку|утра|вечора|вечер)|привіт(?:ання)?\b|"
     r"привет(?:ствую)?\b|hi\b|hello\b|hey\b|bug:|баг:|питання\b|вопрос\b|question\b|"
-    r"ще одн|ещё одн|еще одн|another one|new one)",
+    r"(?:ще|ещё|еще)\s+од(?:ин|н)|another one|new one)",
     re.IGNORECASE,
 )
 

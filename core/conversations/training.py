@@ -15,7 +15,7 @@ from itertools import count
 from core.conversations import features, grouping, scorer, signals
 from core.conversations.placement import best_candidate, opens_work
 from core.conversations.store import recent
-from core.conversations.text import merge, opens, subject, terms
+from core.conversations.text import called, merge, opens, subject, terms
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _arrival(message: Labelled, states: dict[str, _State], placed: dict[str, str
         signals=signals.read(message.text), actionable=message.actionable, kind=message.kind,
         reply_conversation=states[parent].id if parent else None,
         replies_outside=message.reply_to is not None and parent is None,
-        subject=frozenset(subject(message.text)), opens_with=opens(message.text),
+        subject=frozenset(subject(message.text)), opens_with=opens(message.text), called=called(message.text),
     )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.conversations import features, grouping, placement, scorer, signals, training
-from core.conversations.text import name_key, similarity, subject, terms
+from core.conversations.text import called, name_key, opens, similarity, subject, terms
 
 T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)
 
@@ -130,6 +130,8 @@ def test_a_review_request_is_news_of_work_in_progress_not_new_work() -> None:
         ("Олег", "Oleh"),
         ("Ігорю", "Ihor"),
         ("Макс", "Max"),
+        ("Віко", "Vika"),
+        ("Дімо", "Dima"),
     ],
 )
 def test_a_name_is_the_same_name_in_either_alphabet(written: str, said: str) -> None:
@@ -230,3 +232,38 @@ def test_news_of_work_right_after_a_report_goes_to_it_not_to_its_author_s_older_
     assert placement.best_candidate(news, [report, older], model) == 9
     later = replace(news, sent_at=T0 + timedelta(minutes=30))
     assert placement.best_candidate(later, [report, older], model) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "key"), [("Віко, можна фон темніший?", "vik"), ("Note for the bot, please", ""), ("ок", "")]
+)
+def test_whom_a_message_turns_to_first(text: str, key: str) -> None:
+    assert called(text) == key
+
+
+@pytest.mark.parametrize("text", ["Еще один баг: Apple Pay", "Ще одна проблема з оплатою", "ще одне питання"])
+def test_another_one_opens_a_report(text: str) -> None:
+    assert opens(text)
+
+
+def _finished_banner() -> features.Open:
+    """Vika took the banner and delivered it: its task is done."""
+    banner = "банер на головну під Black Friday, 1920x600 і мобільна версія"
+    return features.Open(
+        6, None, T0, "vika", {"marina": "Марина Бойко", "vika": "Vika Dovzhenko"}, dict(terms(banner)),
+        has_task=False, assignee="Vika Dovzhenko", kind="task", closed=True,
+    )  # fmt: skip
+
+
+def test_a_report_of_its_own_never_joins_a_finished_conversation() -> None:
+    model = replace(scorer.load(), threshold=0.0)  # anything not ruled out "fits"
+    text = (
+        "На головній сторінці банер Black Friday не вантажиться на мобільній версії в Safari, "
+        "замість нього сірий прямокутник і кнопка каталогу зникає"
+    )
+    report = replace(_said(text, 90, actionable=True, kind="bug"), author_id="marina", author="Марина Бойко")
+    assert len(report.words) >= features.REPORT_WORDS
+    assert placement.best_candidate(report, [_finished_banner()], model) is None
+    asked = "Віко, нам більше подобається другий варіант, але можна фон темніший і ще тизер-версію на четвер?"
+    follow_up = replace(report, terms=terms(asked), words=features.arrival_stems(asked), called=called(asked))
+    assert placement.best_candidate(follow_up, [_finished_banner()], model) == 6
