@@ -46,6 +46,8 @@ class Said:
     role: TaskMessageRole
     opener: str | None
     """Author id of the message that opened the task."""
+    delegate: str | None = None
+    """The chat member it hands the work to ("Назар поставить сьогодні")."""
 
 
 def role_of(
@@ -119,6 +121,8 @@ def _status(task: Task, said: Said) -> dict[str, Any]:
         return {"status": TaskStatus.done, "resolution": Resolution.answered}
     if signals.done and not signals.merged and not signals.asks:
         return {"status": TaskStatus.done, "assignee": task.assignee or author}
+    if said.delegate:
+        return {"status": TaskStatus.in_progress, "assignee": said.delegate}
     if signals.take or signals.merged:
         return {"status": TaskStatus.in_progress, "assignee": author}
     if signals.look and task.assignee is None and said.role != TaskMessageRole.source:

@@ -141,6 +141,19 @@ THANKS = _phrases("нашел", "найшов", "знайшов", "знайшл�
 """With GRATEFUL: thanks, or "found it": an answer landed."""
 
 
+DELEGATE = re.compile(
+    r"(?<!\w)([A-ZА-ЯІЇЄҐ][a-zа-яіїєґ'’]+)\s+(?:(?:сьогодні|сегодня|завтра|today|tomorrow)\s+)?"
+    r"(?:візьме|зробить|поставить|подивиться|гляне|виправить|пофіксить|оновить|додасть|налаштує|"
+    r"перевірить|возьм[её]т|сделает|поставит|посмотрит|глянет|исправит|починит|пофиксит|обновит|"
+    r"добавит|настроит|проверит|will\s+(?:take|do|fix|look|check|handle|update|add))(?!\w)"
+)
+"""Someone hands the work to a person by name ("Назар поставить сьогодні", "Dima will fix it")."""
+_NOBODY = frozenset(
+    {"хтось", "хто", "кто", "ктото", "він", "вона", "вони", "ми", "он", "она", "они", "мы", "хтонебудь",
+     "someone", "somebody", "who", "he", "she", "they", "we", "it", "this", "that"}
+)  # fmt: skip
+
+
 class Escalation(IntEnum):
     none = 0
     urgent = 1
@@ -168,10 +181,12 @@ class Signals:
     """The message asks something (a question mark)."""
     same: bool = False
     """It says the problem was reported before (SAME), not asking."""
+    delegate: str = ""
+    """The name of the person it hands the work to (DELEGATE), not asking."""
 
     @property
     def moves_work(self) -> bool:
-        return self.take or self.look or self.done or self.withdraw or self.merged
+        return self.take or self.look or self.done or self.withdraw or self.merged or bool(self.delegate)
 
 
 def read(text: str) -> Signals:
@@ -191,7 +206,15 @@ def read(text: str) -> Signals:
         grateful=grateful,
         asks="?" in text,
         same="?" not in text and bool(SAME.search(text)),
+        delegate=_delegate(text),
     )
+
+
+def _delegate(text: str) -> str:
+    found = DELEGATE.search(text)
+    if found is None or "?" in text or found.group(1).lower().replace("-", "") in _NOBODY:
+        return ""
+    return found.group(1)
 
 
 def escalation(text: str) -> Escalation:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core.conversations.features import Open, name_stems
-from core.conversations.text import merge
+from core.conversations.text import merge, name_key
 from core.models import Conversation, Message, Resolution, Task, TaskStatus, utcnow
 
 WINDOW = timedelta(hours=72)
@@ -191,3 +191,16 @@ def messages_of(session: Session, conversation_id: int) -> list[Message]:
             .order_by(func.coalesce(Message.sent_at, Message.created_at), col(Message.id))
         )
     )
+
+
+_MEMBERS = text(
+    "SELECT DISTINCT author FROM messages WHERE source = :source AND chat_id = :chat AND author IS NOT NULL"
+)
+
+
+def member_named(session: Session, message: Message, name: str) -> str | None:
+    """The chat's member called `name` ("Назар" finds "Назар Гуменюк"), if exactly one is."""
+    key = name_key(name.lower())
+    params = {"source": message.source, "chat": message.chat_id}
+    found = {a for (a,) in session.execute(_MEMBERS, params) if key in name_stems({"": a})}
+    return found.pop() if len(found) == 1 else None

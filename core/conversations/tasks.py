@@ -17,7 +17,7 @@ from core import events
 from core.conversations import progress
 from core.conversations.progress import Standings
 from core.conversations.signals import Signals
-from core.conversations.store import OPEN_STATUSES, messages_of, open_conversation, sent_at
+from core.conversations.store import OPEN_STATUSES, member_named, messages_of, open_conversation, sent_at
 from core.conversations.text import merge_all, similarity
 from core.models import (
     PRIORITY_RANK,
@@ -228,7 +228,8 @@ def follow(
     role = stands.link or progress.role_of(task, message, issue, signals, stands.opener)
     if stands.link is None:
         _link(session, task, message, role, standings)
-    new = progress.changes(task, progress.Said(message, issue, signals, role, stands.opener))
+    delegate = member_named(session, message, signals.delegate) if signals.delegate else None
+    new = progress.changes(task, progress.Said(message, issue, signals, role, stands.opener, delegate))
     if stands.link == TaskMessageRole.source:
         new = {**progress.from_issue(task, issue), **new}
     if stands.link is None and role == TaskMessageRole.plus_one:

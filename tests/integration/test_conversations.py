@@ -226,6 +226,20 @@ async def test_what_the_chat_means_by_thanks_backlog_and_checking(engine: Engine
     assert links(engine, chat)[5] == (charged.id, "source")
 
 
+async def test_work_handed_to_a_chat_member_by_name_is_theirs(engine: Engine, settings: Settings) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Nazar Humeniuk", 0, "всім доброго ранку ☀️"),
+        Line("Vadym", 5, "Поміняйте, будь ласка, фото на головній, там ще літня зйомка", Kind.task),
+        Line("Artem", 8, "Хтось візьме?", reply=1),
+        Line("Artem", 15, "Назар поставить сьогодні, Віка підріже під розміри", reply=1),
+    ])  # fmt: skip
+    [task] = tasks(engine, chat)
+    assert (task.status, task.assignee) == (TaskStatus.in_progress, "Nazar Humeniuk")
+    evidence = {c.field: c.message_id for c in history(engine, task.id)}
+    assert evidence["assignee"] == evidence["status"] == chat.ids[3]
+
+
 async def test_a_human_decision_always_wins_over_the_chat(engine: Engine, settings: Settings) -> None:
     chat = Chat()
     await say(engine, settings, chat, [Line("Kate", 0, "The calendar is slow on Mondays", BUG)])

@@ -121,3 +121,19 @@ def test_mr_and_pr_only_as_words_in_capitals() -> None:
 )
 def test_saying_the_problem_was_reported_before(text: str, same: bool) -> None:
     assert read(text).same is same
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Назар поставить сьогодні, Віка підріже під розміри", "Назар"),
+        ("Dima will fix it tomorrow", "Dima"),
+        ("Діма завтра візьме", "Діма"),
+        ("Хтось візьме?", ""),
+        ("Він зробить", ""),
+        ("Назар поставить сьогодні?", ""),
+    ],
+)
+def test_handing_work_to_someone_by_name(text: str, name: str) -> None:
+    said = read(text)
+    assert said.delegate == name and said.moves_work == bool(name)
