@@ -191,7 +191,7 @@ def _own_name(message: Arrival, conversation: Open) -> frozenset[str]:
 
 
 def with_assignee(message: Arrival, conversation: Open) -> bool:
-    """The message is by the conversation's assignee or turns to them ("Віко, а можна фон темніший?")."""
+    """The message is by the conversation's assignee or turns to them ("Віко, а зробиш ще квадрат?")."""
     if not conversation.assignee:
         return False
     return message.author == conversation.assignee or message.called in _stems_of((conversation.assignee,))

@@ -182,12 +182,12 @@ def opens_work(arrival: features.Arrival) -> bool:
     """Whether the message, fitting no open conversation, starts new work: an actionable
     message that is not news about work in progress ("залив фікс", "беру", "done"). A long
     message that says "перевіряю" on the way to a request is a request; a question asks for
-    work, unless it asks to review a pull request. A few words replying to small talk are
-    small talk ("Доброе. Лишь бы не спамил")."""
+    work, unless it asks to review a pull request. A reply to small talk shorter than a report
+    is small talk ("Доброе. Лишь бы не спамил", "would love to, take photos 📸")."""
     said = arrival.signals
     news = said.moves_work and (said.merged or not said.asks)
     progress_news = news and len(arrival.words) < features.REPORT_WORDS
-    chatter = arrival.replies_outside and features.is_short(arrival)
+    chatter = arrival.replies_outside and len(arrival.words) < features.REPORT_WORDS
     return arrival.actionable and not (progress_news or chatter)
 
 

@@ -47,7 +47,7 @@ class Said:
     opener: str | None
     """Author id of the message that opened the task."""
     delegate: str | None = None
-    """The chat member it hands the work to ("Назар поставить сьогодні")."""
+    """The chat member it hands the work to ("Олег оновить до вечора")."""
 
 
 def role_of(

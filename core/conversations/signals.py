@@ -147,7 +147,7 @@ DELEGATE = re.compile(
     r"перевірить|возьм[её]т|сделает|поставит|посмотрит|глянет|исправит|починит|пофиксит|обновит|"
     r"добавит|настроит|проверит|will\s+(?:take|do|fix|look|check|handle|update|add))(?!\w)"
 )
-"""Someone hands the work to a person by name ("Назар поставить сьогодні", "Dima will fix it")."""
+"""Someone hands the work to a person by name ("Олег оновить до вечора", "Dima will fix it")."""
 _NOBODY = frozenset(
     {"хтось", "хто", "кто", "ктото", "він", "вона", "вони", "ми", "он", "она", "они", "мы", "хтонебудь",
      "someone", "somebody", "who", "he", "she", "they", "we", "it", "this", "that"}

@@ -232,7 +232,7 @@ async def test_work_handed_to_a_chat_member_by_name_is_theirs(engine: Engine, se
         Line("Nazar Humeniuk", 0, "всім доброго ранку ☀️"),
         Line("Vadym", 5, "Поміняйте, будь ласка, фото на головній, там ще літня зйомка", Kind.task),
         Line("Artem", 8, "Хтось візьме?", reply=1),
-        Line("Artem", 15, "Назар поставить сьогодні, Віка підріже під розміри", reply=1),
+        Line("Artem", 15, "Назар оновить до вечора, тексти дасть Іра", reply=1),
     ])  # fmt: skip
     [task] = tasks(engine, chat)
     assert (task.status, task.assignee) == (TaskStatus.in_progress, "Nazar Humeniuk")

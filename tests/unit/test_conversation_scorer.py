@@ -202,10 +202,13 @@ def test_a_question_of_a_few_words_asks_about_the_conversation_still_going_on() 
     )
 
 
-def test_a_few_words_replying_to_small_talk_open_nothing() -> None:
-    reply = _said("Доброе. Лишь бы не спамил", 1, actionable=True, kind="feature", replies_outside=True)
+@pytest.mark.parametrize("text", ["Доброе. Лишь бы не спамил", "would love to, take photos 📸"])
+def test_a_reply_to_small_talk_shorter_than_a_report_opens_nothing(text: str) -> None:
+    reply = _said(text, 1, actionable=True, kind="feature", replies_outside=True)
     assert not placement.opens_work(reply)
     assert placement.opens_work(replace(reply, replies_outside=False))
+    report = "Btw while we are at it: the tasting signup form on the site loses the phone number when you press back"
+    assert placement.opens_work(_said(report, 1, actionable=True, kind="bug", replies_outside=True))
 
 
 def test_an_answer_right_after_a_question_is_no_fresh_report() -> None:
@@ -235,7 +238,7 @@ def test_news_of_work_right_after_a_report_goes_to_it_not_to_its_author_s_older_
 
 
 @pytest.mark.parametrize(
-    ("text", "key"), [("Віко, можна фон темніший?", "vik"), ("Note for the bot, please", ""), ("ок", "")]
+    ("text", "key"), [("Віко, зробиш ще квадрат?", "vik"), ("Note for the bot, please", ""), ("ок", "")]
 )
 def test_whom_a_message_turns_to_first(text: str, key: str) -> None:
     assert called(text) == key
@@ -246,11 +249,11 @@ def test_another_one_opens_a_report(text: str) -> None:
     assert opens(text)
 
 
-def _finished_banner() -> features.Open:
-    """Vika took the banner and delivered it: its task is done."""
-    banner = "банер на головну під Black Friday, 1920x600 і мобільна версія"
+def _finished_landing() -> features.Open:
+    """Vika took the landing page and delivered it: its task is done."""
+    landing = "лендинг весняного розпродажу: макет, мобільна версія й тексти"
     return features.Open(
-        6, None, T0, "vika", {"marina": "Марина Бойко", "vika": "Vika Dovzhenko"}, dict(terms(banner)),
+        6, None, T0, "vika", {"marina": "Марина Бойко", "vika": "Vika Dovzhenko"}, dict(terms(landing)),
         has_task=False, assignee="Vika Dovzhenko", kind="task", closed=True,
     )  # fmt: skip
 
@@ -258,12 +261,12 @@ def _finished_banner() -> features.Open:
 def test_a_report_of_its_own_never_joins_a_finished_conversation() -> None:
     model = replace(scorer.load(), threshold=0.0)  # anything not ruled out "fits"
     text = (
-        "На головній сторінці банер Black Friday не вантажиться на мобільній версії в Safari, "
-        "замість нього сірий прямокутник і кнопка каталогу зникає"
+        "На лендингу весняного розпродажу форма підписки не відправляється з мобільної версії в Safari, "
+        "кнопка крутиться без кінця і лист з промокодом так і не приходить"
     )
     report = replace(_said(text, 90, actionable=True, kind="bug"), author_id="marina", author="Марина Бойко")
     assert len(report.words) >= features.REPORT_WORDS
-    assert placement.best_candidate(report, [_finished_banner()], model) is None
-    asked = "Віко, нам більше подобається другий варіант, але можна фон темніший і ще тизер-версію на четвер?"
+    assert placement.best_candidate(report, [_finished_landing()], model) is None
+    asked = "Віко, клієнт просить ще версію лендингу для сторіз і квадрат для Instagram до четверга, зробиш?"
     follow_up = replace(report, terms=terms(asked), words=features.arrival_stems(asked), called=called(asked))
-    assert placement.best_candidate(follow_up, [_finished_banner()], model) == 6
+    assert placement.best_candidate(follow_up, [_finished_landing()], model) == 6

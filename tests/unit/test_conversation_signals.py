@@ -126,12 +126,12 @@ def test_saying_the_problem_was_reported_before(text: str, same: bool) -> None:
 @pytest.mark.parametrize(
     ("text", "name"),
     [
-        ("Назар поставить сьогодні, Віка підріже під розміри", "Назар"),
+        ("Олег оновить до вечора, тексти дасть Іра", "Олег"),
         ("Dima will fix it tomorrow", "Dima"),
         ("Діма завтра візьме", "Діма"),
         ("Хтось візьме?", ""),
         ("Він зробить", ""),
-        ("Назар поставить сьогодні?", ""),
+        ("Олег оновить до вечора?", ""),
     ],
 )
 def test_handing_work_to_someone_by_name(text: str, name: str) -> None:
