@@ -23,7 +23,7 @@ from core import events
 from core.conversations import features, scorer, signals, store, tasks
 from core.conversations.progress import Standings
 from core.conversations.text import called, opens, subject, terms
-from core.models import ACTIONABLE_KINDS, Conversation, Issue, Message
+from core.models import ACTIONABLE_KINDS, Conversation, Issue, Kind, Message
 
 Pending = tasks.Pending
 
@@ -182,13 +182,20 @@ def opens_work(arrival: features.Arrival) -> bool:
     """Whether the message, fitting no open conversation, starts new work: an actionable
     message that is not news about work in progress ("залив фікс", "беру", "done"). A long
     message that says "перевіряю" on the way to a request is a request; a question asks for
-    work, unless it asks to review a pull request. A reply to small talk shorter than a report
-    is small talk ("Доброе. Лишь бы не спамил", "would love to, take photos 📸")."""
+    work, unless it asks to review a pull request. A few words replying to small talk, or a
+    request shorter than a report, are small talk ("Доброе. Лишь бы не спамил", "would love to,
+    take photos 📸"); a problem reported in reply to an announcement is not."""
     said = arrival.signals
     news = said.moves_work and (said.merged or not said.asks)
     progress_news = news and len(arrival.words) < features.REPORT_WORDS
-    chatter = arrival.replies_outside and len(arrival.words) < features.REPORT_WORDS
+    chatter = arrival.replies_outside and (features.is_short(arrival) or _asks_in_passing(arrival))
     return arrival.actionable and not (progress_news or chatter)
+
+
+def _asks_in_passing(arrival: features.Arrival) -> bool:
+    """A request or question shorter than a report, replying to small talk, belongs to it ("send
+    photos!" to an invitation); a problem reported in reply to anything is a report."""
+    return arrival.kind != Kind.bug and len(arrival.words) < features.REPORT_WORDS
 
 
 def _progress_target(arrival: features.Arrival, scored: list[tuple[float, int, bool]]) -> int | None:

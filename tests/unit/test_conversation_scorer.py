@@ -208,7 +208,11 @@ def test_a_reply_to_small_talk_shorter_than_a_report_opens_nothing(text: str) ->
     assert not placement.opens_work(reply)
     assert placement.opens_work(replace(reply, replies_outside=False))
     report = "Btw while we are at it: the tasting signup form on the site loses the phone number when you press back"
-    assert placement.opens_work(_said(report, 1, actionable=True, kind="bug", replies_outside=True))
+    assert placement.opens_work(_said(report, 1, actionable=True, kind="feature", replies_outside=True))
+    problem = _said(
+        "checkout returns 500 after the deploy", 1, actionable=True, kind="bug", replies_outside=True
+    )
+    assert placement.opens_work(problem)  # a problem reported in reply to an announcement
 
 
 def test_an_answer_right_after_a_question_is_no_fresh_report() -> None:
