@@ -149,7 +149,7 @@ DELEGATE = re.compile(
 )
 """Someone hands the work to a person by name ("Олег оновить до вечора", "Dima will fix it")."""
 _NOBODY = frozenset(
-    {"хтось", "хто", "кто", "ктото", "він", "вона", "вони", "ми", "он", "она", "они", "мы", "хтонебудь",
+    {"хтось", "хто", "кто", "він", "вона", "вони", "ми", "он", "она", "они", "мы",
      "someone", "somebody", "who", "he", "she", "they", "we", "it", "this", "that"}
 )  # fmt: skip
 
@@ -212,7 +212,7 @@ def read(text: str) -> Signals:
 
 def _delegate(text: str) -> str:
     found = DELEGATE.search(text)
-    if found is None or "?" in text or found.group(1).lower().replace("-", "") in _NOBODY:
+    if found is None or "?" in text or found.group(1).lower() in _NOBODY:
         return ""
     return found.group(1)
 
