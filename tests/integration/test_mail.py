@@ -30,7 +30,9 @@ from tests.support.processes import env_for, stop_process
 SHAPES = [mail.gmail_first(), mail.gmail_reply(), mail.outlook_reply(), mail.thunderbird_koi8r(),
           mail.koi8u_plain(), mail.with_attachment(), mail.without_sender(), mail.garbage()]  # fmt: skip
 CHAT = "127.0.0.1/INBOX"
-LIVE_SECONDS = 5.0
+LIVE_SECONDS = 15.0
+"""Under the tests' 20 s poll: a new email stored this soon was followed (IMAP IDLE), not polled;
+loose enough for a loaded machine (it was 5 s, missed once in a clean-clone CI run)."""
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +169,7 @@ def remembered(engine: Engine, mailbox: str) -> MailboxState:
 def test_the_mail_part_follows_the_mailbox_live(
     mail_settings: Settings, imap: ImapServer, engine: Engine
 ) -> None:
-    """`tracker up`'s mail part: the history first, then a new email stored within 5 s of delivery."""
+    """`tracker up`'s mail part: the history first, then a new email stored within LIVE_SECONDS of delivery."""
     imap.append([mail.plain(424241, text="Before the start: history")])
     proc = subprocess.Popen([sys.executable, "-m", "services.mail"], env=env_for(mail_settings, **imap.env()))
     try:
