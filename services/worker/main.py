@@ -71,15 +71,26 @@ async def sweep_exports(services: Services, interval: float = 0.5) -> None:
 
 
 async def summarize(summarizer: Summarizer, services: Services) -> None:
-    """Rounds of LLM titles and summaries of the tasks due one; an absent LLM waits a round."""
+    """Rounds of LLM titles and summaries of the tasks due one; an absent LLM waits a round.
+
+    The LLM's absence is logged when it starts and when it ends, not every round."""
+    waiting: str | None = None
     while True:
         try:
             report = await summarizer.round(services.publish)
-            if report.unavailable:
-                log.info("summaries wait for the LLM: %s", report.unavailable)
+            waiting = _log_llm_wait(waiting, report.unavailable)
         except Exception:
             log.exception("summaries failed; trying again")
         await asyncio.sleep(services.settings.summary_interval)
+
+
+def _log_llm_wait(waiting: str | None, unavailable: str | None) -> str | None:
+    """Log a change in the LLM's availability; returns what the next round compares with."""
+    if unavailable and not waiting:
+        log.info("summaries wait for the LLM: %s", unavailable)
+    elif waiting and not unavailable:
+        log.info("the LLM answers again; summaries go on")
+    return unavailable
 
 
 async def poll_trackers(courier: Courier) -> None:

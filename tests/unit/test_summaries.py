@@ -4,10 +4,12 @@ batching, the cache, what the model may return, fencing, and an absent server.""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from pydantic_ai.exceptions import ModelConnectionError
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
@@ -103,3 +105,18 @@ def test_the_cache_key_follows_the_messages_and_the_model() -> None:
 
 def test_no_summaries_without_an_llm() -> None:
     assert build_summarizer(llm_settings(classifier="local"), create_engine("sqlite://")) is None
+
+
+def test_the_worker_logs_an_absent_llm_once_and_its_return_once(caplog: pytest.LogCaptureFixture) -> None:
+    from services.worker.main import _log_llm_wait
+
+    waiting: str | None = None
+    with caplog.at_level(logging.INFO, logger="tracker.worker"):
+        for unavailable in ["down", "down", "down", None, None, "down again"]:
+            waiting = _log_llm_wait(waiting, unavailable)
+    said = [r.getMessage() for r in caplog.records if r.name == "tracker.worker"]
+    assert said == [
+        "summaries wait for the LLM: down",
+        "the LLM answers again; summaries go on",
+        "summaries wait for the LLM: down again",
+    ]
