@@ -78,7 +78,7 @@ NAMES = (
     "similarity", "rank", "has_task", "actionable", "short", "moves_work", "fresh_report",
     "assignee", "distinct", "replies_elsewhere", "replies_outside", "author_in_30_min",
     "other_kind", "author_latest", "subject", "long", "opens_with", "addressed",
-    "reopens",
+    "reopens", "answers",
 )  # fmt: skip
 """The features, in vector order (the scorer's weights follow it)."""
 
@@ -108,10 +108,9 @@ def vectors(message: Arrival, candidates: Sequence[Open]) -> list[list[float]]:
 def vector(
     message: Arrival, conversation: Open, spread: Mapping[str, int], latest: int | None
 ) -> list[float]:
-    """The features of placing `message` in `conversation`, in NAMES order; `spread` counts
-    the candidates each of the message's stems occurs in (a stem only this conversation
-    shares with the message says the most); `latest` is the candidate its author wrote in
-    most recently."""
+    """The features of placing `message` in `conversation`, in NAMES order; `spread` counts the
+    candidates each of the message's stems occurs in (a stem only this conversation shares with
+    the message says the most); `latest` is the candidate its author wrote in most recently."""
     gap = max((message.sent_at - conversation.last_message_at).total_seconds() / 60, 0.0)
     reply = message.reply_conversation == conversation.id
     author_in = message.author_id in conversation.authors
@@ -144,6 +143,7 @@ def vector(
         float(message.opens_with),
         float(asked),
         float(conversation.closed and message.actionable),
+        float(_answers(message, conversation, gap)),
     ]
 
 
@@ -159,13 +159,16 @@ def _fresh(message: Arrival, known: bool, alike: float) -> bool:
 
 
 def _answers(message: Arrival, conversation: Open, gap: float) -> bool:
-    """A few words right after the chat's latest conversation that answer its question
-    ("Актуальний список в адмінці, розділ «Міста»") or move its work ("похоже, пагинация не
-    работает... посмотрю"), whoever says them."""
+    """Fewer words than a report, within five minutes of the chat's latest conversation, neither
+    opening like a report ("Наступне: ...") nor naming a subject of their own ("Експорт: ..."), that
+    answer its question ("Актуальний список в адмінці, розділ «Міста»"), move its work ("похоже,
+    пагинация не работает... посмотрю") or say a few words ("Давайте в 2.5"), whoever says them."""
     if conversation.rank != 0 or gap > 5 or len(message.words) >= REPORT_WORDS:
         return False
+    if message.opens_with or message.subject:
+        return False
     said = message.signals
-    return said.moves_work or (conversation.kind == "question" and not said.asks)
+    return is_short(message) or said.moves_work or (conversation.kind == "question" and not said.asks)
 
 
 def short_question(message: Arrival) -> bool:

@@ -234,14 +234,15 @@ _NOT_SUBJECTS = frozenset({"bug", "баг", "питання", "вопрос", "q
 _OPENING = re.compile(
     r"^\W*(?:🐞|добр(?:ий|ого|ое|ый)\s+(?:день|ранку|утра|вечора|вечер)|привіт(?:ання)?\b|"
     r"привет(?:ствую)?\b|hi\b|hello\b|hey\b|bug:|баг:|питання\b|вопрос\b|question\b|"
-    r"(?:ще|ещё|еще)\s+од(?:ин|н)|another one|new one)",
+    r"(?:ще|ещё|еще)\s+од(?:ин|н)|another one|new one|(?:і|и|а)\s+(?:ще|ещё|еще)\s*:|also\s*:|"
+    r"наступн(?:е|ий)\s*:|следующ(?:ее|ий)\s*:|next(?: one)?\s*:)",
     re.IGNORECASE,
 )
 
 
 def opens(text: str) -> bool:
     """Whether a message starts the way a new report does: a greeting, "Bug:", "Питання:", 🐞,
-    "ще одне"."""
+    "ще одне", "І ще:", "Наступне:", "Also:"."""
     return _OPENING.match(text) is not None
 
 

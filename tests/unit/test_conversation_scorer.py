@@ -150,7 +150,8 @@ def test_someone_named_in_a_conversation_who_answers_it_is_no_fresh_report() -> 
         kind="feature",
     )  # fmt: skip
     [asked] = features.vectors(liam, [conversation])
-    [stranger] = features.vectors(replace(liam, author="Anna Weiss"), [conversation])
+    stranger_later = replace(liam, author="Anna Weiss", sent_at=T0 + timedelta(minutes=12))
+    [stranger] = features.vectors(stranger_later, [conversation])
     addressed = features.NAMES.index("addressed")
     assert asked[addressed] == 1 and not features.fresh_report(asked)
     assert stranger[addressed] == 0 and features.fresh_report(stranger)
@@ -248,9 +249,36 @@ def test_whom_a_message_turns_to_first(text: str, key: str) -> None:
     assert called(text) == key
 
 
-@pytest.mark.parametrize("text", ["Еще один баг: Apple Pay", "Ще одна проблема з оплатою", "ще одне питання"])
+@pytest.mark.parametrize(
+    "text",
+    ["Еще один баг: Apple Pay", "Ще одна проблема з оплатою", "ще одне питання", "І ще: клієнт просить звіт",
+     "Наступне: у клієнта не грузиться PDF", "Also: couriers ask for a night mode", "Следующее: ошибка в счёте"],
+)  # fmt: skip
 def test_another_one_opens_a_report(text: str) -> None:
     assert opens(text)
+
+
+def _live_exchange() -> features.Open:
+    """The chat's latest conversation: Kate asked two minutes ago how to reset a courier's PIN."""
+    asked = "How do we reset a courier's PIN when they forget it?"
+    return features.Open(7, None, T0, "kate", {"kate": "Kate"}, dict(terms(asked)), True, kind="question")
+
+
+@pytest.mark.parametrize(
+    ("text", "answers"),
+    [("В адмінці, розділ Кур'єри, кнопка «Скинути»", True), ("Давайте в наступному спринті", True),
+     ("Наступне: у клієнта не грузиться PDF рахунку", False), ("Експорт: дати зсунуті на годину", False),
+     ("Після оновлення 3.2 у частини кур'єрів карта не відкривається взагалі, білий екран і "
+      "більше нічого, перезапуск не допомагає, хоча вчора все працювало нормально", False)],
+)  # fmt: skip
+def test_a_few_words_right_after_the_latest_conversation_answer_it(text: str, answers: bool) -> None:
+    """Someone else's few words within five minutes answer or decide (they are no fresh report);
+    a report's opening, a subject named up front or a report's length say new work."""
+    heads = dict(opens_with=opens(text), subject=frozenset(subject(text)))
+    arrival = replace(_said(text, 4, actionable=True, kind="task", **heads), author_id="dima", author="Dima")
+    [row] = features.vectors(arrival, [_live_exchange()])
+    assert row[features.NAMES.index("answers")] == float(answers)
+    assert features.fresh_report(row) == (not answers)
 
 
 def _finished_landing() -> features.Open:
