@@ -34,6 +34,10 @@ class History:
     """When the human decisions were taken (the clock ran on while writing, more so under load)."""
 
 
+QUESTION = "a: how do I export the report to csv?"
+"""Someone else's question of its own: it opens its own task beside the report of the same minute."""
+
+
 @pytest.fixture(scope="module")
 def history(
     engine: Engine, database_url: str, nats_url: str, tmp_path_factory: pytest.TempPathFactory
@@ -48,17 +52,17 @@ def history(
         engine, settings,
         [message("a: login broken", chat="dev", sent_at=yesterday),
          message("a: thanks", chat="dev", sent_at=yesterday),
-         message("a: export csv", chat="dev", sent_at=yesterday),
+         message(QUESTION, chat="dev", sent_at=yesterday, author="Ihor"),
          message("a: renew cert", chat="ops", source="email", sent_at=now - recent)],
         {"a: login broken": Verdict(confidence=0.97, llm_calls=1, input_tokens=100, output_tokens=20, latency_ms=300),
          "a: thanks": Verdict(kind=Kind.noise, priority=None, confidence=0.52),
-         "a: export csv": Verdict(kind=Kind.question, confidence=0.31, llm_calls=1, input_tokens=80,
+         QUESTION: Verdict(kind=Kind.question, confidence=0.31, llm_calls=1, input_tokens=80,
                                   output_tokens=10, latency_ms=100),
          "a: renew cert": Verdict(kind=Kind.task, confidence=0.99)},
     )  # fmt: skip
     with session_scope(engine) as session:
         accept_task(session, task_of(engine, "a: renew cert"))  # agrees with the classifier
-        change_task(session, task_of(engine, "a: export csv"), {"kind": Kind.feature})  # disagrees
+        change_task(session, task_of(engine, QUESTION), {"kind": Kind.feature})  # disagrees
         reject_task(session, task_of(engine, "a: login broken"))  # disagrees (noise, not bug)
     return History(now, datetime.now(UTC))
 
