@@ -108,14 +108,14 @@ def vectors(message: Arrival, candidates: Sequence[Open]) -> list[list[float]]:
 def vector(
     message: Arrival, conversation: Open, spread: Mapping[str, int], latest: int | None
 ) -> list[float]:
-    """The features of placing `message` in `conversation`, in NAMES order; `spread` counts the
-    candidates each of the message's stems occurs in (a stem only this conversation shares with
-    the message says the most); `latest` is the candidate its author wrote in most recently."""
+    """The features of placing `message` in `conversation`, in NAMES order. `spread`: in how many
+    candidates each stem of the message occurs; `latest`: the candidate its author wrote in last."""
     gap = max((message.sent_at - conversation.last_message_at).total_seconds() / 60, 0.0)
     reply = message.reply_conversation == conversation.id
     author_in = message.author_id in conversation.authors
     alike = similarity(message.terms, conversation.terms)
     asked = not author_in and _addressed(message, conversation)
+    answers = _answers(message, conversation, gap)
     return [
         float(reply),
         math.log1p(gap) / math.log1p(DAY_MINUTES),
@@ -130,7 +130,7 @@ def vector(
         float(message.actionable),
         float(is_short(message)),
         float(message.signals.moves_work),
-        float(_fresh(message, reply or author_in or asked or _answers(message, conversation, gap), alike)),
+        float(_fresh(message, reply or author_in or asked or answers, alike)),
         float(message.author is not None and message.author == conversation.assignee),
         _distinct(message, conversation, spread),
         float(message.reply_conversation is not None and not reply),
@@ -143,7 +143,7 @@ def vector(
         float(message.opens_with),
         float(asked),
         float(conversation.closed and message.actionable),
-        float(_answers(message, conversation, gap)),
+        float(answers),
     ]
 
 
