@@ -235,14 +235,15 @@ _OPENING = re.compile(
     r"^\W*(?:🐞|добр(?:ий|ого|ое|ый)\s+(?:день|ранку|утра|вечора|вечер)|привіт(?:ання)?\b|"
     r"привет(?:ствую)?\b|hi\b|hello\b|hey\b|bug:|баг:|питання\b|вопрос\b|question\b|"
     r"(?:ще|ещё|еще)\s+од(?:ин|н)|another one|new one|(?:і|и|а)\s+(?:ще|ещё|еще)\s*:|also\s*:|"
-    r"наступн(?:е|ий)\s*:|следующ(?:ее|ий)\s*:|next(?: one)?\s*:)",
+    r"наступн(?:е|ий)\s*:|следующ(?:ее|ий)\s*:|next(?: one)?\s*:|feature request\b|"
+    r"(?:запит|запрос|прохання|просьба|request)\s*:|ф(?:і|и)ч(?:а|у)\s*:|feature\s*:)",
     re.IGNORECASE,
 )
 
 
 def opens(text: str) -> bool:
     """Whether a message starts the way a new report does: a greeting, "Bug:", "Питання:", 🐞,
-    "ще одне", "І ще:", "Наступне:", "Also:"."""
+    "ще одне", "І ще:", "Наступне:", "Also:", "Feature request", "Фіча:", "Запит:"."""
     return _OPENING.match(text) is not None
 
 
