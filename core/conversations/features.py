@@ -161,14 +161,20 @@ def _fresh(message: Arrival, known: bool, alike: float) -> bool:
 def _answers(message: Arrival, conversation: Open, gap: float) -> bool:
     """Fewer words than a report, within five minutes of the chat's latest conversation, neither
     opening like a report ("Наступне: ...") nor naming a subject of their own ("Експорт: ..."), that
-    answer its question ("Актуальний список в адмінці, розділ «Міста»"), move its work ("похоже,
-    пагинация не работает... посмотрю") or say a few words ("Давайте в 2.5"), whoever says them."""
+    answer its question ("Актуальний список в адмінці, розділ «Міста»"), open with an answer ("Не я.
+    Може міграція впала?"), move its work ("похоже, пагинация не работает... посмотрю") or say a few
+    words ("Давайте в 2.5"), whoever says them."""
     if conversation.rank != 0 or gap > 5 or len(message.words) >= REPORT_WORDS:
         return False
     if message.opens_with or message.subject:
         return False
     said = message.signals
-    return is_short(message) or said.moves_work or (conversation.kind == "question" and not said.asks)
+    return (
+        is_short(message)
+        or said.moves_work
+        or said.replies
+        or (conversation.kind == "question" and not said.asks)
+    )
 
 
 def short_question(message: Arrival) -> bool:

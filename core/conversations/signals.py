@@ -140,6 +140,15 @@ GRATEFUL = _phrases(
 THANKS = _phrases("нашел", "найшов", "знайшов", "знайшла", "работает", "працює")
 """With GRATEFUL: thanks, or "found it": an answer landed."""
 
+REPLY = re.compile(
+    r"^\W*(?:(?:так|ні|да|нет|yes|yeah|yep|no|nope|sure|agreed|згоден|згодна|согласен|согласна)"
+    r"(?=\s*(?:[,.!—–-]|$))|(?:не я|не мы|не ми|not me|звісно|звичайно|авжеж|конечно|разумеется|"
+    r"of course|я за|я проти|я против|i'm for|i'm against)(?!\w))",
+    re.IGNORECASE,
+)
+"""It opens with an answer: yes, no, not me, of course, I'm for ("Не я. Може міграція впала?",
+"Звісно, спочатку на staging"). A bare "так"/"нет" needs a mark after it: "Нет доступа к ..." is
+no answer."""
 
 DELEGATE = re.compile(
     r"(?<!\w)([A-ZА-ЯІЇЄҐ][a-zа-яіїєґ'’]+)\s+(?:(?:сьогодні|сегодня|завтра|today|tomorrow)\s+)?"
@@ -179,6 +188,8 @@ class Signals:
     """Thanks for help, in so many words."""
     asks: bool = False
     """The message asks something (a question mark)."""
+    replies: bool = False
+    """It opens with an answer (REPLY)."""
     same: bool = False
     """It says the problem was reported before (SAME), not asking."""
     delegate: str = ""
@@ -205,6 +216,7 @@ def read(text: str) -> Signals:
         thanks=grateful or bool(THANKS.search(text)),
         grateful=grateful,
         asks="?" in text,
+        replies=REPLY.match(text) is not None,
         same="?" not in text and bool(SAME.search(text)),
         delegate=_delegate(text),
     )

@@ -137,3 +137,22 @@ def test_saying_the_problem_was_reported_before(text: str, same: bool) -> None:
 def test_handing_work_to_someone_by_name(text: str, name: str) -> None:
     said = read(text)
     assert said.delegate == name and said.moves_work == bool(name)
+
+
+@pytest.mark.parametrize(
+    ("text", "replies"),
+    [
+        ("Не я. Може міграція з ранку впала?", True),
+        ("Звісно, спочатку на копії", True),
+        ("Я за, тільки після релізу", True),
+        ("Нет, это старая версия", True),
+        ("Yes, the old one", True),
+        ("Not me, ask Ihor", True),
+        ("Нет доступа к серверу 1С", False),  # "нет" with no mark after it is no answer
+        ("Такий самий баг на iOS", False),
+        ("Nobody can log in", False),
+        ("Кошик: так і не працює", False),  # only at the start
+    ],
+)
+def test_an_answer_up_front(text: str, replies: bool) -> None:
+    assert read(text).replies is replies
