@@ -148,6 +148,8 @@ def test_handing_work_to_someone_by_name(text: str, name: str) -> None:
         ("Нет, это старая версия", True),
         ("Yes, the old one", True),
         ("Not me, ask Ihor", True),
+        ("Спробуй почистити кеш, у мене допомогло", True),
+        ("Try the old token", True),
         ("Нет доступа к серверу 1С", False),  # "нет" with no mark after it is no answer
         ("Такий самий баг на iOS", False),
         ("Nobody can log in", False),
