@@ -122,6 +122,14 @@ SAME = re.compile(
 """The chat says the problem is one reported before ("це те саме, що вчора в Агротеху",
 "yes, same issue"); asking it ("Is this the same?") says nothing yet."""
 
+
+def same_as(text: str) -> str:
+    """What the message says the problem is the same as: the rest of the sentence after SAME
+    ("що в Агролайн" of "Схоже на те саме, що в Агролайн. Андрій вже фіксить")."""
+    found = SAME.search(text)
+    return re.split(r"[.!?;\n]", text[found.end() :], maxsplit=1)[0] if found else ""
+
+
 NOT_A_BUG = _phrases(
     "не баг", "не бага", "not a bug", "as designed", "by design", "так задумано", "так і задумано",
     "так и задумано", "так має бути", "так и должно быть", "expected behavio*", "так працює",

@@ -6,7 +6,8 @@ that task as a duplicate instead of opening another one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +17,9 @@ from sqlmodel import Session, col, select
 from core import events
 from core.conversations import progress
 from core.conversations.progress import Standings
-from core.conversations.signals import Signals
+from core.conversations.signals import Signals, same_as
 from core.conversations.store import OPEN_STATUSES, member_named, messages_of, open_conversation, sent_at
-from core.conversations.text import merge_all, similarity
+from core.conversations.text import merge_all, similarity, terms
 from core.models import (
     PRIORITY_RANK,
     ChangeOrigin,
@@ -38,6 +39,15 @@ DUPLICATE_SIMILARITY = 0.45
 DUPLICATE_WINDOW = timedelta(days=14)
 SAME_SIMILARITY = 0.15
 """How alike a conversation and an earlier one must be when the chat says they are the same."""
+_WHEN = frozenset(
+    terms(
+        "вчора вчера yesterday сьогодні сегодня today зранку утром morning ввечері вечером evening "
+        "тижня недели week понеділок вівторок середу четвер п'ятницю суботу неділю понедельник "
+        "вторник среду четверг пятницу субботу воскресенье monday tuesday wednesday thursday "
+        "friday saturday sunday минулого прошлой last"
+    )
+)
+"""Stems that say when, not which: "те саме, що вчора" names no report."""
 DESCRIPTION_LINES = 6
 
 
@@ -185,7 +195,7 @@ def same_as_earlier(
     Returns the task the message now belongs to, and the changes."""
     if standings.held(task.id or 0) or _opened_elsewhere(session, conversation, task):
         return task, []
-    earlier = _most_alike_earlier(session, conversation, task)
+    earlier = _most_alike_earlier(session, conversation, task, same_as(message.text))
     if earlier is None:
         return task, []
     standings.write()  # the batch's links so far, merged with the rest
@@ -212,12 +222,28 @@ def _opened_elsewhere(session: Session, conversation: Conversation, task: Task) 
     return session.execute(_OPENED_HERE, params).first() is None
 
 
-def _most_alike_earlier(session: Session, conversation: Conversation, task: Task) -> Task | None:
+def _most_alike_earlier(session: Session, conversation: Conversation, task: Task, named: str) -> Task | None:
+    """The earlier report of the chat most like the conversation, or else the one that what the
+    chat says it is the same as (`named`: "що в Агролайн") names."""
     params = {"source": conversation.source, "chat": conversation.chat_id, "task": task.id,
               "started": conversation.started_at,
               "since": conversation.started_at - DUPLICATE_WINDOW}  # fmt: skip
-    rows = session.execute(_EARLIER_REPORTS, params)
-    return _most_alike(session, rows, conversation.terms or {}, SAME_SIMILARITY)
+    rows = session.execute(_EARLIER_REPORTS, params).all()
+    alike = _most_alike(session, rows, conversation.terms or {}, SAME_SIMILARITY)
+    return alike or _named_by(session, rows, named)
+
+
+def _named_by(session: Session, rows: Sequence[Any], named: str) -> Task | None:
+    """The earlier report holding the most of the named words, each counted by how few reports
+    hold it ("Агролайн" in one report counts 1), if it alone scores 1 or more."""
+    words = terms(named).keys() - _WHEN
+    holders = Counter(t for r in rows for t in words & (r.terms or {}).keys())
+    scores = sorted(
+        ((sum(1 / holders[t] for t in words & (r.terms or {}).keys()), r.id) for r in rows), reverse=True
+    )
+    if not scores or scores[0][0] < 1 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+        return None
+    return session.get(Task, scores[0][1])
 
 
 def follow(

@@ -148,6 +148,26 @@ async def test_the_chat_saying_it_is_the_problem_reported_before_merges_the_new_
     assert links(engine, chat) == before and tasks(engine, chat)[0].reporters == 2
 
 
+async def test_the_chat_naming_whose_problem_it_is_merges_the_new_task_into_that_report(
+    engine: Engine, settings: Settings
+) -> None:
+    """ "те саме, що в Агролайн": the client named finds its report when the words do not; a day
+    named ("те саме, що вчора") names no report."""
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Lesia", 0, "Агролайн пише: оптимізація маршруту повертає порожній список, якщо точок понад 60", BUG),
+        Line("Oksana", 10, "Клієнт Зерно: з вчора експорт накладних у PDF обрізає останню сторінку", BUG),
+        Line("Mark", DAY, "NovaFreight says the planner shows a blank map for a big day, around 70 drops", BUG),
+        Line("Lesia", DAY + 4, "Схоже на те саме, що в Агролайн. Андрій вже фіксить", reply=2),
+        Line("Mark", DAY + 60, "Hlib from Kolos: the invoices come without VAT numbers", BUG),
+        Line("Lesia", DAY + 62, "це те саме, що вчора", reply=4),
+    ])  # fmt: skip
+    agroline, zerno, nova, kolos = tasks(engine, chat)
+    assert nova.merged_into_id == agroline.id and agroline.reporters == 2
+    assert (zerno.merged_into_id, kolos.merged_into_id) == (None, None)
+    assert links(engine, chat)[2] == (agroline.id, "duplicate")
+
+
 async def test_a_task_a_person_decided_on_is_not_merged_by_the_chat(
     engine: Engine, settings: Settings
 ) -> None:

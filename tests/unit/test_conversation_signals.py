@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.conversations.signals import Escalation, read
+from core.conversations.signals import Escalation, read, same_as
 
 TAKES = [
     "Беру. Сначала воспроизведу",
@@ -158,3 +158,11 @@ def test_handing_work_to_someone_by_name(text: str, name: str) -> None:
 )
 def test_an_answer_up_front(text: str, replies: bool) -> None:
     assert read(text).replies is replies
+
+
+def test_what_the_chat_says_the_problem_is_the_same_as() -> None:
+    assert same_as("Схоже на те саме, що в Агролайн. Андрій вже фіксить").strip(" ,") == "що в Агролайн"
+    assert (
+        same_as("the same thing as Northwind's, fix is on review").strip() == "Northwind's, fix is on review"
+    )
+    assert same_as("Агролайн пише: маршрут порожній") == ""
