@@ -116,6 +116,7 @@ def vector(
     alike = similarity(message.terms, conversation.terms)
     asked = not author_in and _addressed(message, conversation)
     answers = _answers(message, conversation, gap)
+    mentions = bool(message.words & conversation.names - _own_name(message, conversation))
     return [
         float(reply),
         math.log1p(gap) / math.log1p(DAY_MINUTES),
@@ -123,14 +124,14 @@ def vector(
         float(gap >= 6 * 60),
         float(author_in),
         float(message.author_id == conversation.last_author_id),
-        float(bool(message.words & conversation.names - _own_name(message, conversation))),
+        float(mentions),
         alike,
         min(conversation.rank, 10) / 10,
         float(conversation.has_task),
         float(message.actionable),
         float(is_short(message)),
         float(message.signals.moves_work),
-        float(_fresh(message, reply or author_in or asked or answers, alike)),
+        float(_fresh(message, reply or author_in or asked or answers or mentions, alike)),
         float(message.author is not None and message.author == conversation.assignee),
         _distinct(message, conversation, spread),
         float(message.reply_conversation is not None and not reply),
@@ -154,7 +155,7 @@ def is_short(message: Arrival) -> bool:
 
 def _fresh(message: Arrival, known: bool, alike: float) -> bool:
     """New work from a stranger: actionable, no shared word, not a reply nor from someone in
-    the conversation or named in it (`known`), no short question."""
+    the conversation, named in it or naming one of its people (`known`), no short question."""
     return message.actionable and not (known or short_question(message)) and alike == 0
 
 

@@ -157,6 +157,21 @@ def test_someone_named_in_a_conversation_who_answers_it_is_no_fresh_report() -> 
     assert stranger[addressed] == 0 and features.fresh_report(stranger)
 
 
+def test_someone_who_names_a_member_of_the_conversation_is_no_fresh_report() -> None:
+    """ "Thanks, Yura. High priority please": a newcomer turning to one of its people takes part."""
+    asked = "Сертифікат на api спливає в п'ятницю, треба продовжити"
+    conversation = features.Open(
+        5, None, T0, "yura", {"yura": "Юра Бойко"}, dict(terms(asked)), True, kind="task",
+        names=features.name_stems({"yura": "Юра Бойко"}),
+    )  # fmt: skip
+    named = _said("Thanks, Yura. High priority please", 20, actionable=True, kind="task")
+    unnamed = _said("Thanks. High priority please", 20, actionable=True, kind="task")
+    [row] = features.vectors(named, [conversation])
+    [other] = features.vectors(unnamed, [conversation])
+    assert row[features.NAMES.index("mentions")] == 1 and not features.fresh_report(row)
+    assert features.fresh_report(other)
+
+
 def _said(text: str, minutes: float, **more: Any) -> features.Arrival:
     return features.Arrival(
         author_id="kate", author="Kate", sent_at=T0 + timedelta(minutes=minutes), thread_id=None,
