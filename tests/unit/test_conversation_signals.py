@@ -150,6 +150,9 @@ def test_handing_work_to_someone_by_name(text: str, name: str) -> None:
         ("Not me, ask Ihor", True),
         ("Спробуй почистити кеш, у мене допомогло", True),
         ("Try the old token", True),
+        ("Great find. How many clients have it?", True),
+        ("Ого. Що сказати клієнту?", True),
+        ("Огородний модуль не відкривається", False),
         ("Нет доступа к серверу 1С", False),  # "нет" with no mark after it is no answer
         ("Такий самий баг на iOS", False),
         ("Nobody can log in", False),
