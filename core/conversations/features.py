@@ -98,7 +98,8 @@ def _stems_of(names: tuple[str, ...]) -> frozenset[str]:
 
 
 def vectors(message: Arrival, candidates: Sequence[Open]) -> list[list[float]]:
-    """The features of placing `message` in each candidate conversation."""
+    """The features of placing `message` in each candidate conversation. `spread`: in how many
+    candidates each stem of the message occurs; `latest`: the candidate its author wrote in last."""
     spread = Counter(t for c in candidates for t in c.terms.keys() & message.terms.keys())
     mine = [c for c in candidates if message.author_id in c.authors]
     latest = max(mine, key=lambda c: c.last_message_at).id if mine else None
@@ -108,8 +109,7 @@ def vectors(message: Arrival, candidates: Sequence[Open]) -> list[list[float]]:
 def vector(
     message: Arrival, conversation: Open, spread: Mapping[str, int], latest: int | None
 ) -> list[float]:
-    """The features of placing `message` in `conversation`, in NAMES order. `spread`: in how many
-    candidates each stem of the message occurs; `latest`: the candidate its author wrote in last."""
+    """The features of placing `message` in `conversation`, in NAMES order (`spread`, `latest`: vectors)."""
     gap = max((message.sent_at - conversation.last_message_at).total_seconds() / 60, 0.0)
     reply = message.reply_conversation == conversation.id
     author_in = message.author_id in conversation.authors
