@@ -150,15 +150,15 @@ THANKS = _phrases("нашел", "найшов", "знайшов", "знайшл�
 
 REPLY = re.compile(
     r"^\W*(?:(?:так|ні|да|нет|yes|yeah|yep|no|nope|sure|agreed|згоден|згодна|согласен|согласна)"
-    r"(?=\s*(?:[,.!—–-]|$))|(?:не я|не мы|не ми|not me|звісно|звичайно|авжеж|конечно|разумеется|"
-    r"of course|я за|я проти|я против|i'm for|i'm against|спробуй\w*|попробуй\w*|try|"
-    r"(?:great|good|nice) (?:find|catch|point)|ого|вау|wow|ugh|oops|упс|ой)(?!\w))",
+    r"(?=\s*(?:[,.!—–-]|$))|(?:(?:great|good|nice) (?:find|catch|point)|ого|вау|wow|ugh|oops|упс|ой)"
+    r"(?=\s*(?:[.!…]|$))|(?:не я|не мы|не ми|not me|звісно|звичайно|авжеж|конечно|разумеется|"
+    r"of course|я за|я проти|я против|i'm for|i'm against|спробуй\w*|попробуй\w*|try)(?!\w))",
     re.IGNORECASE,
 )
 """It opens with an answer or a reaction: yes, no, not me, of course, I'm for, try, good catch, wow
 ("Не я. Може міграція впала?", "Звісно, спочатку на staging", "Спробуй оновити cocoapods", "Great
-find. How many clients?"). A bare "так"/"нет" needs a mark after it: "Нет доступа к ..." is no
-answer."""
+find. How many clients?"). A bare "так"/"нет" needs a mark after it ("Нет доступа к ..." is no
+answer), a reaction the end of a sentence ("Ой, у нас впав прод" is a report)."""
 
 DELEGATE = re.compile(
     r"(?<!\w)([A-ZА-ЯІЇЄҐ][a-zа-яіїєґ'’]+)\s+(?:(?:сьогодні|сегодня|завтра|today|tomorrow)\s+)?"

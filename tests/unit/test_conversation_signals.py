@@ -153,6 +153,8 @@ def test_handing_work_to_someone_by_name(text: str, name: str) -> None:
         ("Great find. How many clients have it?", True),
         ("Ого. Що сказати клієнту?", True),
         ("Огородний модуль не відкривається", False),
+        ("Ой, у нас впав прод", False),  # a reaction ends its sentence
+        ("Wow, the export is broken again", False),
         ("Нет доступа к серверу 1С", False),  # "нет" with no mark after it is no answer
         ("Такий самий баг на iOS", False),
         ("Nobody can log in", False),
