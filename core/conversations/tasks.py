@@ -237,9 +237,10 @@ def _named_by(session: Session, rows: Sequence[Any], named: str) -> Task | None:
     """The earlier report holding the most of the named words, each counted by how few reports
     hold it ("Агролайн" in one report counts 1), if it alone scores 1 or more."""
     words = terms(named).keys() - _WHEN
-    holders = Counter(t for r in rows for t in words & (r.terms or {}).keys())
+    held = {r.id: words & (r.terms or {}).keys() for r in rows}
+    holders = Counter(t for found in held.values() for t in found)
     scores = sorted(
-        ((sum(1 / holders[t] for t in words & (r.terms or {}).keys()), r.id) for r in rows), reverse=True
+        ((sum(1 / holders[t] for t in found), task_id) for task_id, found in held.items()), reverse=True
     )
     if not scores or scores[0][0] < 1 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
         return None
