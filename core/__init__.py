@@ -27,12 +27,13 @@ contract in pyproject.toml enforces it):
 - `evaluation/`: metrics, data sources, runs and their runner, stored runs, frames, charts,
   prompt review, the notebooks' workbench, NLBSE'24, the conversations evaluation.
 - `runtime/`: `system.open_system` (the one bootstrap every entry point uses), the embedded
-  servers, the wired services, the queue, blocking helpers, generated secrets.
+  servers, the wired services, the queue and its group commit, blocking helpers, generated
+  secrets.
 - `triage/`: the pipeline (classification -> issue -> task), task commands and queries,
   labels, human decisions from chats, the inbox, analytics.
 - `classification/`: the taxonomy's types, the noise filter, the cascade, the factory,
   prompts, `local/` (n-grams, features, model, titles, store, fit, training, registry) and
-  `llm/` (agent, rendering, spend, schema, cache, coalescing, classifier).
+  `llm/` (agent, rendering, spend, schema, cache, classifier).
 - `messages/`: ingestion, bulk imports, threads and replies, search, reads.
 - `events`, `db`, `schemas`, `models`, `config`: the outbox, the database, the public shapes,
   the tables (SQLModel families), the settings.

@@ -8,7 +8,6 @@ from sqlalchemy import Engine
 from core.classification.cascade import CascadeClassifier
 from core.classification.llm.cache import DatabaseCache, LLMCache, MemoryCache
 from core.classification.llm.classifier import LLMClassifier
-from core.classification.llm.coalesce import CoalescingClassifier
 from core.classification.local.active import ActiveLocalClassifier
 from core.classification.prompts import DEFAULT_PROMPT, ActivePrompt, PromptSource
 from core.classification.types import Classifier
@@ -35,14 +34,8 @@ def build_classifier(
     mode = mode or settings.classifier
     if mode == "local":
         return local or load_local(settings)
-    llm = CoalescingClassifier(
-        LLMClassifier(
-            settings,
-            model=model,
-            cache=cache or default_cache(engine),
-            prompt=prompt or default_prompt(engine),
-        ),
-        max_batch=settings.llm_batch_size,
+    llm = LLMClassifier(
+        settings, model=model, cache=cache or default_cache(engine), prompt=prompt or default_prompt(engine)
     )
     if mode == "llm":
         return llm

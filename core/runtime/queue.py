@@ -16,6 +16,8 @@ CLASSIFY_TASK = "tracker.classify_messages"
 EXPORT_TASK = "tracker.export_task"
 CHUNK = 50
 """Messages a classification job carries."""
+JOINED = 5 * CHUNK
+"""Messages the worker classifies and stores in one batch at most: the jobs that waited together."""
 
 
 class PullBroker(PullBasedJetStreamBroker):

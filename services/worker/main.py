@@ -19,7 +19,8 @@ from core.exports.inbound import poll_redmine
 from core.exports.vault import vault
 from core.runtime.bootstrap import Services
 from core.runtime.embedded import stop_on_signals
-from core.runtime.queue import CLASSIFY_TASK, EXPORT_TASK, enqueue_exports
+from core.runtime.group_commit import GroupCommit
+from core.runtime.queue import CLASSIFY_TASK, EXPORT_TASK, JOINED, enqueue_exports
 from core.runtime.system import open_system
 from core.triage.pipeline import claim_due, classify_messages
 
@@ -27,9 +28,10 @@ log = logging.getLogger("tracker.worker")
 
 
 def register_tasks(services: Services, classifier: Classifier, courier: Courier) -> None:
-    """Bind the queue's task names to core's use cases."""
+    """Bind the queue's task names to core's use cases. Classification tasks that arrive while
+    a batch is being stored go out together in the next batch (group commit)."""
 
-    async def classify(message_ids: list[int]) -> None:
+    async def classify_batch(message_ids: list[int]) -> None:
         await classify_messages(
             message_ids,
             engine=services.engine,
@@ -37,6 +39,11 @@ def register_tasks(services: Services, classifier: Classifier, courier: Courier)
             classifier=classifier,
             publish=services.publish,
         )
+
+    joined = GroupCommit(classify_batch, max_items=JOINED)
+
+    async def classify(message_ids: list[int]) -> None:
+        await joined(message_ids)
 
     async def export(export_id: int) -> str:
         return await deliver(export_id, courier)

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from core.classification.factory import build_classifier
 from core.classification.llm.cache import DatabaseCache, cache_key
 from core.classification.llm.classifier import LLMClassifier
-from core.classification.llm.coalesce import CoalescingClassifier
 from core.classification.prompts import (
     DEFAULT_TEXT,
     ActivePrompt,
@@ -93,8 +92,7 @@ async def test_the_worker_classifier_follows_the_active_prompt_without_restart(
     classifier = build_classifier(
         settings, "llm", engine=engine, model=llm.model(), prompt=ActivePrompt(engine, ttl=0)
     )
-    assert isinstance(classifier, CoalescingClassifier) and isinstance(classifier.inner, LLMClassifier)
-    assert isinstance(classifier.inner.cache, DatabaseCache)
+    assert isinstance(classifier, LLMClassifier) and isinstance(classifier.cache, DatabaseCache)
     with session_scope(engine) as session:
         add_prompt(session, "p-worker", "You label messages. p-worker edition.")
         activate_prompt(session, "p-worker")
@@ -102,8 +100,7 @@ async def test_the_worker_classifier_follows_the_active_prompt_without_restart(
     assert outcome.prompt_version == "p-worker"
     assert "p-worker edition" in (llm.infos[-1].instructions or "")
     default = build_classifier(settings, "llm", engine=engine, model=llm.model())
-    assert isinstance(default, CoalescingClassifier) and isinstance(default.inner, LLMClassifier)
-    assert isinstance(default.inner.prompts, ActivePrompt)
+    assert isinstance(default, LLMClassifier) and isinstance(default.prompts, ActivePrompt)
 
 
 @pytest.fixture

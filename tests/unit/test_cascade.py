@@ -13,7 +13,6 @@ from core.classification.cascade import CascadeClassifier
 from core.classification.factory import build_classifier
 from core.classification.llm.cache import MemoryCache
 from core.classification.llm.classifier import LLMClassifier
-from core.classification.llm.coalesce import CoalescingClassifier
 from core.classification.prompts import DEFAULT_PROMPT
 from core.classification.types import Classification, MessageInput, Outcome
 from core.models import Kind, Priority
@@ -109,11 +108,8 @@ def test_factory_builds_each_mode_without_a_database() -> None:
     settings = llm_settings()
     model = ScriptedLLM(lambda t: gold("bug")).model()
     local = FixedLocal(LOCAL)
-    coalescing = build_classifier(settings, "llm", model=model)
-    assert isinstance(coalescing, CoalescingClassifier)
-    assert coalescing.max_batch == settings.llm_batch_size
-    llm = coalescing.inner
-    assert isinstance(llm, LLMClassifier)
+    llm = build_classifier(settings, "llm", model=model)
+    assert isinstance(llm, LLMClassifier) and llm.batch_size == settings.llm_batch_size
     assert isinstance(llm.cache, MemoryCache) and llm.prompts is DEFAULT_PROMPT
     assert build_classifier(settings, "local", local=local) is local
     both = build_classifier(settings, model=model, local=local)  # settings.classifier: cascade
