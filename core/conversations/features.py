@@ -220,6 +220,8 @@ _AUTHOR_IN = NAMES.index("author_in")
 _ASSIGNEE = NAMES.index("assignee")
 _RANK = NAMES.index("rank")
 _WITHIN_5_MIN = NAMES.index("within_5_min")
+_AUTHOR_IN_30_MIN = NAMES.index("author_in_30_min")
+_AUTHOR_LATEST = NAMES.index("author_latest")
 
 
 def fresh_report(row: Sequence[float]) -> bool:
@@ -236,3 +238,8 @@ def live(row: Sequence[float]) -> bool:
 def own_work(row: Sequence[float]) -> bool:
     """The features say: the author took this conversation's task or wrote in it."""
     return row[_AUTHOR_IN] > 0 or row[_ASSIGNEE] > 0
+
+
+def just_wrote(row: Sequence[float]) -> bool:
+    """The features say: the author wrote in this conversation last, within half an hour."""
+    return row[_AUTHOR_IN_30_MIN] > 0 and row[_AUTHOR_LATEST] > 0

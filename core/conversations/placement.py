@@ -135,11 +135,16 @@ def best_candidate(
         return arrival.reply_conversation  # a reply that says something stays in its chain
     rows = features.vectors(arrival, candidates)
     scored = [
-        (model.probability(row), c.id, c.has_task and (features.own_work(row) or features.live(row)))
+        (
+            model.probability(row),
+            c.id,
+            c.has_task and (features.own_work(row) or features.live(row)),
+            c.has_task and features.just_wrote(row),
+        )
         for row, c in zip(rows, candidates, strict=True)
         if not features.fresh_report(row) and not (c.closed and _own_report(arrival, c))
     ]
-    probability, best, _ = max(scored, default=(0.0, None, False))
+    probability, best, _, _ = max(scored, default=(0.0, None, False, False))
     if probability >= model.threshold:
         return best
     if _follow_up_question(arrival):
@@ -198,12 +203,24 @@ def _asks_in_passing(arrival: features.Arrival) -> bool:
     return arrival.kind != Kind.bug and len(arrival.words) < features.REPORT_WORDS
 
 
-def _progress_target(arrival: features.Arrival, scored: list[tuple[float, int, bool]]) -> int | None:
+Scored = tuple[float, int, bool, bool]
+"""A candidate's probability, id, whether the message's author works on it or it is live, and
+whether the author wrote in it last, within half an hour."""
+
+
+def _progress_target(arrival: features.Arrival, scored: list[Scored]) -> int | None:
     """News about work in progress that fits no conversation well enough goes to the likeliest
     open task its author works on (took, or wrote in) or the one just being discussed (the
     chat's latest, within five minutes: "я оновлю" after "Хтось оновить?"): progress never
-    opens a task."""
+    opens a task. Thanks for help ("помогло, спасибо!") go to the conversation their author
+    wrote in last, within half an hour."""
     if not arrival.signals.moves_work:
-        return None
-    own = [(probability, conversation) for probability, conversation, mine in scored if mine]
+        return _thanked(arrival, scored)
+    own = [(probability, conversation) for probability, conversation, mine, _ in scored if mine]
     return max(own, default=(0.0, None))[1]
+
+
+def _thanked(arrival: features.Arrival, scored: list[Scored]) -> int | None:
+    if not arrival.signals.grateful:
+        return None
+    return next((conversation for _, conversation, _, just_wrote in scored if just_wrote), None)

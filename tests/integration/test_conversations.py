@@ -246,6 +246,35 @@ async def test_what_the_chat_means_by_thanks_backlog_and_checking(engine: Engine
     assert links(engine, chat)[5] == (charged.id, "source")
 
 
+async def test_thanks_a_volunteer_and_green_again_reach_their_task_without_a_reply(
+    engine: Engine, settings: Settings
+) -> None:
+    """Nobody replies: the reporter's thanks a quarter of an hour after the advice, "Можу я" after
+    "Хто може?", "CI знову зелений" from the reporter of the CI failure. The thanks for the week,
+    hours later, joins nothing."""
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Max", 0, "Xcode 16.2 зламав збірку на CI, pod install падає. Хтось стикався?", BUG),
+        Line("Dima", 3, "Спробуй оновити cocoapods до 1.16, у мене так лікувалось", reply=0),
+        Line("Max", 18, "помогло, спасибо!"),
+        Line("Olena", 60, "Хто може в п'ятницю провести демо для інвесторів? Треба 15 хвилин", Kind.task),
+        Line("Dima", 64, "Можу я, якщо Анна допоможе зі слайдами"),
+        Line("Ihor", 120, "Docker Hub rate limit вдарив по CI, половина білдів червоні", BUG),
+        Line("Ihor", 140, "CI знову зелений 🟢"),
+        Line("Olena", 300, "Всім дякую за тиждень, гарних вихідних!"),
+    ])  # fmt: skip
+    xcode, demo, docker = tasks(engine, chat)
+    assert (xcode.status, xcode.resolution) == (TaskStatus.done, "answered")
+    assert (demo.status, demo.assignee) == (TaskStatus.in_progress, "Dima")
+    assert (docker.status, docker.assignee) == (TaskStatus.done, "Ihor")
+    assert [links(engine, chat).get(i, (None,))[0] for i in (2, 4, 6, 7)] == [
+        xcode.id,
+        demo.id,
+        docker.id,
+        None,
+    ]
+
+
 async def test_work_handed_to_a_chat_member_by_name_is_theirs(engine: Engine, settings: Settings) -> None:
     chat = Chat()
     await say(engine, settings, chat, [

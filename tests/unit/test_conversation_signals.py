@@ -13,6 +13,8 @@ TAKES = [
     "ок, зроблю до середи",
     "on it",
     "я оновлю README",
+    "Можу я, якщо Анна допоможе зі слайдами",
+    "I can do it on Friday",
 ]
 DONES = [
     "задеплоїв фікс",
@@ -22,6 +24,9 @@ DONES = [
     "2.3.2 выкатил на 100%",
     "Added Guji and the decaf, all three live",
     "karta: foreground service zrobyv, ne zavysaye",
+    "CI знову зелений 🟢",
+    "после рестарта всё снова работает",
+    "Checkout is working again",
 ]
 NOT_DONE = [
     "змерджив, викотимо в понеділок",
