@@ -54,6 +54,8 @@ from services.worker.main import run_worker
 
 KINDS = ["bug", "feature", "question", "task", "noise"]
 WORKER_ENV = {"TRACKER_CLASSIFIER": "llm", "TRACKER_LLM_OUTPUT_MODE": "prompted"}
+IN_FLIGHT = 50
+"""Posts of (b) waiting for an answer at most (httpx pools 100 connections)."""
 
 
 def instant_answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
@@ -196,15 +198,20 @@ async def burst(
 async def steady(
     http: httpx.AsyncClient, classified: Classified, rate: float, seconds: float, cpu: CpuMeter
 ) -> list[float]:
-    """(b) One message every 1/rate s; latency from just before its POST to its event on /ws."""
+    """(b) One message every 1/rate s; latency from just before its POST to its event on /ws.
+    At most IN_FLIGHT posts wait for an answer: more would queue in httpx's connection pool,
+    whose cost grows with the queue until this process takes the CPU the system needs; a post
+    that waits for its turn here counts the wait in its latency."""
     sent: dict[int, float] = {}
+    in_flight = asyncio.Semaphore(IN_FLIGHT)
     cpu.reset()
     start = time.perf_counter()
 
     async def post(i: int) -> None:
         await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
         t0 = time.perf_counter()
-        response = await http.post("/api/messages", json=chat_message("steady", i))
+        async with in_flight:
+            response = await http.post("/api/messages", json=chat_message("steady", i))
         response.raise_for_status()
         sent[response.json()["id"]] = t0
 
