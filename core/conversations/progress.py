@@ -124,7 +124,7 @@ def _status(task: Task, said: Said) -> dict[str, Any]:
     if said.delegate:
         return {"status": TaskStatus.in_progress, "assignee": said.delegate}
     if signals.take or signals.merged:
-        return {"status": TaskStatus.in_progress, "assignee": author}
+        return {"status": TaskStatus.in_progress, "assignee": task.assignee or author}
     if signals.look and task.assignee is None and said.role != TaskMessageRole.source:
         return {"status": TaskStatus.in_progress, "assignee": author}
     return {}

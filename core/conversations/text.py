@@ -231,9 +231,13 @@ _LABEL = re.compile(r"^\W*([^\W\d_][^:,.!?]{2,30}):\s")
 _NOT_SUBJECTS = frozenset({"bug", "баг", "питання", "вопрос", "question", "fyi", "upd", "update", "note"})
 
 
+_QUICK = r"(?:quick|small|short|швидке|коротке|маленьке|быстрый|короткий|маленький)"
+_QUICK_QUESTION = _QUICK + r"\s+(?:q|question|питання|вопрос)"
+"""A question announced as small ("Quick q:", "Швидке питання"): a new one, not a subject."""
 _OPENING = re.compile(
     r"^\W*(?:🐞|добр(?:ий|ого|ое|ый)\s+(?:день|ранку|утра|вечора|вечер)|привіт(?:ання)?\b|"
     r"привет(?:ствую)?\b|hi\b|hello\b|hey\b|bug:|баг:|питання\b|вопрос\b|question\b|"
+    rf"{_QUICK_QUESTION}\b|"
     r"(?:ще|ещё|еще)\s+од(?:ин|н)|another one|new one|(?:і|и|а)\s+(?:ще|ещё|еще)\s*:|also\s*:|"
     r"наступн(?:е|ий)\s*:|следующ(?:ее|ий)\s*:|next(?: one)?\s*:|feature request\b|"
     r"(?:запит|запрос|прохання|просьба|request)\s*:|ф(?:і|и)ч(?:а|у)\s*:|feature\s*:)",
@@ -242,8 +246,8 @@ _OPENING = re.compile(
 
 
 def opens(text: str) -> bool:
-    """Whether a message starts the way a new report does: a greeting, "Bug:", "Питання:", 🐞,
-    "ще одне", "І ще:", "Наступне:", "Also:", "Feature request", "Фіча:", "Запит:"."""
+    """Whether a message starts the way a new report does: a greeting, "Bug:", "Питання:",
+    "Quick q:", 🐞, "ще одне", "І ще:", "Наступне:", "Also:", "Feature request", "Фіча:", "Запит:"."""
     return _OPENING.match(text) is not None
 
 
@@ -251,7 +255,8 @@ def subject(text: str) -> Counter[str]:
     """The stems of what a message names up front as its subject: "по кошику — ...",
     "Олено, по вивантаженню: ...", "Банер: ...", "re export" (empty when it names none)."""
     found = _ABOUT.match(text) or _LABEL.match(text)
-    if found is None or found.group(1).strip().lower() in _NOT_SUBJECTS:
+    label = found.group(1).strip().lower() if found else ""
+    if found is None or label in _NOT_SUBJECTS or re.fullmatch(_QUICK_QUESTION, label):
         return Counter()
     return terms(found.group(1))
 

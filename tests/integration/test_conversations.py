@@ -289,6 +289,21 @@ async def test_work_handed_to_a_chat_member_by_name_is_theirs(engine: Engine, se
     assert evidence["assignee"] == evidence["status"] == chat.ids[3]
 
 
+async def test_the_first_to_take_the_work_keeps_it(engine: Engine, settings: Settings) -> None:
+    """Someone else's side errand ("I'll refund the customer meanwhile") or review ("апрув")
+    moves the work on without taking it from whoever took it first."""
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Kate", 0, "Customer charged twice for order 58213, two captures 3 seconds apart", BUG),
+        Line("Dima", 2, "беру, додам idempotency key", reply=0),
+        Line("Kate", 3, "I'll refund the customer manually meanwhile", reply=0),
+        Line("Olena", 40, "апрув, мерджи", reply=0),
+    ])  # fmt: skip
+    [task] = tasks(engine, chat)
+    assert (task.status, task.assignee) == (TaskStatus.in_progress, "Dima")
+    assert [c.message_id for c in history(engine, task.id) if c.field == "assignee"] == [chat.ids[1]]
+
+
 async def test_a_human_decision_always_wins_over_the_chat(engine: Engine, settings: Settings) -> None:
     chat = Chat()
     await say(engine, settings, chat, [Line("Kate", 0, "The calendar is slow on Mondays", BUG)])

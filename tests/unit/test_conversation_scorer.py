@@ -269,14 +269,22 @@ def test_whom_a_message_turns_to_first(text: str, key: str) -> None:
     ["Еще один баг: Apple Pay", "Ще одна проблема з оплатою", "ще одне питання", "І ще: клієнт просить звіт",
      "Наступне: у клієнта не грузиться PDF", "Also: couriers ask for a night mode", "Следующее: ошибка в счёте",
      "Feature request from two shops: export to Excel", "Запит: фільтр за містом", "Фіча: темна тема в адмінці",
-     "Request: access to the billing dashboard"],
+     "Request: access to the billing dashboard", "Quick q: do we still support iOS 15?",
+     "Швидке питання: де лежить ключ?", "Быстрый вопрос по API"],
 )  # fmt: skip
 def test_another_one_opens_a_report(text: str) -> None:
     assert opens(text)
 
 
 @pytest.mark.parametrize(
-    "text", ["Featured products load slowly", "the feature works now", "Запитаю в Олени", "request sent"]
+    "text",
+    [
+        "Featured products load slowly",
+        "the feature works now",
+        "Запитаю в Олени",
+        "request sent",
+        "Quick fix is out",
+    ],
 )
 def test_a_word_of_a_report_opening_inside_a_sentence_opens_nothing(text: str) -> None:
     assert not opens(text)
