@@ -69,7 +69,7 @@ DONE = _phrases(
     "викатили", "оновлено", "оновив", "оновила", "зроблено", "готово", "залитий", "залито",
     "закрив", "налаштований", "налаштовано", "налаштував", "перемкнув", "зробила", "зробив",
     "додав", "додала", "відкотив", "вирішено", "залив", "залила", "виклав", "виклала", "прогнав",
-    "прогнала", "скинув", "скинула", "знову зелен*", "знову працю*",
+    "прогнала", "скинув", "скинула", "знову зелен*", "знову працю*", "поправив", "поправила",
     # ru
     "исправил", "исправила", "исправлено", "пофиксил", "пофиксила", "починил", "починила",
     "задеплоил", "задеплоила", "выкатил", "выкатила", "выкатили", "залил", "залила", "сделал",
@@ -84,6 +84,11 @@ DONE = _phrases(
     "vykotyv", "dodav", "dodala", "onovyv", "gotovo", "sdelal", "ispravil", "pofiksil", "zadeploil",
 )  # fmt: skip
 """The work is finished: fixed, deployed, done."""
+
+FULL_ROLLOUT = re.compile(
+    r"(?<!\w)(?:розкат|раскат|викат|выкат|roll)\w*\s+(?:\w+\s+){0,2}(?:на|to)\s+100\s*%", re.IGNORECASE
+)
+"""A rollout reaching everyone ("раскатываю на 100%", "rolling out to 100%"): out, done."""
 
 WITHDRAW = _phrases(
     "не треба", "вже не треба", "не актуально", "неактуально", "відбій", "скасуйте", "скасовуємо",
@@ -218,7 +223,7 @@ def read(text: str) -> Signals:
         look=bool(LOOK.search(text)),
         defer=bool(DEFER.search(text)),
         merged=bool(MERGED.search(text) or PULL_REQUEST.search(text)),
-        done=bool(DONE.search(text)) or "✅" in text,
+        done=bool(DONE.search(text) or FULL_ROLLOUT.search(text)) or "✅" in text,
         withdraw=bool(WITHDRAW.search(text)),
         escalation=escalation(text),
         plus_one=is_plus_one(text),

@@ -27,6 +27,9 @@ DONES = [
     "CI знову зелений 🟢",
     "после рестарта всё снова работает",
     "Checkout is working again",
+    "Поправив, буде в наступному білді",
+    "по крашам: crash-free 99.6%, раскатываю на 100%",
+    "rolling it out to 100% now",
 ]
 NOT_DONE = [
     "змерджив, викотимо в понеділок",
@@ -34,6 +37,7 @@ NOT_DONE = [
     "апрув, додай ще тест",
     "fix is ready, поїде з 3.1.1",
     "Nazar left a couple of comments, fixed",
+    "Викатую на 20%",
 ]
 
 
@@ -48,9 +52,9 @@ def test_finishing_work(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", NOT_DONE)
-def test_merged_or_asked_is_not_done(text: str) -> None:
+def test_merged_asked_or_partly_rolled_out_is_not_done(text: str) -> None:
     said = read(text)
-    assert said.merged or said.asks
+    assert not said.done or said.merged or said.asks
 
 
 @pytest.mark.parametrize(
