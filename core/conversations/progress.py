@@ -119,7 +119,7 @@ def _status(task: Task, said: Said) -> dict[str, Any]:
         return {}
     if (task.kind == Kind.question and _answered(said)) or _reporter_helped(task, said):
         return {"status": TaskStatus.done, "resolution": Resolution.answered}
-    if signals.done and not signals.merged and not signals.asks:
+    if signals.done and not signals.merged and not signals.asks and not _reports_failure(said):
         return {"status": TaskStatus.done, "assignee": task.assignee or author}
     if said.delegate:
         return {"status": TaskStatus.in_progress, "assignee": said.delegate}
@@ -128,6 +128,12 @@ def _status(task: Task, said: Said) -> dict[str, Any]:
     if signals.look and task.assignee is None and said.role != TaskMessageRole.source:
         return {"status": TaskStatus.in_progress, "assignee": author}
     return {}
+
+
+def _reports_failure(said: Said) -> bool:
+    """A report of a problem that tells what was done before it broke ("Оновив додаток, і тепер
+    вхід падає з 500"): nothing is finished."""
+    return said.role == TaskMessageRole.source and said.issue.kind == Kind.bug
 
 
 def _reporter_helped(task: Task, said: Said) -> bool:

@@ -212,6 +212,19 @@ async def test_withdrawn_and_not_a_bug(engine: Engine, settings: Settings) -> No
     assert (export.kind, export.status) == (Kind.question, TaskStatus.new)
 
 
+async def test_a_report_telling_what_was_done_before_it_broke_is_not_done(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Ira", 0, "Оновив додаток до версії 2.4 на двох телефонах, і тепер вхід у кабінет "
+                       "падає з помилкою 500, клієнти теж скаржаться на це з самого ранку", BUG),
+        Line("Petro", 200, "Відправив тестове замовлення з промокодом на сайті, а оплата карткою зависла "
+                           "на десять хвилин і потім сама скасувалась без жодного повідомлення", BUG),
+    ])  # fmt: skip
+    assert [(t.status, t.assignee) for t in tasks(engine, chat)] == [(TaskStatus.new, None)] * 2
+
+
 async def test_a_question_put_in_the_backlog_is_a_feature_waiting_for_work(
     engine: Engine, settings: Settings
 ) -> None:
