@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     classifier: ClassifierMode = "cascade"
     cascade_threshold: float = 0.85
     llm_batch_size: int = 20
+    llm_concurrency: int = 4
+    """Calls one classification batch keeps in flight at once (a batch larger than llm_batch_size)."""
     summary_batch_size: int = 8
     """Tasks whose LLM title and summary are written in one call (llm and cascade modes)."""
     summary_regrow: int = 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from typing import Any
 
@@ -54,6 +55,40 @@ async def test_batches_hold_at_most_batch_size_messages_and_every_id_gets_its_re
     assert llm.batch_sizes == [3, 3, 1]
     assert [o.result.kind.value for o in outcomes if o.result] == [by_keyword(m.text)["kind"] for m in SEVEN]
     assert all(o.classifier == "llm" and o.prompt_version == DEFAULT_PROMPT.version for o in outcomes)
+
+
+async def test_a_large_batch_keeps_at_most_llm_concurrency_calls_in_flight() -> None:
+    scripted, flight = ScriptedLLM(by_keyword), {"now": 0, "most": 0}
+    both_in = asyncio.Event()
+
+    async def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        flight["now"] += 1
+        flight["most"] = max(flight["most"], flight["now"])
+        if flight["now"] == 2:
+            both_in.set()
+        await asyncio.wait_for(both_in.wait(), timeout=30)  # the first call waits for the second
+        flight["now"] -= 1
+        return scripted(messages, info)
+
+    llm = LLMClassifier(llm_settings(llm_concurrency=2), model=FunctionModel(answer), cache=MemoryCache())
+    outcomes = await llm.classify(SEVEN)
+    assert flight["most"] == 2 and sorted(scripted.batch_sizes) == [1, 3, 3]
+    assert [o.result.kind.value for o in outcomes if o.result] == [by_keyword(m.text)["kind"] for m in SEVEN]
+
+
+async def test_an_outage_in_one_call_is_raised_after_the_others_are_cached() -> None:
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if "crash in export" in user_prompt(messages):
+            raise ModelConnectionError("m", "Connection error.", phase="connect")
+        return scripted(messages, info)
+
+    scripted, cache = ScriptedLLM(by_keyword), MemoryCache()
+    flaky = LLMClassifier(llm_settings(), model=FunctionModel(answer, model_name="scripted"), cache=cache)
+    with pytest.raises(LLMUnavailable):
+        await flaky.classify(SEVEN)
+    back = ScriptedLLM(by_keyword)
+    await LLMClassifier(llm_settings(), model=back.model(), cache=cache).classify(SEVEN)
+    assert back.calls == [["renew the certificate", "thanks all", "crash in export"]]
 
 
 async def test_missing_item_is_asked_again_alone() -> None:

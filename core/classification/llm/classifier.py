@@ -1,12 +1,15 @@
 """The LLM classifier: batched pydantic-ai calls over fenced messages, cached, with usage.
 
 Up to `llm_batch_size` messages go in one call, each inside <message id="N"> tags with its
-reply-to context; the model returns one result per id. A message missing from the answer, or
+reply-to context; the model returns one result per id. A larger batch's calls go side by side,
+at most `llm_concurrency` at once. A message missing from the answer, or
 whose item is invalid, is asked about alone. Output that stays invalid after the agent's
 retries becomes a failed outcome with its error; an unreachable server raises LLMUnavailable.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from pydantic_ai.models import Model
 
@@ -37,6 +40,7 @@ class LLMClassifier:
         self.cache = cache
         self.prompts: PromptSource = prompt or DEFAULT_PROMPT
         self.batch_size = max(1, settings.llm_batch_size)
+        self.concurrency = max(1, settings.llm_concurrency)
         self._agent = BatchAgent(settings, self.model, self.mode)
 
     @property
@@ -53,11 +57,31 @@ class LLMClassifier:
         for key, message in zip(keys, messages, strict=True):
             if key not in outcomes:
                 todo.setdefault(key, message)
-        chunks = list(todo)
-        for start in range(0, len(chunks), self.batch_size):
-            batch = {k: todo[k] for k in chunks[start : start + self.batch_size]}
-            outcomes.update(await self._classify_batch(batch, prompt))
+        for done in await self._classify_chunks(todo, prompt):
+            outcomes.update(done)
         return _first_pays(keys, outcomes)
+
+    async def _classify_chunks(
+        self, todo: dict[str, MessageInput], prompt: PromptVersion
+    ) -> list[dict[str, Outcome]]:
+        """The messages in calls of at most batch_size, `concurrency` calls at once. Every call
+        runs to its end (what it answered is cached) before an outage is raised."""
+        keys = list(todo)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def chunk(start: int) -> dict[str, Outcome]:
+            async with gate:
+                return await self._classify_batch(
+                    {k: todo[k] for k in keys[start : start + self.batch_size]}, prompt
+                )
+
+        results = await asyncio.gather(
+            *(chunk(start) for start in range(0, len(keys), self.batch_size)), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [r for r in results if not isinstance(r, BaseException)]
 
     async def _classify_batch(
         self, batch: dict[str, MessageInput], prompt: PromptVersion
