@@ -78,7 +78,7 @@ NAMES = (
     "similarity", "rank", "has_task", "actionable", "short", "moves_work", "fresh_report",
     "assignee", "distinct", "replies_elsewhere", "replies_outside", "author_in_30_min",
     "other_kind", "author_latest", "subject", "long", "opens_with", "addressed",
-    "reopens", "answers",
+    "reopens", "answers", "calls_other",
 )  # fmt: skip
 """The features, in vector order (the scorer's weights follow it)."""
 
@@ -99,17 +99,20 @@ def _stems_of(names: tuple[str, ...]) -> frozenset[str]:
 
 def vectors(message: Arrival, candidates: Sequence[Open]) -> list[list[float]]:
     """The features of placing `message` in each candidate conversation. `spread`: in how many
-    candidates each stem of the message occurs; `latest`: the candidate its author wrote in last."""
+    candidates each stem of the message occurs; `latest`: the candidate its author wrote in last;
+    `member`: it turns first to someone who wrote in one of them."""
     spread = Counter(t for c in candidates for t in c.terms.keys() & message.terms.keys())
     mine = [c for c in candidates if message.author_id in c.authors]
     latest = max(mine, key=lambda c: c.last_message_at).id if mine else None
-    return [vector(message, c, spread, latest) for c in candidates]
+    member = bool(message.called) and any(message.called in c.names for c in candidates)
+    return [vector(message, c, spread, latest, member) for c in candidates]
 
 
 def vector(
-    message: Arrival, conversation: Open, spread: Mapping[str, int], latest: int | None
+    message: Arrival, conversation: Open, spread: Mapping[str, int], latest: int | None, member: bool = False
 ) -> list[float]:
-    """The features of placing `message` in `conversation`, in NAMES order (`spread`, `latest`: vectors)."""
+    """The features of placing `message` in `conversation`, in NAMES order (`spread`, `latest`,
+    `member`: vectors)."""
     gap = max((message.sent_at - conversation.last_message_at).total_seconds() / 60, 0.0)
     reply = message.reply_conversation == conversation.id
     author_in = message.author_id in conversation.authors
@@ -145,6 +148,7 @@ def vector(
         float(asked),
         float(conversation.closed and message.actionable),
         float(answers),
+        float(member and _calls_other(message, conversation)),
     ]
 
 
@@ -205,6 +209,15 @@ def with_assignee(message: Arrival, conversation: Open) -> bool:
     if not conversation.assignee:
         return False
     return message.author == conversation.assignee or message.called in _stems_of((conversation.assignee,))
+
+
+def _calls_other(message: Arrival, conversation: Open) -> bool:
+    """It turns first to a chat member the conversation has not heard from, nor named, nor given
+    the work to ("Женю, онови targetSdk" after "Артуре, потрібне вивантаження"): a new request to
+    someone else."""
+    if message.called in conversation.names or with_assignee(message, conversation):
+        return False
+    return not any(name_key(term) == message.called for term in conversation.terms)
 
 
 def _addressed(message: Arrival, conversation: Open) -> bool:

@@ -172,6 +172,28 @@ def test_someone_who_names_a_member_of_the_conversation_is_no_fresh_report() -> 
     assert features.fresh_report(other)
 
 
+def test_a_request_turning_to_another_chat_member_is_weighed_as_new_work() -> None:
+    """ "Женю, онови targetSdk" minutes after "Артуре, потрібне вивантаження" is a new request to
+    someone else; "Артуре, оцінка є?" follows up, and "Так, ..." turns to nobody."""
+    people = {"ihor": "Ігор Тимченко", "artur": "Артур Лисенко"}
+    export = features.Open(
+        7, None, T0, "artur", people, dict(terms("Артуре, до четверга треба вивантаження замовлень")), True,
+        kind="task", names=features.name_stems(people),
+    )  # fmt: skip
+    maps = features.Open(8, None, T0, "zhenia", {"zhenia": "Женя Поліщук"}, dict(terms("карта зависає")), True,
+                         kind="bug", names=features.name_stems({"zhenia": "Женя Поліщук"}))  # fmt: skip
+    other = features.NAMES.index("calls_other")
+
+    def row(text: str) -> list[float]:
+        arrival = replace(_said(text, 2, actionable=True, kind="task"), author_id="ihor", author="Ігор Тимченко",
+                          called=called(text))  # fmt: skip
+        return features.vectors(arrival, [export, maps])[0]
+
+    assert row("Женю, після карти онови, будь ласка, targetSdk до 35")[other] == 1
+    assert row("Артуре, по вивантаженню: оцінка є?")[other] == 0
+    assert row("Так, і ще онови targetSdk до 35")[other] == 0
+
+
 def _said(text: str, minutes: float, **more: Any) -> features.Arrival:
     return features.Arrival(
         author_id="kate", author="Kate", sent_at=T0 + timedelta(minutes=minutes), thread_id=None,
