@@ -97,22 +97,30 @@ def _stems_of(names: tuple[str, ...]) -> frozenset[str]:
     return frozenset(name_key(w) for name in names for w in words(name) if len(w) >= 3)
 
 
+@dataclass(frozen=True)
+class Among:
+    """What the candidate conversations say together about a message."""
+
+    spread: Mapping[str, int]
+    """In how many candidates each stem of the message occurs."""
+    latest: int | None
+    """The candidate its author wrote in last."""
+    member: bool
+    """It turns first to someone who wrote in one of them."""
+
+
 def vectors(message: Arrival, candidates: Sequence[Open]) -> list[list[float]]:
-    """The features of placing `message` in each candidate conversation. `spread`: in how many
-    candidates each stem of the message occurs; `latest`: the candidate its author wrote in last;
-    `member`: it turns first to someone who wrote in one of them."""
+    """The features of placing `message` in each candidate conversation."""
     spread = Counter(t for c in candidates for t in c.terms.keys() & message.terms.keys())
     mine = [c for c in candidates if message.author_id in c.authors]
     latest = max(mine, key=lambda c: c.last_message_at).id if mine else None
     member = bool(message.called) and any(message.called in c.names for c in candidates)
-    return [vector(message, c, spread, latest, member) for c in candidates]
+    among = Among(spread, latest, member)
+    return [vector(message, c, among) for c in candidates]
 
 
-def vector(
-    message: Arrival, conversation: Open, spread: Mapping[str, int], latest: int | None, member: bool = False
-) -> list[float]:
-    """The features of placing `message` in `conversation`, in NAMES order (`spread`, `latest`,
-    `member`: vectors)."""
+def vector(message: Arrival, conversation: Open, among: Among) -> list[float]:
+    """The features of placing `message` in `conversation`, in NAMES order."""
     gap = max((message.sent_at - conversation.last_message_at).total_seconds() / 60, 0.0)
     reply = message.reply_conversation == conversation.id
     author_in = message.author_id in conversation.authors
@@ -136,19 +144,19 @@ def vector(
         float(message.signals.moves_work),
         float(_fresh(message, reply or author_in or asked or answers or mentions, alike)),
         float(message.author is not None and message.author == conversation.assignee),
-        _distinct(message, conversation, spread),
+        _distinct(message, conversation, among.spread),
         float(message.reply_conversation is not None and not reply),
         float(message.replies_outside),
         float(author_in and gap <= 30),
         float(message.actionable and conversation.kind is not None and message.kind != conversation.kind),
-        float(conversation.id == latest),
+        float(conversation.id == among.latest),
         _named(message, conversation),
         float(len(message.words) >= REPORT_WORDS),
         float(message.opens_with),
         float(asked),
         float(conversation.closed and message.actionable),
         float(answers),
-        float(member and _calls_other(message, conversation)),
+        float(among.member and _calls_other(message, conversation)),
     ]
 
 
