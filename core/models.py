@@ -345,6 +345,10 @@ class TaskChange(SQLModel, table=True):
     """One change of a task's field, with the message that caused it (chat) or the person."""
 
     __tablename__ = "task_changes"
+    __table_args__ = (
+        # Where a batch's messages already stand (placement reads the changes they caused).
+        Index("ix_task_changes_message", "message_id", postgresql_where=text("message_id IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
     task_id: int = Field(sa_type=BigInteger, foreign_key="tasks.id", index=True)

@@ -45,7 +45,9 @@ class Placing:
         self.standings = Standings(session, [m.id or 0 for m in messages])
 
     def finish(self) -> None:
-        """Write what the batch's placements left for the end (the links, in one statement)."""
+        """Write what the batch's placements changed: the conversations and tasks, then the
+        links in one statement."""
+        self.session.flush()
         self.standings.write()
 
     def place(self, message: Message, issue: Issue) -> Pending:

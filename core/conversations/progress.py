@@ -192,8 +192,14 @@ _OPENERS = text(
     FROM tasks t WHERE t.id = ANY(:tasks)
     """
 )
-_LINKS = text("SELECT task_id, message_id, role FROM task_messages WHERE message_id = ANY(:messages)")
-_RECORDED = text("SELECT task_id, message_id, field FROM task_changes WHERE message_id = ANY(:messages)")
+_STANDING = text(
+    """
+    SELECT task_id, message_id, role, NULL AS field FROM task_messages WHERE message_id = ANY(:messages)
+    UNION ALL
+    SELECT task_id, message_id, NULL, field FROM task_changes WHERE message_id = ANY(:messages)
+    """
+)
+"""The messages' links (with their role) and the changes they made (the field), in one read."""
 
 
 @dataclass(frozen=True)
@@ -217,13 +223,13 @@ class Standings:
 
     def __init__(self, session: Session, message_ids: list[int]) -> None:
         self.session = session
-        params = {"messages": message_ids}
-        self.links = {
-            (r.task_id, r.message_id): TaskMessageRole(r.role) for r in session.execute(_LINKS, params)
-        }
+        self.links: dict[tuple[int, int], TaskMessageRole] = {}
         self.recorded: dict[tuple[int, int], set[str]] = {}
-        for r in session.execute(_RECORDED, params):
-            self.recorded.setdefault((r.task_id, r.message_id), set()).add(r.field)
+        for r in session.execute(_STANDING, {"messages": message_ids}):
+            if r.role is not None:
+                self.links[r.task_id, r.message_id] = TaskMessageRole(r.role)
+            else:
+                self.recorded.setdefault((r.task_id, r.message_id), set()).add(r.field)
         self.tasks: dict[int, tuple[str | None, frozenset[str]]] = {}
         self.unwritten: list[dict[str, Any]] = []
 

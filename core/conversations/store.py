@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import and_, func, insert, or_, text, tuple_
+from sqlalchemy import BindParameter, Select, bindparam, func, insert, or_, text, tuple_
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -79,19 +79,11 @@ class Chats:
         since = min(sent_at(m) for m in messages) - WINDOW
         chats = list({(m.source, m.chat_id) for m in messages})
         known = {m.conversation_id for m in [*messages, *self.parents.values()] if m.conversation_id}
-        recent_in_chats = and_(
-            tuple_(col(Conversation.source), col(Conversation.chat_id)).in_(chats),
-            col(Conversation.last_message_at) >= since,
-        )
-        rows = self.session.exec(
-            select(Conversation).where(or_(recent_in_chats, col(Conversation.id).in_(known)))
-        ).all()
-        for conversation in rows:
+        rows = self.session.exec(_POOL, params={"chats": chats, "since": since, "known": list(known)}).all()
+        for conversation, task in rows:
             self._add(conversation)
-        task_ids = {c.task_id for c in rows if c.task_id}
-        if task_ids:
-            found = self.session.exec(select(Task).where(col(Task.id).in_(task_ids)))
-            self.tasks = {t.id or 0: t for t in found}
+            if task is not None:
+                self.tasks[task.id or 0] = task
 
     def conversation_of(self, message_id: int | None) -> int | None:
         """The conversation the message (of the batch, or one it replies to) was placed in."""
@@ -138,6 +130,46 @@ class Chats:
         conversation = open_conversation(self.session, message)
         self._add(conversation)
         return conversation
+
+
+def _listed(name: str) -> BindParameter[Any]:
+    """A list given when the statement runs."""
+    return bindparam(name, expanding=True)
+
+
+def _latest() -> Select[tuple[int]]:
+    """The ids of the CANDIDATES latest conversations of each forum topic of the chats active
+    since then: no message of the batch is weighed against any other (a conversation further
+    down only rises by a message that replies into it, and so is read as the one replied to)."""
+    ranked = (
+        select(
+            col(Conversation.id).label("id"),
+            func.row_number()
+            .over(
+                partition_by=(
+                    col(Conversation.source),
+                    col(Conversation.chat_id),
+                    col(Conversation.thread_id),
+                ),
+                order_by=col(Conversation.last_message_at).desc(),
+            )
+            .label("rank"),
+        )
+        .where(
+            tuple_(col(Conversation.source), col(Conversation.chat_id)).in_(_listed("chats")),
+            col(Conversation.last_message_at) >= bindparam("since"),
+        )
+        .subquery()
+    )
+    return select(ranked.c.id).where(ranked.c.rank <= CANDIDATES)
+
+
+_POOL = (
+    select(Conversation, Task)
+    .outerjoin(Task, col(Task.id) == Conversation.task_id)
+    .where(or_(col(Conversation.id).in_(_latest()), col(Conversation.id).in_(_listed("known"))))
+)
+"""The conversations a batch's messages are weighed against, with their tasks (built once)."""
 
 
 def _parents(

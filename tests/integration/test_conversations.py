@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine
 
 from core.config import Settings
-from core.conversations import progress
+from core.conversations import progress, store
 from core.db import session_scope
 from core.messages.ingest import apply_edit
-from core.models import ChangeOrigin, Kind, Priority, Task, TaskStatus
+from core.models import ChangeOrigin, Kind, Message, Priority, Task, TaskStatus
 from core.schemas import TaskUpdate
 from core.triage.commands import update_task
 from core.triage.pipeline import classify_messages
@@ -364,6 +364,35 @@ async def test_redelivery_never_attaches_twice_and_an_edit_re_evaluates(
     )
     [task] = tasks(engine, chat)
     assert task.status == TaskStatus.done and links(engine, chat) == before
+
+
+async def test_a_busy_chat_weighs_only_its_latest_conversations_and_the_one_replied_to(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    apps = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliet",
+            "Kilo", "Lima", "Mike", "November", "Oscar", "Papa", "Quebec", "Romeo", "Sierra", "Tango",
+            "Uniform", "Victor", "Whiskey", "Xray", "Yankee"]  # fmt: skip
+    assert len(apps) > store.CANDIDATES
+    fruit = ["apple", "banana", "cherry", "damson", "elderberry", "feijoa", "guava", "huckleberry", "jackfruit",
+             "kumquat", "lemon", "mango", "nectarine", "orange", "papaya", "quince", "raspberry", "satsuma",
+             "tangerine", "ugli", "vanilla", "watermelon", "ximenia", "yuzu", "zucchini"]  # fmt: skip
+    reports = [Line(f"Client {app}", i * 30, f"{app} {fruit[i]} broke", BUG) for i, app in enumerate(apps)]
+    await say(engine, settings, chat, reports)
+    await say(
+        engine,
+        settings,
+        chat,
+        [Line("Ihor", 800, "Відтворив на тестовому стенді, займаюсь", reply=0)],
+        first=len(apps),
+    )
+    assert len(tasks(engine, chat)) == len(apps)
+    assert links(engine, chat)[len(apps)][0] == links(engine, chat)[0][0]
+    with session_scope(engine) as session:
+        reply = session.get(Message, chat.ids[-1])
+        assert reply is not None
+        read = store.Chats(session, [reply])
+    assert len(read.by_id) == store.CANDIDATES  # the latest ones, the first (replied to) among them
 
 
 async def test_a_title_the_llm_wrote_from_the_conversation_survives_a_new_reading_of_its_report(
