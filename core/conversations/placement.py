@@ -42,7 +42,7 @@ class Placing:
         self.session = session
         self.model = model or shipped_scorer()
         self.chats = store.Chats(session, messages)
-        self.standings = Standings(session, [m.id or 0 for m in messages])
+        self.standings = Standings(session, [m.id or 0 for m in messages], self.chats.standings)
 
     def finish(self) -> None:
         """Write what the batch's placements changed: the conversations and tasks, then the

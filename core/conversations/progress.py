@@ -7,11 +7,12 @@ and a field a person has set is never changed by the chat.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, text
-from sqlmodel import Session
+from sqlalchemy import and_, bindparam, func, insert, not_, or_, text
+from sqlmodel import Session, col, select
 
 from core.conversations.signals import Escalation, Signals
 from core.models import (
@@ -181,17 +182,36 @@ def more_reporters(task: Task) -> dict[str, Any]:
     return new
 
 
-_OPENERS = text(
-    """
-    SELECT t.id,
-      (SELECT m.author_id FROM task_messages tm JOIN messages m ON m.id = tm.message_id
-        WHERE tm.task_id = t.id AND tm.role = 'source' LIMIT 1) AS opener,
-      ARRAY(SELECT field FROM task_changes WHERE task_id = t.id
-            AND ((origin = 'human' AND NOT (field = 'status' AND new = 'accepted'))
-                 OR (origin = 'llm' AND field IN ('title', 'description')))) AS held
-    FROM tasks t WHERE t.id = ANY(:tasks)
-    """
+OPENER = (
+    select(Message.author_id)
+    .join(TaskMessage, col(TaskMessage.message_id) == Message.id)
+    .where(col(TaskMessage.task_id) == Task.id, col(TaskMessage.role) == TaskMessageRole.source)
+    .limit(1)
+    .correlate(Task)
+    .scalar_subquery()
 )
+"""Author id of the message that opened the task (a column of a query over tasks)."""
+_WRITTEN = ("title", "description")
+HELD = (
+    select(func.array_agg(TaskChange.field))
+    .where(
+        col(TaskChange.task_id) == Task.id,
+        or_(
+            and_(
+                col(TaskChange.origin) == ChangeOrigin.human,
+                not_(and_(col(TaskChange.field) == "status", col(TaskChange.new) == TaskStatus.accepted)),
+            ),
+            and_(col(TaskChange.origin) == ChangeOrigin.llm, col(TaskChange.field).in_(_WRITTEN)),
+        ),
+    )
+    .correlate(Task)
+    .scalar_subquery()
+)
+"""The task's fields a person set (accepting aside) or the LLM wrote (title, description): null
+for none (a column of a query over tasks)."""
+_OPENERS = select(Task.id, OPENER, HELD).where(col(Task.id) == bindparam("task"))
+
+
 _STANDING = text(
     """
     SELECT task_id, message_id, role, NULL AS field FROM task_messages WHERE message_id = ANY(:messages)
@@ -221,7 +241,13 @@ class Standings:
     made (read once for the batch), each task's opener and human-held fields (read once per
     task), kept current as placement links messages and opens tasks."""
 
-    def __init__(self, session: Session, message_ids: list[int]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        message_ids: list[int],
+        tasks: Mapping[int, tuple[str | None, frozenset[str]]] | None = None,
+    ) -> None:
+        """`tasks`: the openers and held fields of tasks already read (by `OPENER`, `HELD`)."""
         self.session = session
         self.links: dict[tuple[int, int], TaskMessageRole] = {}
         self.recorded: dict[tuple[int, int], set[str]] = {}
@@ -230,7 +256,7 @@ class Standings:
                 self.links[r.task_id, r.message_id] = TaskMessageRole(r.role)
             else:
                 self.recorded.setdefault((r.task_id, r.message_id), set()).add(r.field)
-        self.tasks: dict[int, tuple[str | None, frozenset[str]]] = {}
+        self.tasks: dict[int, tuple[str | None, frozenset[str]]] = dict(tasks or {})
         self.unwritten: list[dict[str, Any]] = []
 
     def of(self, task_id: int, message_id: int) -> Standing:
@@ -242,8 +268,8 @@ class Standings:
 
     def _task(self, task_id: int) -> tuple[str | None, frozenset[str]]:
         if task_id not in self.tasks:
-            row = self.session.execute(_OPENERS, {"tasks": [task_id]}).one_or_none()
-            self.tasks[task_id] = (row.opener, frozenset(row.held)) if row else (None, frozenset())
+            row = self.session.execute(_OPENERS, {"task": task_id}).one_or_none()
+            self.tasks[task_id] = (row[1], frozenset(row[2] or ())) if row else (None, frozenset())
         return self.tasks[task_id]
 
     def held(self, task_id: int) -> frozenset[str]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core.conversations.features import Open, name_stems
+from core.conversations.progress import HELD, OPENER
 from core.conversations.text import merge, name_key
 from core.models import Conversation, Message, Resolution, Task, TaskStatus, utcnow
 
@@ -72,6 +73,8 @@ class Chats:
         self.pool: dict[tuple[str, str], list[Conversation]] = {}
         self.by_id: dict[int, Conversation] = {}
         self.tasks: dict[int, Task] = {}
+        self.standings: dict[int, tuple[str | None, frozenset[str]]] = {}
+        """Each task's opener and the fields people hold (progress.Standings)."""
         if messages:
             self._load(messages)
 
@@ -80,10 +83,11 @@ class Chats:
         chats = list({(m.source, m.chat_id) for m in messages})
         known = {m.conversation_id for m in [*messages, *self.parents.values()] if m.conversation_id}
         rows = self.session.exec(_POOL, params={"chats": chats, "since": since, "known": list(known)}).all()
-        for conversation, task in rows:
+        for conversation, task, opener, held in rows:
             self._add(conversation)
             if task is not None:
                 self.tasks[task.id or 0] = task
+                self.standings[task.id or 0] = (opener, frozenset(held or ()))
 
     def conversation_of(self, message_id: int | None) -> int | None:
         """The conversation the message (of the batch, or one it replies to) was placed in."""
@@ -165,7 +169,7 @@ def _latest() -> Select[tuple[int]]:
 
 
 _POOL = (
-    select(Conversation, Task)
+    select(Conversation, Task, OPENER, HELD)
     .outerjoin(Task, col(Task.id) == Conversation.task_id)
     .where(or_(col(Conversation.id).in_(_latest()), col(Conversation.id).in_(_listed("known"))))
 )
