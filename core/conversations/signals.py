@@ -56,6 +56,28 @@ MERGED = _phrases(
 )  # fmt: skip
 """Done in code but not out yet (merged, in review, approved): still in progress."""
 
+_SINCE = re.compile(
+    r"(?<!\w)(?:і|и|й|а|але|но|and|but)\s+(?:тепер|теперь|now)(?!\w)([^.!?\n]*)", re.IGNORECASE
+)
+_NOT_WORKING = re.compile(r"(?<!\w)(?:не|not)\s+\w|n't(?!\w)", re.IGNORECASE)
+_FAILING = _phrases(
+    "пада*", "впав", "впала", "упал*", "виліта*", "вылета*", "краш*", "крэш*", "crash*", "fail*",
+    "error*", "помилк*", "ошибк*", "broke*", "зламал*", "сломал*", "зависа*", "завис*", "500",
+)  # fmt: skip
+_NONE = _phrases("нема", "немає", "нет", "no", "без", "zero", "ні")
+
+
+def broke_since(text: str) -> bool:
+    """What was done, then that it broke since ("Оновив додаток, і тепер вхід не працює",
+    "updated the app and now login fails"): a report, not news of finished work ("Пофіксив, і
+    тепер нема 500" is)."""
+    found = _SINCE.search(text)
+    if found is None:
+        return False
+    clause = found.group(1)
+    return bool(_NOT_WORKING.search(clause)) or bool(_FAILING.search(clause) and not _NONE.search(clause))
+
+
 PULL_REQUEST = re.compile(
     r"(?<!\w)(?:PR|MR)(?!\w)|(?i:(?<!\w)(?:pull|merge|пул|пулл)[- ]?(?:request|реквест)\w*)"
 )
@@ -225,7 +247,7 @@ def read(text: str) -> Signals:
         look=bool(LOOK.search(text)),
         defer=bool(DEFER.search(text)),
         merged=bool(MERGED.search(text) or PULL_REQUEST.search(text)),
-        done=bool(DONE.search(text) or FULL_ROLLOUT.search(text)) or "✅" in text,
+        done=(bool(DONE.search(text) or FULL_ROLLOUT.search(text)) and not broke_since(text)) or "✅" in text,
         withdraw=bool(WITHDRAW.search(text)),
         escalation=escalation(text),
         plus_one=is_plus_one(text),

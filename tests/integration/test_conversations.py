@@ -221,8 +221,9 @@ async def test_a_report_telling_what_was_done_before_it_broke_is_not_done(
                        "падає з помилкою 500, клієнти теж скаржаться на це з самого ранку", BUG),
         Line("Petro", 200, "Відправив тестове замовлення з промокодом на сайті, а оплата карткою зависла "
                            "на десять хвилин і потім сама скасувалась без жодного повідомлення", BUG),
+        Line("Oksana", 400, "Зробила переустановку драйвера принтера, і тепер етикетки не друкуються", BUG),
     ])  # fmt: skip
-    assert [(t.status, t.assignee) for t in tasks(engine, chat)] == [(TaskStatus.new, None)] * 2
+    assert [(t.status, t.assignee) for t in tasks(engine, chat)] == [(TaskStatus.new, None)] * 3
 
 
 async def test_a_question_put_in_the_backlog_is_a_feature_waiting_for_work(

@@ -31,6 +31,14 @@ DONES = [
     "по крашам: crash-free 99.6%, раскатываю на 100%",
     "rolling it out to 100% now",
     "iOS білд 2.4 відправив у TestFlight",
+    "Пофіксив, і тепер нема 500",
+    "Fixed it, and now there are no errors in the log",
+]
+BROKE_SINCE = [
+    "Оновила додаток, і тепер вхід не працює",
+    "Оновил приложение и теперь оно вылетает на старте",
+    "Updated the app and now login fails with 500",
+    "I updated Chrome and now the page doesn't load",
 ]
 NOT_DONE = [
     "змерджив, викотимо в понеділок",
@@ -56,6 +64,11 @@ def test_finishing_work(text: str) -> None:
 def test_merged_asked_or_partly_rolled_out_is_not_done(text: str) -> None:
     said = read(text)
     assert not said.done or said.merged or said.asks
+
+
+@pytest.mark.parametrize("text", BROKE_SINCE)
+def test_what_was_done_before_it_broke_is_a_report_not_news_of_work(text: str) -> None:
+    assert not read(text).moves_work
 
 
 @pytest.mark.parametrize(
