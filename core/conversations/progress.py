@@ -209,7 +209,15 @@ HELD = (
 )
 """The task's fields a person set (accepting aside) or the LLM wrote (title, description): null
 for none (a column of a query over tasks)."""
-_OPENERS = select(Task.id, OPENER, HELD).where(col(Task.id) == bindparam("task"))
+_OPENERS = select(OPENER.label("opener"), HELD.label("held")).where(col(Task.id) == bindparam("task"))
+
+Hold = tuple[str | None, frozenset[str]]
+"""A task's opener (author id) and the fields people hold."""
+
+
+def hold(opener: str | None, held: list[str] | None) -> Hold:
+    """The hold read by `OPENER` and `HELD` (held is null for none)."""
+    return opener, frozenset(held or ())
 
 
 _STANDING = text(
@@ -245,7 +253,7 @@ class Standings:
         self,
         session: Session,
         message_ids: list[int],
-        tasks: Mapping[int, tuple[str | None, frozenset[str]]] | None = None,
+        tasks: Mapping[int, Hold] | None = None,
     ) -> None:
         """`tasks`: the openers and held fields of tasks already read (by `OPENER`, `HELD`)."""
         self.session = session
@@ -256,7 +264,7 @@ class Standings:
                 self.links[r.task_id, r.message_id] = TaskMessageRole(r.role)
             else:
                 self.recorded.setdefault((r.task_id, r.message_id), set()).add(r.field)
-        self.tasks: dict[int, tuple[str | None, frozenset[str]]] = dict(tasks or {})
+        self.tasks: dict[int, Hold] = dict(tasks or {})
         self.unwritten: list[dict[str, Any]] = []
 
     def of(self, task_id: int, message_id: int) -> Standing:
@@ -266,10 +274,10 @@ class Standings:
             blocked.add("priority_rank")
         return Standing(opener, self.links.get((task_id, message_id)), frozenset(blocked))
 
-    def _task(self, task_id: int) -> tuple[str | None, frozenset[str]]:
+    def _task(self, task_id: int) -> Hold:
         if task_id not in self.tasks:
             row = self.session.execute(_OPENERS, {"task": task_id}).one_or_none()
-            self.tasks[task_id] = (row[1], frozenset(row[2] or ())) if row else (None, frozenset())
+            self.tasks[task_id] = hold(row.opener, row.held) if row else hold(None, None)
         return self.tasks[task_id]
 
     def held(self, task_id: int) -> frozenset[str]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core.conversations.features import Open, name_stems
-from core.conversations.progress import HELD, OPENER
+from core.conversations.progress import HELD, OPENER, Hold, hold
 from core.conversations.text import merge, name_key
 from core.models import Conversation, Message, Resolution, Task, TaskStatus, utcnow
 
@@ -73,7 +73,7 @@ class Chats:
         self.pool: dict[tuple[str, str], list[Conversation]] = {}
         self.by_id: dict[int, Conversation] = {}
         self.tasks: dict[int, Task] = {}
-        self.standings: dict[int, tuple[str | None, frozenset[str]]] = {}
+        self.standings: dict[int, Hold] = {}
         """Each task's opener and the fields people hold (progress.Standings)."""
         if messages:
             self._load(messages)
@@ -87,7 +87,7 @@ class Chats:
             self._add(conversation)
             if task is not None:
                 self.tasks[task.id or 0] = task
-                self.standings[task.id or 0] = (opener, frozenset(held or ()))
+                self.standings[task.id or 0] = hold(opener, held)
 
     def conversation_of(self, message_id: int | None) -> int | None:
         """The conversation the message (of the batch, or one it replies to) was placed in."""
