@@ -149,7 +149,7 @@ def best_candidate(
     probability, best, _, _ = max(scored, default=(0.0, None, False, False))
     if probability >= model.threshold:
         return best
-    if _follow_up_question(arrival):
+    if _says_too_little(arrival):
         return _latest_if_live(arrival, candidates)
     if opens_work(arrival):
         return None
@@ -164,15 +164,18 @@ def _own_report(arrival: features.Arrival, closed: features.Open) -> bool:
 
 
 FOLLOW_UP = timedelta(minutes=15)
-"""A question of a few words this soon after a conversation's last message asks about it."""
+"""A question or request of a few words this soon after a conversation's last message is about it."""
 
 
-def _follow_up_question(arrival: features.Arrival) -> bool:
-    """A question of a few words asking for something, no reply and no news of work."""
+def _says_too_little(arrival: features.Arrival) -> bool:
+    """A question or request of a few words ("How long?", "Давайте в 2.5"), no reply and no
+    news of work: it says too little to be new work of its own. A problem of a few words ("прод
+    лежить") is a report."""
     said = arrival.signals
     return (
         arrival.actionable
-        and features.short_question(arrival)
+        and features.is_short(arrival)
+        and (arrival.signals.asks or arrival.kind != Kind.bug)
         and not (arrival.reply_conversation or said.moves_work)
     )
 

@@ -240,6 +240,17 @@ def test_a_question_of_a_few_words_asks_about_the_conversation_still_going_on() 
     )
 
 
+def test_a_few_words_of_request_go_to_the_conversation_going_on_but_a_short_problem_opens_its_own() -> None:
+    model = replace(scorer.load(), threshold=0.99)  # nothing fits "well enough"
+    latest = features.Open(7, None, T0, "kate", {"kate": "Kate"}, dict(terms("a button to send logs")), True)
+    decided = _said("Давайте в 2.5", 3, actionable=True, kind="feature")
+    assert placement.best_candidate(decided, [latest], model) == 7
+    later = replace(decided, sent_at=T0 + timedelta(hours=2))
+    assert placement.best_candidate(later, [latest], model) is None
+    down = _said("прод лежить", 3, actionable=True, kind="bug")
+    assert placement.best_candidate(down, [latest], model) is None and placement.opens_work(down)
+
+
 @pytest.mark.parametrize("text", ["Доброе. Лишь бы не спамил", "would love to, take photos 📸"])
 def test_a_reply_to_small_talk_shorter_than_a_report_opens_nothing(text: str) -> None:
     reply = _said(text, 1, actionable=True, kind="feature", replies_outside=True)
