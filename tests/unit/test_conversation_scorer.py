@@ -20,6 +20,13 @@ def test_stems_make_inflected_words_alike() -> None:
     assert similarity(terms("dark mode please"), terms("export ignores the date filter")) == 0
 
 
+def test_the_same_version_or_numbered_item_makes_messages_alike_in_any_language() -> None:
+    asked = terms("Oksana, could you write the changelog for 3.8 by Thursday?")
+    assert similarity(asked, terms("Чернетка реліз-нотів 3.8 у Confluence, глянь")) > 0
+    assert similarity(terms("PR #612, Серёжа посмотри"), terms("#612: логика ок, добавь тест")) > 0
+    assert similarity(asked, terms("Чернетка реліз-нотів 3.9 у Confluence, глянь")) == 0
+
+
 def test_shipped_scorer_loads_and_keeps_a_reply_in_its_chain_not_a_stranger() -> None:
     model = scorer.load()
     conversation = features.Open(
