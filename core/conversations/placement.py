@@ -175,7 +175,7 @@ def _says_too_little(arrival: features.Arrival) -> bool:
     return (
         arrival.actionable
         and features.is_short(arrival)
-        and (arrival.signals.asks or arrival.kind != Kind.bug)
+        and (said.asks or arrival.kind != Kind.bug)
         and not (arrival.reply_conversation or said.moves_work)
     )
 
