@@ -52,7 +52,7 @@ def classifier(llm: Any, **settings: Any) -> LLMClassifier:
 async def test_batches_hold_at_most_batch_size_messages_and_every_id_gets_its_result() -> None:
     llm = ScriptedLLM(by_keyword)
     outcomes = await classifier(llm, llm_batch_size=3).classify(SEVEN)
-    assert llm.batch_sizes == [3, 3, 1]
+    assert sorted(llm.batch_sizes) == [1, 3, 3]  # the calls go side by side: any order
     assert [o.result.kind.value for o in outcomes if o.result] == [by_keyword(m.text)["kind"] for m in SEVEN]
     assert all(o.classifier == "llm" and o.prompt_version == DEFAULT_PROMPT.version for o in outcomes)
 
