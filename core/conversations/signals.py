@@ -92,17 +92,20 @@ DONE = _phrases(
     "закрив", "налаштований", "налаштовано", "налаштував", "перемкнув", "зробила", "зробив",
     "додав", "додала", "відкотив", "вирішено", "залив", "залила", "виклав", "виклала", "прогнав",
     "прогнала", "скинув", "скинула", "знову зелен*", "знову працю*", "поправив", "поправила",
-    "відправив", "відправила",
+    "відправив", "відправила", "прибрав", "прибрала", "видалив", "видалила", "замінив", "замінила",
+    "закінчив", "закінчила", "завершив", "завершила", "перезапустив", "перезапустила",
     # ru
     "исправил", "исправила", "исправлено", "пофиксил", "пофиксила", "починил", "починила",
     "задеплоил", "задеплоила", "выкатил", "выкатила", "выкатили", "залил", "залила", "сделал",
     "сделала", "сделано", "добавил", "добавила", "поправил", "поправила", "закрыл", "настроил",
     "откатил", "обновил", "обновила", "решено", "скинул", "отправил", "отправила", "снова зелен*",
-    "снова работа*",
+    "снова работа*", "убрал", "убрала", "удалил", "удалила", "заменил", "заменила", "закончил",
+    "закончила", "завершил", "завершила", "перезапустил", "перезапустила",
     # en
     "fixed", "deployed", "done", "shipped", "released", "resolved", "is live", "rolled out",
     "works now", "is back", "are back", "uploaded", "updated", "added", "are live", "all live",
     "is set", "are set", "green again", "working again", "works again", "back to normal",
+    "removed", "deleted", "finished", "completed",
     # transliterated
     "zrobyv", "zrobyla", "zrobleno", "vypravyv", "vypravyla", "pofiksyv", "pofiksyla", "zadeployiv",
     "vykotyv", "dodav", "dodala", "onovyv", "gotovo", "sdelal", "ispravil", "pofiksil", "zadeploil",
@@ -114,13 +117,38 @@ FULL_ROLLOUT = re.compile(
 )
 """A rollout reaching everyone ("раскатываю на 100%", "rolling out to 100%"): out, done."""
 
+RELEASED = re.compile(
+    r"(?<!\w)(?:#\d+|\d+\.\d+(?:\.\d+)*|фікс\w*|фикс\w*|fix\w*)[^.!?\n]{0,60}?"
+    r"(?:на\s+прод[іе]|[ву]\s+стор[іе]|(?:in|on)\s+prod(?:uction)?|in\s+the\s+(?:app\s+)?store)(?!\w)",
+    re.IGNORECASE,
+)
+"""A fix, a version or a numbered change out where people use it ("#620 на проде", "3.9.1 з
+фіксом кешу в сторі", "the fix is on prod"): done, unless something fails there."""
+
+
+def released(text: str) -> bool:
+    return bool(RELEASED.search(text)) and not (_FAILING.search(text) or _NOT_WORKING.search(text))
+
+
 WITHDRAW = _phrases(
-    "не треба", "вже не треба", "не актуально", "неактуально", "відбій", "скасуйте", "скасовуємо",
-    "не надо", "уже не надо", "отбой", "отменяем", "забудьте",
+    "не треба", "вже не треба", "не актуально", "неактуально", "скасуйте", "скасовуємо",
+    "не надо", "уже не надо", "отменяем", "забудьте",
     "never mind", "nevermind", "no longer needed", "not needed", "cancel that", "scratch that",
     "disregard",
 )  # fmt: skip
 """Asked, then withdrawn."""
+
+ALL_CLEAR = _phrases("відбій", "отбой")
+""""Call it off" in a message that says why ("Відбій по звіту, клієнт сам вивантажив його з
+кабінету"); alone or with a few words ("відбій", "Відбій, всі живі") it is the all-clear after an
+air-raid alert, not news about work."""
+_CALLED_OFF_WORDS = 7
+
+
+def withdraws(text: str) -> bool:
+    if WITHDRAW.search(text):
+        return True
+    return bool(ALL_CLEAR.search(text)) and len(words(text)) >= _CALLED_OFF_WORDS
 
 CRITICAL = _phrases(
     "критично", "критичн*", "critical", "блокер", "blocker", "всі клієнти", "все клиенты",
@@ -247,8 +275,9 @@ def read(text: str) -> Signals:
         look=bool(LOOK.search(text)),
         defer=bool(DEFER.search(text)),
         merged=bool(MERGED.search(text) or PULL_REQUEST.search(text)),
-        done=(bool(DONE.search(text) or FULL_ROLLOUT.search(text)) and not broke_since(text)) or "✅" in text,
-        withdraw=bool(WITHDRAW.search(text)),
+        done=(bool(DONE.search(text) or FULL_ROLLOUT.search(text)) and not broke_since(text))
+        or released(text) or "✅" in text,
+        withdraw=withdraws(text),
         escalation=escalation(text),
         plus_one=is_plus_one(text),
         not_a_bug=bool(NOT_A_BUG.search(text)),

@@ -33,6 +33,13 @@ DONES = [
     "iOS білд 2.4 відправив у TestFlight",
     "Пофіксив, і тепер нема 500",
     "Fixed it, and now there are no errors in the log",
+    "Старий ключ відкликав і прибрав з конфігу",
+    "дані звільненого працівника видалив",
+    "регресс закончил, два бага завёл отдельно",
+    "Removed the debug flag from the prod config",
+    "#702 на проде, отчёт строится за секунду",
+    "3.2.1 з фіксом логіну в сторі",
+    "the fix is on prod now",
 ]
 BROKE_SINCE = [
     "Оновила додаток, і тепер вхід не працює",
@@ -47,6 +54,9 @@ NOT_DONE = [
     "fix is ready, поїде з 3.1.1",
     "Nazar left a couple of comments, fixed",
     "Викатую на 20%",
+    "фікс на проді не допоміг",
+    "2.4 на проді падає з 500",
+    "Треба на проді перевірити сертифікат",
 ]
 
 
@@ -102,6 +112,8 @@ def test_long_or_other_pluses_are_not_plus_one(text: str) -> None:
 
 def test_withdrawn_deferred_and_not_a_bug() -> None:
     assert read("не треба, вже не актуально").withdraw
+    assert read("Відбій по звіту, клієнт сам вивантажив його з кабінету вчора").withdraw
+    assert not any(read(t).withdraw for t in ("відбій", "Відбій, всі живі, йдемо обідати", "отбой, я тут"))
     assert read("Запишу в беклог на Q1").defer and not read("Гляну після планування").defer
     assert read("Кейт, це не баг: експорт бере діапазон").not_a_bug
     assert read("works as designed").not_a_bug
