@@ -117,13 +117,15 @@ FULL_ROLLOUT = re.compile(
 )
 """A rollout reaching everyone ("раскатываю на 100%", "rolling out to 100%"): out, done."""
 
+_OUT = r"(?:на\s+прод[іе]|[ву]\s+стор[іе]|(?:in|on)\s+prod(?:uction)?|in\s+the\s+(?:app\s+)?store)(?!\w)"
 RELEASED = re.compile(
-    r"(?<!\w)(?:#\d+|\d+\.\d+(?:\.\d+)*|фікс\w*|фикс\w*|fix\w*)[^.!?\n]{0,60}?"
-    r"(?:на\s+прод[іе]|[ву]\s+стор[іе]|(?:in|on)\s+prod(?:uction)?|in\s+the\s+(?:app\s+)?store)(?!\w)",
+    r"(?<!\w)(?:#\d+|\d+\.\d+(?:\.\d+)*|фікс\w*|фикс\w*|fix\w*)[^.!?\n]{0,60}?" + _OUT
+    + r"|^\W*(?:[\w'’-]+\s+){1,3}" + _OUT + r"[^\w?]*$",
     re.IGNORECASE,
 )
 """A fix, a version or a numbered change out where people use it ("#620 на проде", "3.9.1 з
-фіксом кешу в сторі", "the fix is on prod"): done, unless something fails there."""
+фіксом кешу в сторі", "the fix is on prod"), or a few words saying what is ("банер на проді"):
+done, unless something fails there."""
 
 
 def released(text: str) -> bool:
