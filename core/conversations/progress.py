@@ -122,6 +122,8 @@ def _status(task: Task, said: Said) -> dict[str, Any]:
         return {"status": TaskStatus.done, "resolution": Resolution.answered}
     if signals.done and not signals.merged and not signals.asks and not _reports_failure(said):
         return {"status": TaskStatus.done, "assignee": task.assignee or author}
+    if _reporter_confirmed(task, said):
+        return {"status": TaskStatus.done}
     if said.delegate:
         return {"status": TaskStatus.in_progress, "assignee": said.delegate}
     if signals.take or signals.merged:
@@ -145,6 +147,15 @@ def _reporter_helped(task: Task, said: Said) -> bool:
         task.kind == Kind.bug and task.status == TaskStatus.new and task.assignee is None
         and said.role != TaskMessageRole.source and said.message.author_id == said.opener
         and signals.grateful and not (signals.asks or signals.moves_work or signals.escalation)
+    )  # fmt: skip
+
+
+def _reporter_confirmed(task: Task, said: Said) -> bool:
+    """The reporter of a problem someone works on says it works now ("Клієнт завантажив свій
+    файл, все пройшло 🎉", "Customers confirmed, thanks!"): fixed."""
+    return (
+        task.kind == Kind.bug and task.status == TaskStatus.in_progress and said.signals.works
+        and said.role != TaskMessageRole.source and said.message.author_id == said.opener
     )  # fmt: skip
 
 

@@ -207,6 +207,19 @@ GRATEFUL = _phrases(
 THANKS = _phrases("нашел", "найшов", "знайшов", "знайшла", "работает", "працює")
 """With GRATEFUL: thanks, or "found it": an answer landed."""
 
+WORKS = _phrases(
+    "працює", "запрацювало", "пройшло", "дійшло", "дійшли", "приходять", "отримали", "підтвердили",
+    "работает", "заработало", "прошло", "дошло", "дошли", "приходят", "получили", "подтвердили",
+    "works", "working", "went through", "arrived", "confirmed", "confirms",
+)  # fmt: skip
+"""It works now, or the people it was for confirm it ("Клієнт завантажив файл, все пройшло")."""
+
+
+def works(text: str) -> bool:
+    """Says it works, not that it does not (nor asks whether it does)."""
+    return bool(WORKS.search(text)) and not (_NOT_WORKING.search(text) or _FAILING.search(text) or "?" in text)
+
+
 REPLY = re.compile(
     r"^\W*(?:(?:так|ні|да|нет|yes|yeah|yep|no|nope|sure|agreed|згоден|згодна|согласен|согласна)"
     r"(?=\s*(?:[,.!—–-]|$))|(?:(?:great|good|nice) (?:find|catch|point)|ого|вау|wow|ugh|oops|упс|ой)"
@@ -263,6 +276,8 @@ class Signals:
     """It says the problem was reported before (SAME), not asking."""
     delegate: str = ""
     """The name of the person it hands the work to (DELEGATE), not asking."""
+    works: bool = False
+    """It says it works now, or that the people it was for confirm it (WORKS)."""
 
     @property
     def moves_work(self) -> bool:
@@ -289,6 +304,7 @@ def read(text: str) -> Signals:
         replies=REPLY.match(text) is not None,
         same="?" not in text and bool(SAME.search(text)),
         delegate=_delegate(text),
+        works=works(text),
     )
 
 

@@ -226,6 +226,23 @@ async def test_a_report_telling_what_was_done_before_it_broke_is_not_done(
     assert [(t.status, t.assignee) for t in tasks(engine, chat)] == [(TaskStatus.new, None)] * 3
 
 
+async def test_the_reporter_saying_it_works_now_finishes_the_bug_and_an_all_clear_changes_nothing(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Lesia", 0, "Імпорт накладних з Excel падає, якщо в назві товару є крапка з комою", BUG),
+        Line("Taras", 3, "беру", reply=0),
+        Line("Lesia", 300, "Клієнт ще раз завантажив свій файл, усе пройшло 🎉", reply=0),
+        Line("Kate", 400, "Export of invoices to PDF cuts off the last line on every page", BUG),
+        Line("Yura", 402, "гляну", reply=3),
+        Line("Oksana", 460, "відбій", reply=3),
+    ])  # fmt: skip
+    imported, export = tasks(engine, chat)
+    assert (imported.status, imported.assignee) == (TaskStatus.done, "Taras")
+    assert (export.status, export.assignee) == (TaskStatus.in_progress, "Yura")
+
+
 async def test_a_question_put_in_the_backlog_is_a_feature_waiting_for_work(
     engine: Engine, settings: Settings
 ) -> None:

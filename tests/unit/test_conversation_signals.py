@@ -123,6 +123,14 @@ def test_withdrawn_deferred_and_not_a_bug() -> None:
     assert read("Это уже доработка, давайте в следующий спринт").not_a_bug
 
 
+def test_saying_it_works_now_unless_it_does_not_or_asks() -> None:
+    assert read("Клієнт ще раз завантажив файл, усе пройшло 🎉").works
+    assert read("Customers confirmed, thanks!").works
+    assert not read("все ще не працює").works
+    assert not read("а у вас працює?").works
+    assert not read("тепер падає з 500, хоча вчора працювало").works
+
+
 def test_thanks_for_help_and_found_it_are_told_apart() -> None:
     helped, found = read("Дякую, зайшла 🙏"), read("нашел")
     assert helped.grateful and helped.thanks
