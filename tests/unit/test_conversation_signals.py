@@ -115,6 +115,8 @@ def test_long_or_other_pluses_are_not_plus_one(text: str) -> None:
 def test_withdrawn_deferred_and_not_a_bug() -> None:
     assert read("не треба, вже не актуально").withdraw
     assert read("Відбій по звіту, клієнт сам вивантажив його з кабінету вчора").withdraw
+    assert read("Договір будуть підписувати місяць. Скасовую, Олеже, не роби").withdraw
+    assert read("Отменяю, клиент передумал").withdraw and read("Yura, don't bother with the staging").withdraw
     assert not any(read(t).withdraw for t in ("відбій", "Відбій, всі живі, йдемо обідати", "отбой, я тут"))
     assert read("Запишу в беклог на Q1").defer and not read("Гляну після планування").defer
     assert read("Кейт, це не баг: експорт бере діапазон").not_a_bug
