@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
-from core.conversations.text import words
+from core.conversations.text import NAMED_NUMBER, words
 
 
 def _phrases(*alternatives: str) -> re.Pattern[str]:
@@ -118,11 +118,9 @@ FULL_ROLLOUT = re.compile(
 """A rollout reaching everyone ("раскатываю на 100%", "rolling out to 100%"): out, done."""
 
 _OUT = r"(?:на\s+прод[іе]|[ву]\s+стор[іе]|(?:in|on)\s+prod(?:uction)?|in\s+the\s+(?:app\s+)?store)(?!\w)"
-RELEASED = re.compile(
-    r"(?<!\w)(?:#\d+|\d+\.\d+(?:\.\d+)*|фікс\w*|фикс\w*|fix\w*)[^.!?\n]{0,60}?" + _OUT
-    + r"|^\W*(?:[\w'’-]+\s+){1,3}" + _OUT + r"[^\w?]*$",
-    re.IGNORECASE,
-)
+_CHANGE_NAMED = rf"(?:{NAMED_NUMBER.pattern}|(?<!\w)(?:фікс|фикс|fix)\w*)[^.!?\n]{{0,60}}?"
+_A_FEW_WORDS = r"^\W*(?:[\w'’-]+\s+){1,3}"
+RELEASED = re.compile("|".join([_CHANGE_NAMED + _OUT, _A_FEW_WORDS + _OUT + r"[^\w?]*$"]), re.IGNORECASE)
 """A fix, a version or a numbered change out where people use it ("#620 на проде", "3.9.1 з
 фіксом кешу в сторі", "the fix is on prod"), or a few words saying what is ("банер на проді"):
 done, unless something fails there."""
@@ -152,6 +150,7 @@ def withdraws(text: str) -> bool:
     if WITHDRAW.search(text):
         return True
     return bool(ALL_CLEAR.search(text)) and len(words(text)) >= _CALLED_OFF_WORDS
+
 
 CRITICAL = _phrases(
     "критично", "критичн*", "critical", "блокер", "blocker", "всі клієнти", "все клиенты",
@@ -218,7 +217,8 @@ WORKS = _phrases(
 
 def works(text: str) -> bool:
     """Says it works, not that it does not (nor asks whether it does)."""
-    return bool(WORKS.search(text)) and not (_NOT_WORKING.search(text) or _FAILING.search(text) or "?" in text)
+    denied = _NOT_WORKING.search(text) or _FAILING.search(text) or "?" in text
+    return bool(WORKS.search(text)) and not denied
 
 
 REPLY = re.compile(
@@ -294,7 +294,8 @@ def read(text: str) -> Signals:
         defer=bool(DEFER.search(text)),
         merged=bool(MERGED.search(text) or PULL_REQUEST.search(text)),
         done=(bool(DONE.search(text) or FULL_ROLLOUT.search(text)) and not broke_since(text))
-        or released(text) or "✅" in text,
+        or released(text)
+        or "✅" in text,
         withdraw=withdraws(text),
         escalation=escalation(text),
         plus_one=is_plus_one(text),

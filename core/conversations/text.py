@@ -216,7 +216,7 @@ _ALIKE = str.maketrans("іїєёыэґ", "ииееиег")
 "фильтр" share their stem (chats mix both languages)."""
 
 
-_NAMED_NUMBER = re.compile(r"#\d{2,}|(?<![\d.])\d+(?:\.\d+)+(?![\d.])")
+NAMED_NUMBER = re.compile(r"#\d{2,}|(?<![\d.])\d+(?:\.\d+)+(?![\d.])")
 """A version ("2.4.1", "3.8") or a numbered item ("PR #612"): the same one names the same work."""
 
 
@@ -224,7 +224,7 @@ def terms(text: str) -> Counter[str]:
     """The stems of a message's content words (three letters or more, no stop words), spelled
     alike in Ukrainian and Russian, and the versions and numbered items it names ("3.8", "#612")."""
     stems = Counter(w.translate(_ALIKE)[:STEM] for w in words(text) if len(w) >= 3 and w not in _STOP)
-    stems.update(_NAMED_NUMBER.findall(text))
+    stems.update(NAMED_NUMBER.findall(text))
     return stems
 
 
