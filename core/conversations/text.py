@@ -184,8 +184,20 @@ _CYRILLIC = str.maketrans({
     "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh", "ь": "", "ъ": "", "ы": "i", "э": "e", "ю": "iu",
     "я": "ia",
 })  # fmt: skip
-_LATIN = (("kh", "h"), ("x", "ks"), ("y", "i"), ("w", "v"), ("j", "i"), ("q", "k"), ("h", "g"))
-"""Spellings that Latin transliterations of one name disagree on, made one ("Oleh", "Oleg")."""
+_LATIN = (("kh", "h"), ("x", "ks"), ("y", "i"), ("w", "v"), ("j", "i"), ("q", "k"), ("c", "k"), ("h", "g"))
+"""Spellings that Latin transliterations of one word disagree on, made one ("Oleh", "Oleg";
+"client", "klient")."""
+
+
+@lru_cache(maxsize=65536)
+def sounded(word: str) -> str:
+    """A lower-case word as it sounds, in Latin letters: the same for a name or a loanword
+    written in Cyrillic or Latin letters ("Тарас" and "Taras", "клієнт", "клиент" and
+    "client", "токен" and "token"), and for a word Ukrainian and Russian spell alike."""
+    spelled = word.translate(_CYRILLIC)
+    for written, said in _LATIN:
+        spelled = spelled.replace(written, said)
+    return spelled
 
 
 @lru_cache(maxsize=65536)
@@ -193,9 +205,7 @@ def name_key(word: str) -> str:
     """The first four letters of a word as it sounds, alike in Cyrillic and Latin letters: a
     name written either way ("Тарас" and "Taras", "Ліаме" and "Liam", "Юра" and "Yura"); a short
     name's last vowel left out, so that it is the same when called ("Віко" and "Vika")."""
-    spelled = word.translate(_CYRILLIC)
-    for written, said in _LATIN:
-        spelled = spelled.replace(written, said)
+    spelled = sounded(word)
     if len(spelled) <= 4 and spelled[-1:] in _VOWELS:
         return spelled[:-1]
     return spelled[:4]
@@ -211,19 +221,16 @@ def called(text: str) -> str:
     return name_key(found.group(1).lower()) if found else ""
 
 
-_ALIKE = str.maketrans("іїєёыэґ", "ииееиег")
-"""Ukrainian and Russian letters of one sound made one: "клієнт" and "клиент", "фільтр" and
-"фильтр" share their stem (chats mix both languages)."""
-
-
 NAMED_NUMBER = re.compile(r"#\d{2,}|(?<![\d.])\d+(?:\.\d+)+(?![\d.])")
 """A version ("2.4.1", "3.8") or a numbered item ("PR #612"): the same one names the same work."""
 
 
 def terms(text: str) -> Counter[str]:
-    """The stems of a message's content words (three letters or more, no stop words), spelled
-    alike in Ukrainian and Russian, and the versions and numbered items it names ("3.8", "#612")."""
-    stems = Counter(w.translate(_ALIKE)[:STEM] for w in words(text) if len(w) >= 3 and w not in _STOP)
+    """The stems of a message's content words (three letters or more, no stop words) as they
+    sound (`sounded`: alike in Ukrainian, Russian and, for loanwords, English: "клієнт",
+    "клиент" and "client" are one stem), and the versions and numbered items it names ("3.8",
+    "#612")."""
+    stems = Counter(sounded(w)[:STEM] for w in words(text) if len(w) >= 3 and w not in _STOP)
     stems.update(NAMED_NUMBER.findall(text))
     return stems
 
