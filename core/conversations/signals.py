@@ -126,8 +126,13 @@ RELEASED = re.compile("|".join([_CHANGE_NAMED + _OUT, _A_FEW_WORDS + _OUT + r"[^
 done, unless something fails there."""
 
 
+def _fails(text: str) -> bool:
+    """It says something fails or does not work ("падає", "не працює", "500")."""
+    return bool(_FAILING.search(text) or _NOT_WORKING.search(text))
+
+
 def released(text: str) -> bool:
-    return bool(RELEASED.search(text)) and not (_FAILING.search(text) or _NOT_WORKING.search(text))
+    return bool(RELEASED.search(text)) and not _fails(text)
 
 
 WITHDRAW = _phrases(
@@ -217,8 +222,7 @@ WORKS = _phrases(
 
 def works(text: str) -> bool:
     """Says it works, not that it does not (nor asks whether it does)."""
-    denied = _NOT_WORKING.search(text) or _FAILING.search(text) or "?" in text
-    return bool(WORKS.search(text)) and not denied
+    return bool(WORKS.search(text)) and not (_fails(text) or "?" in text)
 
 
 REPLY = re.compile(
