@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -222,6 +223,30 @@ def test_loading_a_model_imports_neither_sklearn_nor_scipy(
         "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules, sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+def test_two_processes_saving_the_same_model_at_once_both_succeed(
+    tmp_path: Path, artifact: LocalModelArtifact, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several commands run first on a fresh checkout train the seed model at once."""
+    import pickle
+
+    from core.classification.local import store
+
+    real_dump = pickle.dump
+    saved: list[Path] = []
+
+    def dump_while_another_saves(obj: object, file: Any, protocol: int | None = None) -> None:
+        monkeypatch.setattr(store.pickle, "dump", real_dump)
+        saved.append(save_model(artifact, tmp_path))
+        real_dump(obj, file, protocol=protocol)
+
+    monkeypatch.setattr(store.pickle, "dump", dump_while_another_saves)
+    path = save_model(artifact, tmp_path)
+    assert saved == [path]
+    assert load_model(path).version == artifact.version
+    assert active_model_path(tmp_path) == path
+    assert {p.name for p in path.parent.iterdir()} == {ACTIVE_FILE, path.name}
 
 
 def test_load_rejects_other_pickles(tmp_path: Path) -> None:

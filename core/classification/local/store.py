@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from core.classification.local.features import CompiledFeatures, FeatureConfig, SparseRows
 from core.classification.local.model import LinearHead, LocalModelArtifact, TrainConfig
@@ -45,10 +47,8 @@ def save_model(artifact: LocalModelArtifact, data_dir: Path | str, activate: boo
     root = models_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
     path = root / f"{artifact.version}.pkl"
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as f:
+    with _replacing(path) as f:
         pickle.dump(artifact, f, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
     if activate:
         activate_model(data_dir, artifact.version)
     return path
@@ -59,7 +59,21 @@ def activate_model(data_dir: Path | str, version: str) -> None:
     root = models_dir(data_dir)
     if not (root / f"{version}.pkl").is_file():
         raise FileNotFoundError(f"no local model {version} in {root}")
-    (root / ACTIVE_FILE).write_text(version + "\n")
+    with _replacing(root / ACTIVE_FILE) as f:
+        f.write(f"{version}\n".encode())
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A file of its own to write, put in `path`'s place whole when written: processes that
+    train the same model at once (the first run of several commands) never meet halfway."""
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
+        try:
+            yield f
+        except BaseException:
+            Path(f.name).unlink(missing_ok=True)
+            raise
+    Path(f.name).replace(path)
 
 
 def load_model(path: Path | str) -> LocalModelArtifact:
