@@ -6,7 +6,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -34,8 +36,14 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     +4 % without it, at no cost in throughput (evals/README.md, Soak)."""
     return create_engine(
         sqlalchemy_url(url), pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
-        connect_args={"prepare_threshold": None},
+        connect_args={"prepare_threshold": None}, json_serializer=_json, json_deserializer=orjson.loads,
     )  # fmt: skip
+
+
+def _json(value: Any) -> str:
+    """JSON columns as orjson writes them: grouping reads and writes a chat's conversation
+    summaries with every batch, and orjson does it in a third of the standard library's time."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 @contextmanager
