@@ -8,6 +8,10 @@ from core.conversations.signals import Escalation, read, same_as
 
 TAKES = [
     "Беру. Сначала воспроизведу",
+    "Вижу. NPE в адаптере, локаль не приходит. Чиню",
+    "Бачу, лагоджу",
+    "Могу взять после релиза, там на полчаса",
+    "ok, I'll add all three",
     "Так, візьму",
     "I'll take it",
     "ок, зроблю до середи",
@@ -176,6 +180,9 @@ def test_saying_the_problem_was_reported_before(text: str, same: bool) -> None:
         ("Олег оновить до вечора, тексти дасть Іра", "Олег"),
         ("Dima will fix it tomorrow", "Dima"),
         ("Діма завтра візьме", "Діма"),
+        ("Тексти тягнуться з CMS, Макс поміняє без релізу", "Макс"),
+        ("Ира поменяет баннер", "Ира"),
+        ("Olena will change the copy", "Olena"),
         ("Хтось візьме?", ""),
         ("Він зробить", ""),
         ("Олег оновить до вечора?", ""),
