@@ -139,11 +139,13 @@ def released(text: str) -> bool:
 WITHDRAW = _phrases(
     "не треба", "вже не треба", "не актуально", "неактуально", "скасуйте", "скасовуємо", "скасовую",
     "не роби", "не робіть", "не роблю",
-    "не надо", "уже не надо", "отменяем", "отменяю", "забудьте", "не делай", "не делайте", "не делаю",
+    "не надо", "уже не надо", "отменяем", "отменяю", "не делай", "не делайте", "не делаю",
     "never mind", "nevermind", "no longer needed", "not needed", "cancel that", "scratch that",
     "disregard", "don't bother", "don't do it",
 )  # fmt: skip
 """Asked, then withdrawn."""
+_FORGET_IT = re.compile(r"(?<!\w)(?<!не\s)забудьте(?!\w)", re.IGNORECASE)
+""""Забудьте" (forget it) withdraws; "не забудьте" (don't forget) reminds."""
 
 ALL_CLEAR = _phrases("відбій", "отбой")
 """"Call it off" in a message that says why ("Відбій по звіту, клієнт сам вивантажив його з
@@ -153,7 +155,7 @@ _CALLED_OFF_WORDS = 7
 
 
 def withdraws(text: str) -> bool:
-    if WITHDRAW.search(text):
+    if WITHDRAW.search(text) or _FORGET_IT.search(text):
         return True
     return bool(ALL_CLEAR.search(text)) and len(words(text)) >= _CALLED_OFF_WORDS
 

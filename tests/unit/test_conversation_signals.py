@@ -122,6 +122,10 @@ def test_withdrawn_deferred_and_not_a_bug() -> None:
     assert read("Договір будуть підписувати місяць. Скасовую, Олеже, не роби").withdraw
     assert read("Отменяю, клиент передумал").withdraw and read("Yura, don't bother with the staging").withdraw
     assert not any(read(t).withdraw for t in ("відбій", "Відбій, всі живі, йдемо обідати", "отбой, я тут"))
+    assert read("Забудьте, клиент сам разобрался").withdraw
+    assert not any(
+        read(t).withdraw for t in ("хто на настолки — не забудьте, завтра о 17", "Не забудьте про ретро")
+    )
     assert read("Запишу в беклог на Q1").defer and not read("Гляну після планування").defer
     assert read("Кейт, це не баг: експорт бере діапазон").not_a_bug
     assert read("works as designed").not_a_bug
