@@ -170,7 +170,14 @@ CRITICAL = _phrases(
 URGENT = _phrases("терміново", "срочно", "urgent*", "asap", "горить", "горит", "важливо", "важно", "hotfix")
 """Escalation by one level."""
 
-_NEGATED = re.compile(r"(?<!\w)(?:не|not|no)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_NEGATED = re.compile(r"(?:(?<!\w)(?:не|ні|not|no|never)|n't)\s+(?:\w+\s+)?$", re.IGNORECASE)
+"""What comes before a phrase that denies it: "ще не задеплоїв", "not fixed yet", "haven't merged"."""
+
+
+def _says(pattern: re.Pattern[str], text: str) -> bool:
+    """The text says the phrase, not denying it ("ще не готово" says nothing is ready)."""
+    return any(not _NEGATED.search(text[: found.start()]) for found in pattern.finditer(text))
+
 
 PLUS_ONE = _phrases(
     "+1", "+", "same here", "me too", "same", "у мене теж", "у мене також", "і в мене", "і у мене",
@@ -298,11 +305,11 @@ def read(text: str) -> Signals:
     """The signals in a message's text."""
     grateful = bool(GRATEFUL.search(text))
     return Signals(
-        take=bool(TAKE.search(text)),
-        look=bool(LOOK.search(text)),
+        take=_says(TAKE, text),
+        look=_says(LOOK, text),
         defer=bool(DEFER.search(text)),
-        merged=bool(MERGED.search(text) or PULL_REQUEST.search(text)),
-        done=(bool(DONE.search(text) or FULL_ROLLOUT.search(text)) and not broke_since(text))
+        merged=_says(MERGED, text) or bool(PULL_REQUEST.search(text)),
+        done=((_says(DONE, text) or bool(FULL_ROLLOUT.search(text))) and not broke_since(text))
         or released(text)
         or "✅" in text,
         withdraw=withdraws(text),

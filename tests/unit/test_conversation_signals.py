@@ -71,6 +71,16 @@ def test_taking_work(text: str) -> None:
     assert read(text).take
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["ще не задеплоїв", "не пофіксив поки", "ещё не сделал", "ще не готово", "not fixed yet",
+     "haven't fixed it", "I have not merged it yet", "не візьму, зайнятий", "не беру, у меня отпуск"],
+)  # fmt: skip
+def test_denied_news_of_work_says_nothing(text: str) -> None:
+    said = read(text)
+    assert not (said.done or said.take or said.merged or said.moves_work)
+
+
 @pytest.mark.parametrize("text", DONES)
 def test_finishing_work(text: str) -> None:
     assert read(text).done
