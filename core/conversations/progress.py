@@ -126,7 +126,7 @@ def _status(task: Task, said: Said) -> dict[str, Any]:
         return {"status": TaskStatus.done}
     if said.delegate:
         return {"status": TaskStatus.in_progress, "assignee": said.delegate}
-    if signals.take or signals.merged:
+    if signals.take or signals.merged or signals.partly:
         return {"status": TaskStatus.in_progress, "assignee": task.assignee or author}
     if signals.look and task.assignee is None and said.role != TaskMessageRole.source:
         return {"status": TaskStatus.in_progress, "assignee": author}

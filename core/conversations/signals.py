@@ -113,6 +113,19 @@ DONE = _phrases(
 )  # fmt: skip
 """The work is finished: fixed, deployed, done."""
 
+PARTLY = _phrases(
+    "лишилось", "лишилося", "залишилось", "залишилося", "осталось", "остались", "remaining",
+    "left to do", "still to do", "ще треба", "еще нужно", "ещё нужно",
+)  # fmt: skip
+"""Part of the work is done, the rest is named ("зробив анімацію, лишилось тексти"): in progress."""
+_SOME_OF = re.compile(r"(?<![\w.])(\d+)\s+(?:з|із|из|of)\s+(\d+)(?![\w.])", re.IGNORECASE)
+
+
+def partly(text: str) -> bool:
+    """It says part of the work is done: what is left, or some of a count ("3 з 5 скінів готово")."""
+    return bool(PARTLY.search(text)) or any(int(a) < int(b) for a, b in _SOME_OF.findall(text))
+
+
 FULL_ROLLOUT = re.compile(
     r"(?<!\w)(?:розкат|раскат|викат|выкат|roll)\w*\s+(?:\w+\s+){0,2}(?:на|to)\s+100\s*%", re.IGNORECASE
 )
@@ -295,21 +308,29 @@ class Signals:
     """The name of the person it hands the work to (DELEGATE), not asking."""
     works: bool = False
     """It says it works now, or that the people it was for confirm it (WORKS)."""
+    partly: bool = False
+    """It says part of the work is done (`partly`): in progress, not finished."""
 
     @property
     def moves_work(self) -> bool:
-        return self.take or self.look or self.done or self.withdraw or self.merged or bool(self.delegate)
+        return (
+            self.take or self.look or self.done or self.withdraw or self.merged or self.partly
+            or bool(self.delegate)
+        )  # fmt: skip
 
 
 def read(text: str) -> Signals:
     """The signals in a message's text."""
     grateful = bool(GRATEFUL.search(text))
+    some = (_says(DONE, text) or bool(RELEASED.search(text))) and partly(text)
     return Signals(
         take=_says(TAKE, text),
         look=_says(LOOK, text),
         defer=bool(DEFER.search(text)),
         merged=_says(MERGED, text) or bool(PULL_REQUEST.search(text)),
-        done=((_says(DONE, text) or bool(FULL_ROLLOUT.search(text))) and not broke_since(text))
+        done=(
+            (_says(DONE, text) or bool(FULL_ROLLOUT.search(text))) and not (broke_since(text) or partly(text))
+        )
         or released(text)
         or "✅" in text,
         withdraw=withdraws(text),
@@ -323,6 +344,7 @@ def read(text: str) -> Signals:
         same="?" not in text and bool(SAME.search(text)),
         delegate=_delegate(text),
         works=works(text),
+        partly=some,
     )
 
 

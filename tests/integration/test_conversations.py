@@ -243,6 +243,22 @@ async def test_the_reporter_saying_it_works_now_finishes_the_bug_and_an_all_clea
     assert (export.status, export.assignee) == (TaskStatus.in_progress, "Yura")
 
 
+async def test_part_of_the_work_done_or_news_denied_finishes_nothing(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Olena", 0, "Треба 5 зимових скінів для івенту до п'ятниці", Kind.task),
+        Line("Khrystia", 60, "3 з 5 скінів готово, решта завтра", reply=0),
+        Line("Kate", 200, "Export of invoices to PDF cuts off the last line on every page", BUG),
+        Line("Yura", 202, "беру", reply=2),
+        Line("Yura", 300, "ще не задеплоїв, чекаю рев'ю", reply=2),
+    ])  # fmt: skip
+    skins, export = tasks(engine, chat)
+    assert (skins.status, skins.assignee) == (TaskStatus.in_progress, "Khrystia")
+    assert (export.status, export.assignee) == (TaskStatus.in_progress, "Yura")
+
+
 async def test_a_question_put_in_the_backlog_is_a_feature_waiting_for_work(
     engine: Engine, settings: Settings
 ) -> None:

@@ -73,6 +73,21 @@ def test_taking_work(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
+    ["Daily reward: зробив анімацію відкриття скрині, лишилось тексти і локалізація",
+     "3 з 5 скінів готово, четвертий перемалювала", "Сделал экспорт, осталось протестировать",
+     "Fixed the login, the signup form is still to do"],
+)  # fmt: skip
+def test_part_of_the_work_done_is_work_in_progress(text: str) -> None:
+    said = read(text)
+    assert said.partly and said.moves_work and not said.done
+
+
+def test_all_of_a_count_done_is_done() -> None:
+    assert read("регресс закончил: 58 из 58").done and not read("регресс закончил: 58 из 58").partly
+
+
+@pytest.mark.parametrize(
+    "text",
     ["ще не задеплоїв", "не пофіксив поки", "ещё не сделал", "ще не готово", "not fixed yet",
      "haven't fixed it", "I have not merged it yet", "не візьму, зайнятий", "не беру, у меня отпуск"],
 )  # fmt: skip
