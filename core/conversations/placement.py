@@ -197,7 +197,7 @@ def opens_work(arrival: features.Arrival) -> bool:
     take photos 📸"); a problem reported in reply to an announcement is not."""
     said = arrival.signals
     news = said.moves_work and (said.merged or not said.asks)
-    progress_news = news and len(arrival.words) < features.REPORT_WORDS
+    progress_news = news and len(arrival.words) < features.REPORT_WORDS and not said.needs
     chatter = arrival.replies_outside and (features.is_short(arrival) or _asks_in_passing(arrival))
     return arrival.actionable and not (progress_news or chatter)
 

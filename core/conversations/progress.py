@@ -135,8 +135,9 @@ def _status(task: Task, said: Said) -> dict[str, Any]:
 
 def _reports_failure(said: Said) -> bool:
     """A report of a problem that tells what was done before it broke ("Оновив додаток, і тепер
-    вхід падає з 500"): nothing is finished."""
-    return said.role == TaskMessageRole.source and said.issue.kind == Kind.bug
+    вхід падає з 500"), or a request that tells what was done on the way ("треба банер до
+    четверга, макет скинула в Figma"): nothing is finished."""
+    return said.role == TaskMessageRole.source and (said.issue.kind == Kind.bug or said.signals.needs)
 
 
 def _reporter_helped(task: Task, said: Said) -> bool:

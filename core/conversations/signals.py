@@ -113,6 +113,13 @@ DONE = _phrases(
 )  # fmt: skip
 """The work is finished: fixed, deployed, done."""
 
+NEEDS = _phrases(
+    "треба", "потрібно", "потрібен", "потрібна", "нужно", "надо", "нужен", "нужна", "need to",
+    "needs to", "we need", "i need",
+)  # fmt: skip
+"""It says work is needed ("Tom, треба банер до четверга. Макет скинула в Figma"): a request, even
+when it tells what was done on the way."""
+
 PARTLY = _phrases(
     "лишилось", "лишилося", "залишилось", "залишилося", "осталось", "остались", "remaining",
     "left to do", "still to do", "ще треба", "еще нужно", "ещё нужно",
@@ -310,6 +317,8 @@ class Signals:
     """It says it works now, or that the people it was for confirm it (WORKS)."""
     partly: bool = False
     """It says part of the work is done (`partly`): in progress, not finished."""
+    needs: bool = False
+    """It says work is needed (NEEDS), not denying it."""
 
     @property
     def moves_work(self) -> bool:
@@ -345,6 +354,7 @@ def read(text: str) -> Signals:
         delegate=_delegate(text),
         works=works(text),
         partly=some,
+        needs=_says(NEEDS, text),
     )
 
 

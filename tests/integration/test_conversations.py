@@ -243,7 +243,7 @@ async def test_the_reporter_saying_it_works_now_finishes_the_bug_and_an_all_clea
     assert (export.status, export.assignee) == (TaskStatus.in_progress, "Yura")
 
 
-async def test_part_of_the_work_done_or_news_denied_finishes_nothing(
+async def test_part_of_the_work_done_news_denied_or_a_step_on_the_way_to_a_request_finish_nothing(
     engine: Engine, settings: Settings
 ) -> None:
     chat = Chat()
@@ -253,10 +253,12 @@ async def test_part_of_the_work_done_or_news_denied_finishes_nothing(
         Line("Kate", 200, "Export of invoices to PDF cuts off the last line on every page", BUG),
         Line("Yura", 202, "беру", reply=2),
         Line("Yura", 300, "ще не задеплоїв, чекаю рев'ю", reply=2),
+        Line("Natalka", 5000, "Tom, треба банер на головну до четверга. Макет скинула в Figma", Kind.task),
     ])  # fmt: skip
-    skins, export = tasks(engine, chat)
+    skins, export, banner = tasks(engine, chat)
     assert (skins.status, skins.assignee) == (TaskStatus.in_progress, "Khrystia")
     assert (export.status, export.assignee) == (TaskStatus.in_progress, "Yura")
+    assert banner.status == TaskStatus.new and banner.title.startswith("Tom, треба банер")
 
 
 async def test_a_question_put_in_the_backlog_is_a_feature_waiting_for_work(

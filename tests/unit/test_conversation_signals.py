@@ -82,6 +82,11 @@ def test_part_of_the_work_done_is_work_in_progress(text: str) -> None:
     assert said.partly and said.moves_work and not said.done
 
 
+def test_saying_work_is_needed() -> None:
+    assert read("Tom, треба банер до четверга. Макет скинула в Figma").needs
+    assert read("We need to renew the certificate").needs and not read("вже не треба").needs
+
+
 def test_all_of_a_count_done_is_done() -> None:
     assert read("регресс закончил: 58 из 58").done and not read("регресс закончил: 58 из 58").partly
 
