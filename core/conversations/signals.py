@@ -29,11 +29,16 @@ TAKE = _phrases(
     "я на этом", "на мне", "делаю", "переделаю", "откачу", "верну", "перегенерирую", "обновлю",
     "добавлю", "настрою", "могу я", "чиню", "исправляю", "поменяю", "могу взять",
     # en
-    "i'll take*", "i will take*", "i'll do it", "i'll fix*", "i will fix*", "i'm on it", "on it",
+    "i'll take*", "i will take*", "i'll do it", "i'll fix*", "i will fix*",
     "i'll handle*", "i'll make*", "will do", "taking it", "i'll refund*", "i can do it", "i can take it",
     "fixing it", "i'm fixing*", "i'll add*", "i'll update*", "i'll change*",
 )  # fmt: skip
 """Someone takes the work on."""
+_ON_IT = re.compile(
+    r"(?:^|[.!,;:—–-]\s*|(?<!\w)(?:i'm|i am|im)\s+)on it(?:\s+now)?(?![ \t]*\w)", re.IGNORECASE
+)
+""""On it" said of oneself ("on it", "good catch, on it", "I'm on it"), not "Anybody on it?", "don't
+spend time on it" or "2% of users are on it"."""
 
 LOOK = _phrases(
     "гляну", "подивлюсь", "подивлюся", "дивлюсь", "дивлюся", "перевіряю", "перевірю", "розберусь",
@@ -273,7 +278,7 @@ DELEGATE = re.compile(
     r"перевірить|поміняє|змінить|замінить|полагодить|підготує|розбереться|"
     r"возьм[её]т|сделает|поставит|посмотрит|глянет|исправит|починит|пофиксит|обновит|"
     r"добавит|настроит|проверит|поменяет|изменит|заменит|подготовит|разбер[её]тся|"
-    r"will\s+(?:take|do|fix|look|check|handle|update|add|change|replace|prepare|sort))(?!\w)"
+    r"will\s+(?:take|do|fix|look|check|handle|update|add|change|replace|prepare|sort)|is\s+on\s+it)(?!\w)"
 )
 """Someone hands the work to a person by name ("Олег оновить до вечора", "Dima will fix it")."""
 _NOBODY = frozenset(
@@ -333,7 +338,7 @@ def read(text: str) -> Signals:
     grateful = bool(GRATEFUL.search(text))
     some = (_says(DONE, text) or bool(RELEASED.search(text))) and partly(text)
     return Signals(
-        take=_says(TAKE, text),
+        take=_says(TAKE, text) or bool(_ON_IT.search(text)),
         look=_says(LOOK, text),
         defer=bool(DEFER.search(text)),
         merged=_says(MERGED, text) or bool(PULL_REQUEST.search(text)),

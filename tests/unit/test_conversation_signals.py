@@ -82,6 +82,13 @@ def test_part_of_the_work_done_is_work_in_progress(text: str) -> None:
     assert said.partly and said.moves_work and not said.done
 
 
+def test_on_it_said_of_oneself_takes_the_work_said_of_others_hands_it_over() -> None:
+    assert all(read(t).take for t in ("on it", "good catch, on it", "I'm on it", "ok. on it now"))
+    assert not any(read(t).take for t in ("Anybody on it?", "Yura, please cancel it, don't spend time on it",
+                                          "Crashlytics says 2% of users are on it"))  # fmt: skip
+    assert read("Yes, same issue, Bohdan is on it").delegate == "Bohdan"
+
+
 def test_saying_work_is_needed() -> None:
     assert read("Tom, треба банер до четверга. Макет скинула в Figma").needs
     assert read("We need to renew the certificate").needs and not read("вже не треба").needs
