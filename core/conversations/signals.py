@@ -199,9 +199,20 @@ _NEGATED = re.compile(r"(?:(?<!\w)(?:не|ні|not|no|never)|n't)\s+(?:\w+\s+)?$
 """What comes before a phrase that denies it: "ще не задеплоїв", "not fixed yet", "haven't merged"."""
 
 
+_SOMEONE = re.compile(
+    r"(?<!\w)(?:хтось|хто-небудь|кто-то|кто-нибудь|someone|somebody|anyone|anybody)\s+(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+"""What comes before a phrase said of someone unknown: "Is someone looking at it?"."""
+
+
 def _says(pattern: re.Pattern[str], text: str) -> bool:
-    """The text says the phrase, not denying it ("ще не готово" says nothing is ready)."""
-    return any(not _NEGATED.search(text[: found.start()]) for found in pattern.finditer(text))
+    """The text says the phrase of its author, not denying it ("ще не готово" says nothing is
+    ready) nor asking it of someone ("Is someone looking at it?")."""
+    return any(
+        not (_NEGATED.search(text[: found.start()]) or _SOMEONE.search(text[: found.start()]))
+        for found in pattern.finditer(text)
+    )
 
 
 PLUS_ONE = _phrases(

@@ -89,6 +89,11 @@ def test_on_it_said_of_oneself_takes_the_work_said_of_others_hands_it_over() -> 
     assert read("Yes, same issue, Bohdan is on it").delegate == "Bohdan"
 
 
+def test_asking_whether_someone_works_on_it_moves_nothing() -> None:
+    texts = ("One more client complains that print fails. Is someone looking at it?", "Кто-то уже смотрит?")
+    assert not any(read(t).moves_work for t in texts)
+
+
 def test_saying_work_is_needed() -> None:
     assert read("Tom, треба банер до четверга. Макет скинула в Figma").needs
     assert read("We need to renew the certificate").needs and not read("вже не треба").needs
