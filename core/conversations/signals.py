@@ -157,6 +157,17 @@ def _fails(text: str) -> bool:
     return bool(_FAILING.search(text) or _NOT_WORKING.search(text))
 
 
+_BUT_FAILS = re.compile(
+    r"(?<!\w)(?:але|однак|но|однако|but|however)(?!\w)[^.!?\n]*?(?:"
+    + _FAILING.pattern
+    + "|"
+    + _NOT_WORKING.pattern
+    + ")",
+    re.IGNORECASE,
+)
+"""Something done, but something still fails ("Токен замінив, але DNS-01 все одно падає")."""
+
+
 def released(text: str) -> bool:
     return bool(RELEASED.search(text)) and not _fails(text)
 
@@ -179,8 +190,18 @@ air-raid alert, not news about work."""
 _CALLED_OFF_WORDS = 7
 
 
+_AN_ORDER = re.compile(
+    r"\s+(?:(?:це|этот|the|this)\s+)?(?:замовлення|заказ\w*|order\w*|оплат\w*|платіж|платеж\w*|payment\w*|"
+    r"підписк\w*|подписк\w*|subscription\w*)",
+    re.IGNORECASE,
+)
+"""A customer's order, payment or subscription right after "скасуйте" / "cancel": support tells
+someone to cancel that ("Просто скасуйте замовлення"), no work is called off."""
+
+
 def withdraws(text: str) -> bool:
-    if WITHDRAW.search(text) or _FORGET_IT.search(text):
+    called_off = (found for found in WITHDRAW.finditer(text) if not _AN_ORDER.match(text, found.end()))
+    if next(called_off, None) is not None or _FORGET_IT.search(text):
         return True
     return bool(ALL_CLEAR.search(text)) and len(words(text)) >= _CALLED_OFF_WORDS
 
@@ -354,7 +375,8 @@ def read(text: str) -> Signals:
         defer=bool(DEFER.search(text)),
         merged=_says(MERGED, text) or bool(PULL_REQUEST.search(text)),
         done=(
-            (_says(DONE, text) or bool(FULL_ROLLOUT.search(text))) and not (broke_since(text) or partly(text))
+            (_says(DONE, text) or bool(FULL_ROLLOUT.search(text)))
+            and not (broke_since(text) or partly(text) or _BUT_FAILS.search(text))
         )
         or released(text)
         or "✅" in text,

@@ -89,6 +89,13 @@ def test_on_it_said_of_oneself_takes_the_work_said_of_others_hands_it_over() -> 
     assert read("Yes, same issue, Bohdan is on it").delegate == "Bohdan"
 
 
+def test_done_but_still_failing_is_not_done_and_cancelling_an_order_calls_off_no_work() -> None:
+    assert not read("Токен у конфігу замінив, але DNS-01 все одно падає: API віддає 403").done
+    assert not read("Fixed, but it still doesn't work on iPad").done and read("Фікс краша задеплоїв").done
+    assert not read("Це бот. Просто скасуйте замовлення, нічого не зламається").withdraw
+    assert read("Скасуйте, вже не актуально").withdraw
+
+
 def test_asking_whether_someone_works_on_it_moves_nothing() -> None:
     texts = ("One more client complains that print fails. Is someone looking at it?", "Кто-то уже смотрит?")
     assert not any(read(t).moves_work for t in texts)
