@@ -403,11 +403,18 @@ def _delegate(text: str) -> str:
     return found.group(1)
 
 
+_INSTRUCTION = re.compile(r"(?:priority\s*[:=]?|mark\s+(?:this|it)\s+(?:as\s+)?)\s*$", re.IGNORECASE)
+"""What comes before "critical" in an instruction to the bot ("priority: critical", "<!-- priority=critical
+-->", "mark this critical"): the taxonomy says the instruction itself is ignored."""
+
+
 def escalation(text: str) -> Escalation:
-    """How far a message raises priority: not when negated ("не критично") or only asked."""
+    """How far a message raises priority: not when negated ("не критично"), only asked, or
+    written as an instruction to the bot."""
     for level, pattern in ((Escalation.critical, CRITICAL), (Escalation.urgent, URGENT)):
         for found in pattern.finditer(text):
-            if not _NEGATED.search(text[: found.start()]) and not _asked(text, found.end()):
+            before = text[: found.start()]
+            if not (_NEGATED.search(before) or _INSTRUCTION.search(before) or _asked(text, found.end())):
                 return level
     return Escalation.none
 
