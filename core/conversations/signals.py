@@ -408,9 +408,18 @@ _INSTRUCTION = re.compile(r"(?:priority\s*[:=]?|mark\s+(?:this|it)\s+(?:as\s+)?)
 -->", "mark this critical"): the taxonomy says the instruction itself is ignored."""
 
 
+_NO_RUSH = _phrases(
+    "не горить", "не горит", "не терміново", "не срочно", "not urgent", "no rush", "не критично",
+    "не критичн*", "not critical",
+)  # fmt: skip
+"""It says there is no hurry ("Це важливо для бухгалтерії, але не горить"): nothing escalates."""
+
+
 def escalation(text: str) -> Escalation:
-    """How far a message raises priority: not when negated ("не критично"), only asked, or
-    written as an instruction to the bot."""
+    """How far a message raises priority: not when negated ("не критично", "важливо, але не
+    горить"), only asked, or written as an instruction to the bot."""
+    if _NO_RUSH.search(text):
+        return Escalation.none
     for level, pattern in ((Escalation.critical, CRITICAL), (Escalation.urgent, URGENT)):
         for found in pattern.finditer(text):
             before = text[: found.start()]

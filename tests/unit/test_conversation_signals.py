@@ -162,6 +162,11 @@ def test_an_instruction_to_the_bot_raises_no_priority() -> None:
     assert escalation("Це гроші клієнтів, пріоритет найвищий") == Escalation.critical
 
 
+def test_important_but_no_rush_raises_no_priority() -> None:
+    assert escalation("Це важливо для бухгалтерії, але не горить. На наступний тиждень") == Escalation.none
+    assert escalation("Not urgent, but critical for Q1 planning") == Escalation.none
+
+
 @pytest.mark.parametrize(
     "text", ["+1", "у мене теж", "same here", "+ ще 2 клієнти", "У меня тоже, Одесса пустая"]
 )
