@@ -59,7 +59,7 @@ def role_of(
         return TaskMessageRole.plus_one
     if task.kind == Kind.question and message.author_id != opener and _answers(issue, signals):
         return TaskMessageRole.answer
-    if signals.moves_work or signals.escalation or signals.not_a_bug:
+    if signals.moves_work or signals.escalation or signals.not_a_bug or signals.is_a_bug:
         return TaskMessageRole.update
     return TaskMessageRole.detail
 
@@ -78,7 +78,8 @@ def changes(task: Task, said: Said) -> dict[str, Any]:
 
 
 def _kind(task: Task, said: Said) -> dict[str, Any]:
-    """ "Not a bug" makes a bug a question (or the feature it asks for); put in the backlog
+    """ "Not a bug" makes a bug a question (or the feature it asks for), "тогда баг" a question
+    or a feature a bug (an answered question reopens); put in the backlog
     ("заведу на 3.2", "закинув у беклог"), a question or a not-a-bug is a feature request
     waiting for work, no longer answered."""
     signals = said.signals
@@ -87,6 +88,9 @@ def _kind(task: Task, said: Said) -> dict[str, Any]:
         return {"kind": Kind.feature, **({"status": TaskStatus.new, "resolution": None} if reopened else {})}
     if signals.not_a_bug and task.kind == Kind.bug:
         return {"kind": Kind.feature if said.issue.kind == Kind.feature else Kind.question}
+    if signals.is_a_bug and task.kind in (Kind.question, Kind.feature):  # "Тогда баг: ..."
+        reopened = task.status == TaskStatus.done and task.resolution == Resolution.answered
+        return {"kind": Kind.bug, **({"status": TaskStatus.new, "resolution": None} if reopened else {})}
     if _reporter_helped(task, said):
         return {"kind": Kind.question}
     return {}

@@ -270,6 +270,23 @@ NOT_A_BUG = _phrases(
 )  # fmt: skip
 """What looked like a bug works as intended."""
 
+IS_A_BUG = _phrases(
+    "тоді баг", "тогда баг", "значить баг", "значит баг", "це баг", "это баг", "точно баг",
+    "it's a bug", "it is a bug", "that's a bug", "definitely a bug",
+)  # fmt: skip
+"""What was asked or wished for turns out to be broken ("Тогда баг: фильтр по датам игнорируется")."""
+_IF = re.compile(r"(?<!\w)(?:якщо|если|if)(?!\w)", re.IGNORECASE)
+
+
+def is_a_bug(text: str) -> bool:
+    """The message says it is a bug: not asked ("це баг?") nor only if ("Це баг, якщо ні")."""
+    for found in IS_A_BUG.finditer(text):
+        rest = re.split(r"[.!\n]", text[found.end() :], maxsplit=1)[0]
+        if not (_NEGATED.search(text[: found.start()]) or "?" in rest or _IF.search(rest)):
+            return True
+    return False
+
+
 GRATEFUL = _phrases(
     "дякую", "дяки", "спасибі", "спасибо", "спс", "thanks", "thank you", "thx", "помогло",
     "допомогло", "got it",
@@ -338,6 +355,8 @@ class Signals:
     escalation: Escalation = Escalation.none
     plus_one: bool = False
     not_a_bug: bool = False
+    is_a_bug: bool = False
+    """It says what was asked about is a bug after all (`is_a_bug`)."""
     thanks: bool = False
     """Thanks, or "found it", "works"."""
     grateful: bool = False
@@ -384,6 +403,7 @@ def read(text: str) -> Signals:
         escalation=escalation(text),
         plus_one=is_plus_one(text),
         not_a_bug=bool(NOT_A_BUG.search(text)),
+        is_a_bug=is_a_bug(text),
         thanks=grateful or bool(THANKS.search(text)),
         grateful=grateful,
         asks="?" in text,

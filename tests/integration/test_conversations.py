@@ -261,6 +261,22 @@ async def test_part_of_the_work_done_news_denied_or_a_step_on_the_way_to_a_reque
     assert banner.status == TaskStatus.new and banner.title.startswith("Tom, треба банер")
 
 
+async def test_a_question_that_turns_out_to_be_a_bug_reopens_as_one(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Serhii", 0, "Вопрос: экспорт заказов в CSV должен учитывать фильтр по датам?", Kind.question),
+        Line("Olena", 5, "Має враховувати фільтр, так. Це баг, якщо ні", reply=0),
+        Line("Serhii", 9, "Тогда баг: фильтр по датам игнорируется при экспорте, выгружает всё", reply=1),
+    ])  # fmt: skip
+    [task] = tasks(engine, chat)
+    assert (task.kind, task.status, task.resolution) == (Kind.bug, TaskStatus.new, None)
+    fields = [(c.field, c.new) for c in history(engine, task.id)]
+    assert fields[:2] == [("status", "done"), ("resolution", "answered")]
+    assert set(fields[2:]) == {("kind", "bug"), ("status", "new"), ("resolution", None)}
+
+
 async def test_a_question_put_in_the_backlog_is_a_feature_waiting_for_work(
     engine: Engine, settings: Settings
 ) -> None:

@@ -162,6 +162,11 @@ def test_an_instruction_to_the_bot_raises_no_priority() -> None:
     assert escalation("Це гроші клієнтів, пріоритет найвищий") == Escalation.critical
 
 
+def test_saying_it_is_a_bug_after_all() -> None:
+    assert read("Тогда баг: фильтр по датам игнорируется при экспорте").is_a_bug
+    assert not any(read(t).is_a_bug for t in ("Це баг, якщо ні", "це баг?", "Це не баг"))
+
+
 def test_important_but_no_rush_raises_no_priority() -> None:
     assert escalation("Це важливо для бухгалтерії, але не горить. На наступний тиждень") == Escalation.none
     assert escalation("Not urgent, but critical for Q1 planning") == Escalation.none
