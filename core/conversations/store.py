@@ -81,7 +81,7 @@ class Chats:
     def _load(self, messages: Sequence[Message]) -> None:
         since = min(sent_at(m) for m in messages) - WINDOW
         chats = list({(m.source, m.chat_id) for m in messages})
-        known = {m.conversation_id for m in [*messages, *self.parents.values()] if m.conversation_id}
+        known = {c for c in [*(m.conversation_id for m in messages), *self.parents.values()] if c}
         rows = self.session.exec(_POOL, params={"chats": chats, "since": since, "known": list(known)}).all()
         for conversation, task, opener, held in rows:
             self._add(conversation)
@@ -91,8 +91,8 @@ class Chats:
 
     def conversation_of(self, message_id: int | None) -> int | None:
         """The conversation the message (of the batch, or one it replies to) was placed in."""
-        message = self.batch.get(message_id) or self.parents.get(message_id or 0)
-        return message.conversation_id if message else None
+        message = self.batch.get(message_id)
+        return message.conversation_id if message else self.parents.get(message_id or 0)
 
     def _add(self, conversation: Conversation) -> None:
         self.pool.setdefault((conversation.source, conversation.chat_id), []).append(conversation)
@@ -178,12 +178,16 @@ _POOL = (
 
 def _parents(
     session: Session, messages: Sequence[Message], batch: Mapping[int | None, Message]
-) -> dict[int, Message]:
-    """The stored messages the batch's messages reply to (outside the batch), by id."""
-    wanted = {m.reply_to_id for m in messages if m.reply_to_id and m.reply_to_id not in batch}
+) -> dict[int, int | None]:
+    """The conversation of each stored message the batch's messages reply to (outside the
+    batch), by the message's id."""
+    wanted = [m.reply_to_id for m in messages if m.reply_to_id and m.reply_to_id not in batch]
     if not wanted:
         return {}
-    return {m.id or 0: m for m in session.exec(select(Message).where(col(Message.id).in_(wanted)))}
+    return dict(session.connection().execute(_PARENTS, {"ids": wanted}).tuples().all())
+
+
+_PARENTS = text("SELECT id, conversation_id FROM messages WHERE id = ANY(:ids)")
 
 
 def open_conversation(session: Session, message: Message) -> Conversation:
