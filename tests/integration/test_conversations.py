@@ -261,36 +261,31 @@ async def test_part_of_the_work_done_news_denied_or_a_step_on_the_way_to_a_reque
     assert banner.status == TaskStatus.new and banner.title.startswith("Tom, треба банер")
 
 
-async def test_a_question_that_turns_out_to_be_a_bug_reopens_as_one(
-    engine: Engine, settings: Settings
+@pytest.mark.parametrize(
+    ("lines", "kind"),
+    [
+        pytest.param([
+            Line("Sofia", 0, "Чи можна у звіті вибрати період довший за місяць?", Kind.question),
+            Line("Olena", 5, "Зараз ні, звіт будується тільки помісячно", reply=0),
+            Line("Olena", 9, "Але ідея хороша, заведу в беклог на 3.2", reply=0),
+        ], Kind.feature, id="put in the backlog: a feature waiting for work"),
+        pytest.param([
+            Line("Serhii", 0, "Вопрос: экспорт заказов в CSV должен учитывать фильтр по датам?", Kind.question),
+            Line("Olena", 5, "Має враховувати фільтр, так. Це баг, якщо ні", reply=0),
+            Line("Serhii", 9, "Тогда баг: фильтр по датам игнорируется при экспорте, выгружает всё", reply=1),
+        ], Kind.bug, id="a bug after all"),
+    ],
+)  # fmt: skip
+async def test_an_answered_question_reopens_as_the_work_it_turns_out_to_be(
+    engine: Engine, settings: Settings, lines: list[Line], kind: Kind
 ) -> None:
     chat = Chat()
-    await say(engine, settings, chat, [
-        Line("Serhii", 0, "Вопрос: экспорт заказов в CSV должен учитывать фильтр по датам?", Kind.question),
-        Line("Olena", 5, "Має враховувати фільтр, так. Це баг, якщо ні", reply=0),
-        Line("Serhii", 9, "Тогда баг: фильтр по датам игнорируется при экспорте, выгружает всё", reply=1),
-    ])  # fmt: skip
+    await say(engine, settings, chat, lines)
     [task] = tasks(engine, chat)
-    assert (task.kind, task.status, task.resolution) == (Kind.bug, TaskStatus.new, None)
+    assert (task.kind, task.status, task.resolution) == (kind, TaskStatus.new, None)
     fields = [(c.field, c.new) for c in history(engine, task.id)]
     assert fields[:2] == [("status", "done"), ("resolution", "answered")]
-    assert set(fields[2:]) == {("kind", "bug"), ("status", "new"), ("resolution", None)}
-
-
-async def test_a_question_put_in_the_backlog_is_a_feature_waiting_for_work(
-    engine: Engine, settings: Settings
-) -> None:
-    chat = Chat()
-    await say(engine, settings, chat, [
-        Line("Sofia", 0, "Чи можна у звіті вибрати період довший за місяць?", Kind.question),
-        Line("Olena", 5, "Зараз ні, звіт будується тільки помісячно", reply=0),
-        Line("Olena", 9, "Але ідея хороша, заведу в беклог на 3.2", reply=0),
-    ])  # fmt: skip
-    [task] = tasks(engine, chat)
-    assert (task.kind, task.status, task.resolution) == (Kind.feature, TaskStatus.new, None)
-    fields = [(c.field, c.new) for c in history(engine, task.id)]
-    assert fields[:2] == [("status", "done"), ("resolution", "answered")]
-    assert set(fields[2:]) == {("kind", "feature"), ("status", "new"), ("resolution", None)}
+    assert set(fields[2:]) == {("kind", kind.value), ("status", "new"), ("resolution", None)}
 
 
 async def test_what_the_chat_means_by_thanks_backlog_and_checking(engine: Engine, settings: Settings) -> None:
