@@ -184,7 +184,7 @@ def _parents(
     wanted = [m.reply_to_id for m in messages if m.reply_to_id and m.reply_to_id not in batch]
     if not wanted:
         return {}
-    return dict(session.connection().execute(_PARENTS, {"ids": wanted}).tuples().all())
+    return {row.id: row.conversation_id for row in session.connection().execute(_PARENTS, {"ids": wanted})}
 
 
 _PARENTS = text("SELECT id, conversation_id FROM messages WHERE id = ANY(:ids)")
