@@ -175,13 +175,11 @@ def released(text: str) -> bool:
 WITHDRAW = _phrases(
     "не треба", "вже не треба", "не актуально", "неактуально", "скасуйте", "скасовуємо", "скасовую",
     "не роби", "не робіть", "не роблю",
-    "не надо", "уже не надо", "отменяем", "отменяю", "не делай", "не делайте", "не делаю",
+    "не надо", "уже не надо", "отменяем", "отменяю", "забудьте", "не делай", "не делайте", "не делаю",
     "never mind", "nevermind", "no longer needed", "not needed", "cancel that", "scratch that",
     "disregard", "don't bother", "don't do it",
 )  # fmt: skip
-"""Asked, then withdrawn."""
-_FORGET_IT = re.compile(r"(?<!\w)(?<!не\s)забудьте(?!\w)", re.IGNORECASE)
-""""Забудьте" (forget it) withdraws; "не забудьте" (don't forget) reminds."""
+"""Asked, then withdrawn ("не забудьте", don't forget, denies "забудьте": it reminds)."""
 
 ALL_CLEAR = _phrases("відбій", "отбой")
 """"Call it off" in a message that says why ("Відбій по звіту, клієнт сам вивантажив його з
@@ -191,7 +189,7 @@ _CALLED_OFF_WORDS = 7
 
 
 _AN_ORDER = re.compile(
-    r"\s+(?:(?:це|этот|the|this)\s+)?(?:замовлення|заказ\w*|order\w*|оплат\w*|платіж|платеж\w*|payment\w*|"
+    r"^\s+(?:(?:це|этот|the|this)\s+)?(?:замовлення|заказ\w*|order\w*|оплат\w*|платіж|платеж\w*|payment\w*|"
     r"підписк\w*|подписк\w*|subscription\w*)",
     re.IGNORECASE,
 )
@@ -199,9 +197,13 @@ _AN_ORDER = re.compile(
 someone to cancel that ("Просто скасуйте замовлення"), no work is called off."""
 
 
+_RIGHT_AFTER_NOT = re.compile(r"(?<!\w)не\s+$", re.IGNORECASE)
+"""A call-off phrase right after "не" is denied ("не забудьте"); most of them are negations
+themselves, so a denial further back ("Ні, вже не треба") does not count."""
+
+
 def withdraws(text: str) -> bool:
-    called_off = (found for found in WITHDRAW.finditer(text) if not _AN_ORDER.match(text, found.end()))
-    if next(called_off, None) is not None or _FORGET_IT.search(text):
+    if _says(WITHDRAW, text, before=(_RIGHT_AFTER_NOT,), after=_AN_ORDER):
         return True
     return bool(ALL_CLEAR.search(text)) and len(words(text)) >= _CALLED_OFF_WORDS
 
@@ -227,13 +229,29 @@ _SOMEONE = re.compile(
 """What comes before a phrase said of someone unknown: "Is someone looking at it?"."""
 
 
-def _says(pattern: re.Pattern[str], text: str) -> bool:
-    """The text says the phrase of its author, not denying it ("ще не готово" says nothing is
-    ready) nor asking it of someone ("Is someone looking at it?")."""
-    return any(
-        not (_NEGATED.search(text[: found.start()]) or _SOMEONE.search(text[: found.start()]))
-        for found in pattern.finditer(text)
-    )
+def _says(
+    pattern: re.Pattern[str],
+    text: str,
+    before: tuple[re.Pattern[str], ...] = (_NEGATED, _SOMEONE),
+    after: re.Pattern[str] | None = None,
+) -> bool:
+    """The text says the phrase: somewhere that nothing in `before` qualifies from in front (by
+    default a denial, "ще не готово", or someone unknown, "Is someone looking at it?") and
+    `after` does not from the rest of its sentence (a question mark, "якщо", an order)."""
+    for found in pattern.finditer(text):
+        head = text[: found.start()]
+        if any(qualifier.search(head) for qualifier in before):
+            continue
+        if after is None or not after.search(_rest_of_sentence(text, found.end())):
+            return True
+    return False
+
+
+def _rest_of_sentence(text: str, end: int) -> str:
+    return re.split(r"[.!\n]", text[end:], maxsplit=1)[0]
+
+
+_QUESTION = re.compile(r"\?")
 
 
 PLUS_ONE = _phrases(
@@ -275,16 +293,12 @@ IS_A_BUG = _phrases(
     "it's a bug", "it is a bug", "that's a bug", "definitely a bug",
 )  # fmt: skip
 """What was asked or wished for turns out to be broken ("Тогда баг: фильтр по датам игнорируется")."""
-_IF = re.compile(r"(?<!\w)(?:якщо|если|if)(?!\w)", re.IGNORECASE)
+_ASKED_OR_IF = re.compile(r"\?|(?<!\w)(?:якщо|если|if)(?!\w)", re.IGNORECASE)
 
 
 def is_a_bug(text: str) -> bool:
     """The message says it is a bug: not asked ("це баг?") nor only if ("Це баг, якщо ні")."""
-    for found in IS_A_BUG.finditer(text):
-        rest = re.split(r"[.!\n]", text[found.end() :], maxsplit=1)[0]
-        if not (_NEGATED.search(text[: found.start()]) or "?" in rest or _IF.search(rest)):
-            return True
-    return False
+    return _says(IS_A_BUG, text, before=(_NEGATED,), after=_ASKED_OR_IF)
 
 
 GRATEFUL = _phrases(
@@ -387,18 +401,16 @@ class Signals:
 def read(text: str) -> Signals:
     """The signals in a message's text."""
     grateful = bool(GRATEFUL.search(text))
-    some = (_says(DONE, text) or bool(RELEASED.search(text))) and partly(text)
+    said_done, part = _says(DONE, text), partly(text)
+    finished = (said_done or bool(FULL_ROLLOUT.search(text))) and not (
+        part or broke_since(text) or _BUT_FAILS.search(text)
+    )
     return Signals(
         take=_says(TAKE, text) or bool(_ON_IT.search(text)),
         look=_says(LOOK, text),
         defer=bool(DEFER.search(text)),
         merged=_says(MERGED, text) or bool(PULL_REQUEST.search(text)),
-        done=(
-            (_says(DONE, text) or bool(FULL_ROLLOUT.search(text)))
-            and not (broke_since(text) or partly(text) or _BUT_FAILS.search(text))
-        )
-        or released(text)
-        or "✅" in text,
+        done=finished or released(text) or "✅" in text,
         withdraw=withdraws(text),
         escalation=escalation(text),
         plus_one=is_plus_one(text),
@@ -411,7 +423,7 @@ def read(text: str) -> Signals:
         same="?" not in text and bool(SAME.search(text)),
         delegate=_delegate(text),
         works=works(text),
-        partly=some,
+        partly=part and (said_done or bool(RELEASED.search(text))),
         needs=_says(NEEDS, text),
     )
 
@@ -441,17 +453,9 @@ def escalation(text: str) -> Escalation:
     if _NO_RUSH.search(text):
         return Escalation.none
     for level, pattern in ((Escalation.critical, CRITICAL), (Escalation.urgent, URGENT)):
-        for found in pattern.finditer(text):
-            before = text[: found.start()]
-            if not (_NEGATED.search(before) or _INSTRUCTION.search(before) or _asked(text, found.end())):
-                return level
+        if _says(pattern, text, before=(_NEGATED, _INSTRUCTION), after=_QUESTION):
+            return level
     return Escalation.none
-
-
-def _asked(text: str, end: int) -> bool:
-    """The phrase sits in a sentence that ends with a question mark."""
-    rest = re.split(r"[.!\n]", text[end:], maxsplit=1)[0]
-    return "?" in rest
 
 
 def is_plus_one(text: str) -> bool:
