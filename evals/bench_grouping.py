@@ -21,10 +21,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import event
 
 from core.classification.types import Classifier
 from core.conversations.placement import Placing
@@ -41,12 +44,30 @@ from evals.harness import embedded_system
 DATA = Path(__file__).parent / "datasets"
 
 
-def timed(place: Callable[..., Any], cpu: list[float], wall: list[float]) -> Callable[..., Any]:
+class Statements(threading.local):
+    """The SQL statements grouping sends (counted while a timed step runs, in its thread)."""
+
+    counting = False
+    sent = 0
+
+    def count(self, *_: Any) -> None:
+        if self.counting:
+            type(self).sent += 1
+
+
+STATEMENTS = Statements()
+
+
+def timed(
+    place: Callable[..., Any], cpu: list[float], wall: list[float], grouping: bool = True
+) -> Callable[..., Any]:
     def measured(*args: Any, **kwargs: Any) -> Any:
         started, started_cpu = time.perf_counter(), time.thread_time()
+        STATEMENTS.counting = grouping
         try:
             return place(*args, **kwargs)
         finally:
+            STATEMENTS.counting = False
             cpu.append(time.thread_time() - started_cpu)
             wall.append(time.perf_counter() - started)
 
@@ -88,11 +109,12 @@ def main() -> None:
     wall: list[float] = []
     around: list[float] = []
     stored: tuple[list[float], list[float]] = ([], [])
-    pipeline.store_outcomes = timed(pipeline.store_outcomes, *stored)  # type: ignore[assignment]
+    pipeline.store_outcomes = timed(pipeline.store_outcomes, *stored, grouping=False)  # type: ignore[assignment]
     Placing.place = timed(Placing.place, cpu, wall)  # type: ignore[method-assign]
     Placing.__init__ = timed(Placing.__init__, around, [])  # type: ignore[method-assign]
     Placing.finish = timed(Placing.finish, around, [])  # type: ignore[method-assign]
     with embedded_system() as system:
+        event.listen(system.engine, "before_cursor_execute", STATEMENTS.count)
         classifier = build(RunSpec("local"), system.settings)
         copies = [
             [m.model_copy(update={"chat_id": f"{m.chat_id}-{c}"}) for m in data.messages]
@@ -122,6 +144,7 @@ def report(
     batches = f"batches of {args.batch}" if args.batch else "a batch of its own each"
     whole = (sum(cpu) + sum(around)) / total * 1000
     print(f"grouping CPU with the batch's reads and writes ({batches}): mean {whole:.2f} ms a message")
+    print(f"SQL statements grouping sends: {Statements.sent / total:.2f} a message")
     if args.batch:
         cpu_ms, wall_ms = sum(stored[0]) / total * 1000, sum(stored[1]) / total * 1000
         print(f"stored in batches of {args.batch} (issues and placement): CPU {cpu_ms:.2f} ms a message "

@@ -60,20 +60,21 @@ class Placing:
                 conversation = self._choose(message, issue, said, bag)
                 if conversation is None:
                     return []
-                store.join(conversation, message, bag)
             return self._settle(conversation, message, issue, said, bag)
 
     def _choose(
         self, message: Message, issue: Issue, said: signals.Signals, bag: dict[str, int]
     ) -> Conversation | None:
-        """The open conversation the message fits best, a new one for new work, or none."""
+        """The open conversation the message fits best, a new one for new work, or none; the
+        message joins it."""
         arrival = arrival_of(message, issue, said, bag, self.chats.conversation_of(message.reply_to_id))
         best = best_candidate(arrival, self.chats.candidates(message, arrival.reply_conversation), self.model)
-        if best is not None:
-            return self.chats.get(best)
-        if opens_work(arrival):
-            return self.chats.open(message)
-        return None
+        if best is None:
+            return self.chats.open(message, bag) if opens_work(arrival) else None
+        chosen = self.chats.get(best)
+        if chosen is not None:
+            store.join(chosen, message, bag)
+        return chosen
 
     def _settle(
         self,

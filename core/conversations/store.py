@@ -3,13 +3,14 @@ per batch), joining, opening."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import BindParameter, Select, bindparam, func, insert, or_, text, tuple_
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from core.conversations.features import Open, name_stems
 from core.conversations.progress import HELD, OPENER, Hold, hold
@@ -69,7 +70,8 @@ class Chats:
     def __init__(self, session: Session, messages: Sequence[Message]) -> None:
         self.session = session
         self.batch = {m.id: m for m in messages}
-        self.parents = _parents(session, messages, self.batch)
+        self.parents: dict[int, int] = {}
+        """The conversation of each stored message outside the batch that its messages reply to."""
         self.pool: dict[tuple[str, str], list[Conversation]] = {}
         self.by_id: dict[int, Conversation] = {}
         self.tasks: dict[int, Task] = {}
@@ -81,10 +83,12 @@ class Chats:
     def _load(self, messages: Sequence[Message]) -> None:
         since = min(sent_at(m) for m in messages) - WINDOW
         chats = list({(m.source, m.chat_id) for m in messages})
-        known = {c for c in [*(m.conversation_id for m in messages), *self.parents.values()] if c}
-        rows = self.session.exec(_POOL, params={"chats": chats, "since": since, "known": list(known)}).all()
-        for conversation, task, opener, held in rows:
+        known = list({m.conversation_id for m in messages if m.conversation_id})
+        parents = list({m.reply_to_id for m in messages if m.reply_to_id and m.reply_to_id not in self.batch})
+        params = {"chats": chats, "since": since, "known": known, "parents": parents}
+        for conversation, task, opener, held, replied in self.session.exec(_POOL, params=params).all():
             self._add(conversation)
+            self.parents.update(dict.fromkeys(replied or (), conversation.id or 0))
             if task is not None:
                 self.tasks[task.id or 0] = task
                 self.standings[task.id or 0] = hold(opener, held)
@@ -129,9 +133,9 @@ class Chats:
                 self.tasks[task_id] = found
         return self.tasks.get(task_id or 0)
 
-    def open(self, message: Message) -> Conversation:
-        """A new conversation for the message, weighed for the batch's later messages."""
-        conversation = open_conversation(self.session, message)
+    def open(self, message: Message, terms: dict[str, int]) -> Conversation:
+        """A new conversation of the message, weighed for the batch's later messages."""
+        conversation = open_conversation(self.session, message, terms)
         self._add(conversation)
         return conversation
 
@@ -168,30 +172,37 @@ def _latest() -> Select[tuple[int]]:
     return select(ranked.c.id).where(ranked.c.rank <= CANDIDATES)
 
 
-_POOL = (
-    select(Conversation, Task, OPENER, HELD)
-    .outerjoin(Task, col(Task.id) == Conversation.task_id)
-    .where(or_(col(Conversation.id).in_(_latest()), col(Conversation.id).in_(_listed("known"))))
+def _replied() -> SelectOfScalar[int | None]:
+    """The batch's parents (the stored messages outside it that its messages reply to) in
+    a conversation."""
+    parents = col(Message.id).in_(_listed("parents"))
+    return select(col(Message.conversation_id)).where(parents, col(Message.conversation_id).is_not(None))
+
+
+_REPLIED = (
+    select(func.array_agg(Message.id))
+    .where(col(Message.conversation_id) == Conversation.id, col(Message.id).in_(_listed("parents")))
+    .correlate(Conversation)
+    .scalar_subquery()
 )
-"""The conversations a batch's messages are weighed against, with their tasks (built once)."""
+"""The batch's parents that the conversation holds."""
+_POOL = (
+    select(Conversation, Task, OPENER, HELD, _REPLIED)  # type: ignore[call-overload]
+    .outerjoin(Task, col(Task.id) == Conversation.task_id)
+    .where(
+        or_(
+            col(Conversation.id).in_(_latest()),
+            col(Conversation.id).in_(_listed("known")),
+            col(Conversation.id).in_(_replied()),
+        )
+    )
+)
+"""The conversations a batch's messages are weighed against (the chat's latest, those of its
+messages and of their parents), with their tasks and the parents they hold (built once)."""
 
 
-def _parents(
-    session: Session, messages: Sequence[Message], batch: Mapping[int | None, Message]
-) -> dict[int, int | None]:
-    """The conversation of each stored message the batch's messages reply to (outside the
-    batch), by the message's id."""
-    wanted = [m.reply_to_id for m in messages if m.reply_to_id and m.reply_to_id not in batch]
-    if not wanted:
-        return {}
-    return {row.id: row.conversation_id for row in session.connection().execute(_PARENTS, {"ids": wanted})}
-
-
-_PARENTS = text("SELECT id, conversation_id FROM messages WHERE id = ANY(:ids)")
-
-
-def open_conversation(session: Session, message: Message) -> Conversation:
-    """A new conversation for the message, inserted at once (its id is known) without
+def open_conversation(session: Session, message: Message, terms: dict[str, int]) -> Conversation:
+    """A new conversation holding the message, inserted at once (its id is known) without
     flushing the session: the batch's other pending writes wait for its one flush."""
     conversation = Conversation(
         source=message.source,
@@ -200,8 +211,9 @@ def open_conversation(session: Session, message: Message) -> Conversation:
         started_at=sent_at(message),
         last_message_at=sent_at(message),
     )
+    join(conversation, message, terms)
     row = {column: getattr(conversation, column) for column in _INSERTED}
-    conversation.id = session.connection().execute(_INSERT, row).scalar_one()
+    conversation.id = message.conversation_id = session.connection().execute(_INSERT, row).scalar_one()
     make_transient_to_detached(conversation)  # as if read: later changes are UPDATEs
     session.add(conversation)
     return conversation

@@ -79,7 +79,7 @@ def open_task(
     conversation.task_id = task.id
     standings.opened(task.id or 0, message.author_id)
     _link(session, task, message, TaskMessageRole.source, standings)
-    held = messages_of(session, conversation.id or 0)
+    held = messages_of(session, conversation.id or 0) if conversation.message_count > 1 else [message]
     for earlier in held:
         if earlier.id != message.id:
             attach(session, task, earlier, TaskMessageRole.detail, standings)
@@ -277,8 +277,6 @@ def detach(session: Session, message: Message, keep: Task | None = None) -> None
             keep and keep.id
         ):
             session.delete(link)
-    own = open_conversation(session, message)
-    own.message_count, own.last_author_id = 1, message.author_id
+    own = open_conversation(session, message, dict(terms(message.text)))
     own.task_id = keep.id if keep else None
-    message.conversation_id = own.id
     session.add(message)
