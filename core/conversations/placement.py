@@ -136,6 +136,9 @@ def best_candidate(
     reply) never joins: interleaved conversations of the same minutes stay apart."""
     if arrival.reply_conversation is not None and not features.is_short(arrival):
         return arrival.reply_conversation  # a reply that says something stays in its chain
+    named = _naming(arrival, candidates)
+    if named is not None:
+        return named
     rows = features.vectors(arrival, candidates)
     scored = [
         (
@@ -155,6 +158,14 @@ def best_candidate(
     if opens_work(arrival):
         return None
     return _progress_target(arrival, scored)
+
+
+def _naming(arrival: features.Arrival, candidates: list[features.Open]) -> int | None:
+    """The one conversation that names the pull request or ticket the message names ("залив
+    #452 на prod" after "Фікс у PR #452"), if just one does."""
+    numbers = [t for t in arrival.terms if t.startswith("#")]
+    naming = {c.id for c in candidates for n in numbers if n in c.terms} if numbers else set()
+    return naming.pop() if len(naming) == 1 else None
 
 
 def _own_report(arrival: features.Arrival, closed: features.Open) -> bool:

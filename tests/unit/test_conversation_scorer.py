@@ -383,3 +383,17 @@ def test_a_report_of_its_own_never_joins_a_finished_conversation() -> None:
     asked = "Віко, клієнт просить ще версію лендингу для сторіз і квадрат для Instagram до четверга, зробиш?"
     follow_up = replace(report, terms=terms(asked), words=features.arrival_stems(asked), called=called(asked))
     assert placement.best_candidate(follow_up, [_finished_landing()], model) == 6
+
+
+def test_news_naming_a_pull_request_goes_to_the_one_conversation_that_names_it() -> None:
+    model = scorer.load()
+    fix = features.Open(
+        3, None, T0, "taras", {"taras": "Taras"}, dict(terms("Фікс імпорту CSV у PR #452")), False
+    )
+    mine = features.Open(
+        4, None, T0 + timedelta(hours=1), "kate", {"kate": "Kate"}, dict(terms("міграція")), True
+    )
+    deployed = _said("залив #452 на prod", 90, actionable=False)
+    assert placement.best_candidate(deployed, [mine, replace(fix, rank=1)], model) == 3
+    unnamed = _said("залив фікс на prod", 90, actionable=False)  # news of her own work
+    assert placement.best_candidate(unnamed, [mine, replace(fix, rank=1)], model) == 4
