@@ -24,16 +24,23 @@ TAKE = _phrases(
     "візьму", "беру", "берусь", "беруся", "займусь", "займуся", "зроблю", "виправлю", "поправлю",
     "пофікшу", "фікшу", "доробляю", "роблю", "я на цьому", "на мені", "перероблю", "відкочу",
     "оновлю", "додам", "налаштую", "можу я", "виправляю", "лагоджу", "полагоджу", "поміняю", "можу взяти",
+    "переробляю", "переписую", "можу почати", "почну",
     # ru
     "возьму", "беру", "займусь", "сделаю", "исправлю", "поправлю", "пофикшу", "фикшу", "починю",
     "я на этом", "на мне", "делаю", "переделаю", "откачу", "верну", "перегенерирую", "обновлю",
     "добавлю", "настрою", "могу я", "чиню", "исправляю", "поменяю", "могу взять",
+    "переделываю", "переписываю", "могу начать", "начну",
     # en
     "i'll take*", "i will take*", "i'll do it", "i'll fix*", "i will fix*",
     "i'll handle*", "i'll make*", "will do", "taking it", "i'll refund*", "i can do it", "i can take it",
-    "fixing it", "i'm fixing*", "i'll add*", "i'll update*", "i'll change*",
+    "fixing it", "i'm fixing*", "i'll add*", "i'll update*", "i'll change*", "i can start*", "i'll start*",
 )  # fmt: skip
 """Someone takes the work on."""
+_STARTED = re.compile(
+    r"(?:^|[:.!,;—–-]\s*)(?:почав|почала|начал|начала|started)(?=\s*(?:[,.!;:—–-]|$))", re.IGNORECASE
+)
+""""Started" said as a clause of its own ("targetSdk 35: почав, там міграція ..."): the author
+began the work; not "сайт почав падати"."""
 _ON_IT = re.compile(
     r"(?:^|[.!,;:—–-]\s*|(?<!\w)(?:i'm|i am|im)\s+)on it(?:\s+now)?(?![ \t]*\w)", re.IGNORECASE
 )
@@ -406,7 +413,7 @@ def read(text: str) -> Signals:
         part or broke_since(text) or _BUT_FAILS.search(text)
     )
     return Signals(
-        take=_says(TAKE, text) or bool(_ON_IT.search(text)),
+        take=_says(TAKE, text) or bool(_ON_IT.search(text) or _STARTED.search(text)),
         look=_says(LOOK, text),
         defer=bool(DEFER.search(text)),
         merged=_says(MERGED, text) or bool(PULL_REQUEST.search(text)),
