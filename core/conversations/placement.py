@@ -22,7 +22,7 @@ from sqlmodel import Session
 from core import events
 from core.conversations import features, scorer, signals, store, tasks
 from core.conversations.progress import Standings
-from core.conversations.text import called, opens, subject, terms
+from core.conversations.text import called, greets_only, opens, subject, terms
 from core.models import ACTIONABLE_KINDS, Conversation, Issue, Kind, Message
 
 Pending = tasks.Pending
@@ -57,7 +57,7 @@ class Placing:
             bag = dict(terms(message.text))
             conversation = self.chats.get(message.conversation_id) if message.conversation_id else None
             if conversation is None:
-                conversation = self._choose(message, issue, said, bag)
+                conversation = None if greets_only(message.text) else self._choose(message, issue, said, bag)
                 if conversation is None:
                     return []
             return self._settle(conversation, message, issue, said, bag)

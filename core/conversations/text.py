@@ -264,6 +264,28 @@ def opens(text: str) -> bool:
     return _OPENING.match(text) is not None
 
 
+_TO_ALL = (
+    r"(?:\s*,?\s*(?:всім|всем|усім|all|everyone|team|folks|guys|команда|команде|колеги|коллеги|"
+    r"друзі|друзья|народ))?"
+)
+_GREETING = re.compile(
+    r"^\W*(?:(?:всім|всем|усім)\s+)?"
+    r"(?:(?:добр(?:ий|ого|ое|ый|ої|ой)|гарного|хорошего|good)(?:\s+(?:день|ранку|ранок|утро|утра|"
+    r"вечора|вечера|вечер|дня|ночі|ночи|morning|evening|afternoon|night))?|"
+    r"привіт|привет|ранок|ranok|morning|hi|hello|hey|вітаю|здравствуйте|бувайте|пока|bye|"
+    r"до завтра|see you(?: tomorrow)?)"
+    + _TO_ALL
+    + r"(?:\s*,?\s*(?:до завтра|see you tomorrow|бувайте|пока))?[\W\d_]*$",
+    re.IGNORECASE,
+)
+
+
+def greets_only(text: str) -> bool:
+    """A greeting or a goodbye and nothing more ("Доброго ранку!", "Morning 👋", "всем пока",
+    "Гарного вечора всім!"): it opens a day, not a piece of work, and joins no conversation."""
+    return _GREETING.match(text.strip()) is not None
+
+
 def subject(text: str) -> Counter[str]:
     """The stems of what a message names up front as its subject: "по кошику — ...",
     "Олено, по вивантаженню: ...", "Банер: ...", "re export" (empty when it names none)."""

@@ -66,6 +66,22 @@ async def test_interleaved_conversations_stay_apart_and_small_talk_outside(
     assert (dark.status, dark.assignee) == (TaskStatus.new, None)  # put off: nobody took it
 
 
+async def test_greetings_join_no_conversation_even_one_that_greeted_too(
+    engine: Engine, settings: Settings
+) -> None:
+    """A week's greeting that the classifier took for a task does not gather every later
+    "good morning" of the chat."""
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Oksana", 0, "Доброго ранку, команда ☀️ Новий тиждень, нові маршрути", Kind.task),
+        Line("Andriy", 2, "Доброго ранку!"),
+        Line("Lesya", 3, "Всім привіт 🙂"),
+        Line("Oksana", 60 * 24, "Доброго ранку)"),
+    ])  # fmt: skip
+    [greeting] = tasks(engine, chat)
+    assert {i: t for i, (t, _) in links(engine, chat).items()} == {0: greeting.id}
+
+
 async def test_a_follow_up_that_is_no_reply_joins_by_author_time_and_words(
     engine: Engine, settings: Settings
 ) -> None:

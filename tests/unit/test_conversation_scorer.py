@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.conversations import features, grouping, placement, scorer, signals, training
-from core.conversations.text import called, name_key, opens, similarity, subject, terms
+from core.conversations.text import called, greets_only, name_key, opens, similarity, subject, terms
 
 T0 = datetime(2026, 11, 16, 9, tzinfo=UTC)
 
@@ -397,3 +397,14 @@ def test_news_naming_a_pull_request_goes_to_the_one_conversation_that_names_it()
     assert placement.best_candidate(deployed, [mine, replace(fix, rank=1)], model) == 3
     unnamed = _said("залив фікс на prod", 90, actionable=False)  # news of her own work
     assert placement.best_candidate(unnamed, [mine, replace(fix, rank=1)], model) == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "greets"),
+    [("Доброго ранку!", True), ("Morning 👋", True), ("всем пока", True), ("Гарного вечора всім!", True),
+     ("Good evening everyone, see you tomorrow", True), ("доброе", True),
+     ("Доброго ранку! Сьогодні ретро о 16:00", False), ("Привіт, а хто знає, де ключ від серверної?", False),
+     ("hi, the app is down", False)],
+)  # fmt: skip
+def test_a_greeting_or_goodbye_and_nothing_more_is_small_talk(text: str, greets: bool) -> None:
+    assert greets_only(text) is greets
