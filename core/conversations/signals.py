@@ -51,6 +51,7 @@ LOOK = _phrases(
     "гляну", "подивлюсь", "подивлюся", "дивлюсь", "дивлюся", "перевіряю", "перевірю", "розберусь",
     "посмотрю", "смотрю", "проверю", "проверяю", "разберусь",
     "looking", "checking", "i'll check*", "i'll look*", "will check", "investigating",
+    "в роботі", "в работе", "працюю над", "работаю над", "working on it",
 )  # fmt: skip
 """Someone starts looking into it: on it, unless someone takes it outright."""
 
@@ -65,7 +66,7 @@ MERGED = _phrases(
     "раскатк*", "розкатк*", "rollout", "rolling out", "на стейджинг*", "on staging",
     "апрув*", "approved", "lgtm", "fix is ready", "фікс готовий", "фикс готов", "лишив коментар*",
     "залишив коментар*", "оставил коммент*", "left a comment", "left a couple of comments",
-    "left comments",
+    "left comments", "влил", "влила", "влив", "влили",
 )  # fmt: skip
 """Done in code but not out yet (merged, in review, approved): still in progress."""
 

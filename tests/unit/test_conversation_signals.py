@@ -307,3 +307,10 @@ def test_starting_or_redoing_the_work_takes_it_and_a_thing_that_started_failing_
     assert all(read(t).take for t in starts)
     assert not any(read(t).take for t in ("сайт почав падати після релізу", "It started failing yesterday",
                                           "не можу почати, поки немає доступу"))  # fmt: skip
+
+
+def test_merged_slang_is_in_progress_and_work_said_to_be_in_hand_is_looked_into() -> None:
+    merged = read("влил, выкатим завтра утром вместе с 4.2")
+    assert merged.merged and not merged.done
+    assert read("П'ятий скін в роботі, завтра до обіду").look
+    assert not read("ще не в роботі").look
