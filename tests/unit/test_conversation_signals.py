@@ -303,7 +303,8 @@ def test_what_the_chat_says_the_problem_is_the_same_as() -> None:
 
 def test_starting_or_redoing_the_work_takes_it_and_a_thing_that_started_failing_does_not() -> None:
     starts = ("targetSdk 35: почав, там міграція дозволів, день-два", "Оцінка 3 дня, могу начать в пятницу",
-              "Можу почати в четвер", "Переделываю на один join", "started.", "I can start tomorrow")  # fmt: skip
+              "Можу почати в четвер", "Переделываю на один join", "started.", "I can start tomorrow",
+              "I'll put a notice on the status page", "Підготую макет до четверга")  # fmt: skip
     assert all(read(t).take for t in starts)
     assert not any(read(t).take for t in ("сайт почав падати після релізу", "It started failing yesterday",
                                           "не можу почати, поки немає доступу"))  # fmt: skip
