@@ -57,7 +57,7 @@ class Placing:
             bag = dict(terms(message.text))
             conversation = self.chats.get(message.conversation_id) if message.conversation_id else None
             if conversation is None:
-                conversation = None if greets_only(message.text) else self._choose(message, issue, said, bag)
+                conversation = self._choose(message, issue, said, bag)
                 if conversation is None:
                     return []
             return self._settle(conversation, message, issue, said, bag)
@@ -65,8 +65,10 @@ class Placing:
     def _choose(
         self, message: Message, issue: Issue, said: signals.Signals, bag: dict[str, int]
     ) -> Conversation | None:
-        """The open conversation the message fits best, a new one for new work, or none; the
-        message joins it."""
+        """The open conversation the message fits best, a new one for new work, or none (a
+        greeting alone joins none); the message joins it."""
+        if greets_only(message.text):
+            return None
         arrival = arrival_of(message, issue, said, bag, self.chats.conversation_of(message.reply_to_id))
         best = best_candidate(arrival, self.chats.candidates(message, arrival.reply_conversation), self.model)
         if best is None:
@@ -164,7 +166,7 @@ def _naming(arrival: features.Arrival, candidates: list[features.Open]) -> int |
     """The one conversation that names the pull request or ticket the message names ("залив
     #452 на prod" after "Фікс у PR #452"), if just one does."""
     numbers = [t for t in arrival.terms if t.startswith("#")]
-    naming = {c.id for c in candidates for n in numbers if n in c.terms} if numbers else set()
+    naming = {c.id for c in candidates for n in numbers if n in c.terms}
     return naming.pop() if len(naming) == 1 else None
 
 
