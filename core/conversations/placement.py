@@ -23,7 +23,7 @@ from core import events
 from core.conversations import features, scorer, signals, store, tasks
 from core.conversations.progress import Standings
 from core.conversations.text import called, greets_only, opens, subject, terms
-from core.models import ACTIONABLE_KINDS, Conversation, Issue, Kind, Message
+from core.models import ACTIONABLE_KINDS, Issue, Kind, Message
 
 Pending = tasks.Pending
 
@@ -45,8 +45,9 @@ class Placing:
         self.standings = Standings(session, [m.id or 0 for m in messages], self.chats.standings)
 
     def finish(self) -> None:
-        """Write what the batch's placements changed: the conversations and tasks, then the
-        links in one statement."""
+        """Write what the batch's placements changed: the conversations in one statement, the
+        tasks, then the links in one statement."""
+        self.chats.write()
         self.session.flush()
         self.standings.write()
 
@@ -64,7 +65,7 @@ class Placing:
 
     def _choose(
         self, message: Message, issue: Issue, said: signals.Signals, bag: dict[str, int]
-    ) -> Conversation | None:
+    ) -> store.ConversationState | None:
         """The open conversation the message fits best, a new one for new work, or none (a
         greeting alone joins none); the message joins it."""
         if greets_only(message.text):
@@ -80,7 +81,7 @@ class Placing:
 
     def _settle(
         self,
-        conversation: Conversation,
+        conversation: store.ConversationState,
         message: Message,
         issue: Issue,
         said: signals.Signals,
@@ -90,6 +91,7 @@ class Placing:
         if task is not None:
             merged: Pending = []
             if said.same:
+                self.chats.write()  # the batch's earlier conversations are found
                 task, merged = tasks.same_as_earlier(
                     self.session, conversation, task, message, self.standings
                 )
@@ -97,7 +99,8 @@ class Placing:
             return merged + tasks.follow(self.session, task, message, issue, said, self.standings)
         if issue.kind not in ACTIONABLE_KINDS:
             return []
-        self.session.flush()  # the tasks opened so far are found as duplicates
+        self.chats.write()  # the tasks opened so far are found as duplicates
+        self.session.flush()
         same = tasks.duplicate_target(self.session, message, issue, bag)
         if same is not None:
             return tasks.report_duplicate(self.session, conversation, same, message, self.standings)

@@ -4,11 +4,11 @@ per batch), joining, opening."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import BindParameter, Select, bindparam, func, insert, or_, text, tuple_
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -62,6 +62,33 @@ def recent(pool: Iterable[D], thread_id: str | None, at: datetime, replied: int 
     return [*live[:CANDIDATES], *(c for c in live[CANDIDATES:] if c.id == replied)]
 
 
+@dataclass(slots=True)
+class ConversationState:
+    """A conversation's row as placement holds it: read plain, changed in memory as messages
+    join it, written back in one statement (`Chats.write`), never through the ORM's flush."""
+
+    id: int
+    source: str
+    chat_id: str
+    thread_id: str | None
+    task_id: int | None
+    started_at: datetime
+    last_message_at: datetime
+    last_author_id: str | None = None
+    message_count: int = 0
+    authors: dict[str, str] = field(default_factory=dict)
+    terms: dict[str, int] = field(default_factory=dict)
+
+
+def _changeable(c: ConversationState) -> tuple[Any, ...]:
+    """What placement changes of a conversation (each by assigning a new value)."""
+    return (c.task_id, c.last_message_at, c.last_author_id, c.message_count, c.authors, c.terms)
+
+
+_TABLE = Conversation.__table__  # type: ignore[attr-defined]
+_COLUMNS = [_TABLE.c[f.name] for f in fields(ConversationState)]
+
+
 class Chats:
     """The open conversations of a batch's chats and their tasks, read in a few queries and
     kept current in memory as the batch's messages join and open them (placing a message
@@ -72,8 +99,10 @@ class Chats:
         self.batch = {m.id: m for m in messages}
         self.parents: dict[int, int] = {}
         """The conversation of each stored message outside the batch that its messages reply to."""
-        self.pool: dict[tuple[str, str], list[Conversation]] = {}
-        self.by_id: dict[int, Conversation] = {}
+        self.pool: dict[tuple[str, str], list[ConversationState]] = {}
+        self.by_id: dict[int, ConversationState] = {}
+        self.written: dict[int, tuple[Any, ...]] = {}
+        """Each conversation's row as the database holds it (what `write` compares with)."""
         self.tasks: dict[int, Task] = {}
         self.standings: dict[int, Hold] = {}
         """Each task's opener and the fields people hold (progress.Standings)."""
@@ -86,9 +115,9 @@ class Chats:
         known = list({m.conversation_id for m in messages if m.conversation_id})
         parents = list({m.reply_to_id for m in messages if m.reply_to_id and m.reply_to_id not in self.batch})
         params = {"chats": chats, "since": since, "known": known, "parents": parents}
-        for conversation, task, opener, held, replied in self.session.exec(_POOL, params=params).all():
-            self._add(conversation)
-            self.parents.update(dict.fromkeys(replied or (), conversation.id or 0))
+        for *row, task, opener, held, replied in self.session.execute(_POOL, params).all():
+            conversation = self._add(ConversationState(*row))
+            self.parents.update(dict.fromkeys(replied or (), conversation.id))
             if task is not None:
                 self.tasks[task.id or 0] = task
                 self.standings[task.id or 0] = hold(opener, held)
@@ -98,12 +127,28 @@ class Chats:
         message = self.batch.get(message_id)
         return message.conversation_id if message else self.parents.get(message_id or 0)
 
-    def _add(self, conversation: Conversation) -> None:
+    def _add(self, conversation: ConversationState) -> ConversationState:
+        """A conversation the batch's messages are weighed against."""
         self.pool.setdefault((conversation.source, conversation.chat_id), []).append(conversation)
-        self.by_id[conversation.id or 0] = conversation
+        return self._hold(conversation)
 
-    def get(self, conversation_id: int) -> Conversation | None:
-        return self.by_id.get(conversation_id) or self.session.get(Conversation, conversation_id)
+    def _hold(self, conversation: ConversationState) -> ConversationState:
+        self.by_id[conversation.id] = conversation
+        self.written[conversation.id] = _changeable(conversation)
+        return conversation
+
+    def get(self, conversation_id: int) -> ConversationState | None:
+        if conversation_id not in self.by_id:
+            row = self.session.execute(_ONE, {"id": conversation_id}).one_or_none()
+            return self._hold(ConversationState(*row)) if row else None
+        return self.by_id[conversation_id]
+
+    def write(self) -> None:
+        """Write the conversations changed since read (or last written), in one statement."""
+        changed = [c for c in self.by_id.values() if _changeable(c) != self.written[c.id]]
+        if changed:
+            self.session.connection().execute(_UPDATE, [_values(c) | {"key": c.id} for c in changed])
+            self.written.update((c.id, _changeable(c)) for c in changed)
 
     def candidates(self, message: Message, replied: int | None) -> list[Open]:
         """The conversations the message is weighed against, summarised, latest first."""
@@ -113,11 +158,11 @@ class Chats:
         chosen = recent(pool, message.thread_id, sent_at(message), replied)
         return [self._summary(rank, c) for rank, c in enumerate(chosen)]
 
-    def _summary(self, rank: int, conversation: Conversation) -> Open:
+    def _summary(self, rank: int, conversation: ConversationState) -> Open:
         task = self.task(conversation.task_id)
         authors = conversation.authors or {}
         return Open(
-            id=conversation.id or 0, thread_id=conversation.thread_id,
+            id=conversation.id, thread_id=conversation.thread_id,
             last_message_at=conversation.last_message_at, last_author_id=conversation.last_author_id,
             authors=authors, terms=conversation.terms or {},
             has_task=task is not None and task.status in OPEN_STATUSES,
@@ -133,7 +178,7 @@ class Chats:
                 self.tasks[task_id] = found
         return self.tasks.get(task_id or 0)
 
-    def open(self, message: Message, terms: dict[str, int]) -> Conversation:
+    def open(self, message: Message, terms: dict[str, int]) -> ConversationState:
         """A new conversation of the message, weighed for the batch's later messages."""
         conversation = open_conversation(self.session, message, terms)
         self._add(conversation)
@@ -187,7 +232,7 @@ _REPLIED = (
 )
 """The batch's parents that the conversation holds."""
 _POOL = (
-    select(Conversation, Task, OPENER, HELD, _REPLIED)  # type: ignore[call-overload]
+    select(*_COLUMNS, Task, OPENER, HELD, _REPLIED)  # type: ignore[call-overload]
     .outerjoin(Task, col(Task.id) == Conversation.task_id)
     .where(
         or_(
@@ -199,32 +244,40 @@ _POOL = (
 )
 """The conversations a batch's messages are weighed against (the chat's latest, those of its
 messages and of their parents), with their tasks and the parents they hold (built once)."""
+_ONE = select(*_COLUMNS).where(_TABLE.c.id == bindparam("id"))
+_UPDATE = _TABLE.update().where(_TABLE.c.id == bindparam("key"))
 
 
-def open_conversation(session: Session, message: Message, terms: dict[str, int]) -> Conversation:
-    """A new conversation holding the message, inserted at once (its id is known) without
-    flushing the session: the batch's other pending writes wait for its one flush."""
-    conversation = Conversation(
+def open_conversation(
+    session: Session, message: Message, terms: dict[str, int], task_id: int | None = None
+) -> ConversationState:
+    """A new conversation holding the message (of the task, if given), inserted at once (its id
+    is known) without flushing the session: the batch's other pending writes wait for its one
+    flush."""
+    conversation = ConversationState(
+        id=0,
         source=message.source,
         chat_id=message.chat_id,
         thread_id=message.thread_id,
+        task_id=task_id,
         started_at=sent_at(message),
         last_message_at=sent_at(message),
     )
     join(conversation, message, terms)
-    row = {column: getattr(conversation, column) for column in _INSERTED}
-    conversation.id = message.conversation_id = session.connection().execute(_INSERT, row).scalar_one()
-    make_transient_to_detached(conversation)  # as if read: later changes are UPDATEs
-    session.add(conversation)
+    inserted = session.connection().execute(_INSERT, _values(conversation)).scalar_one()
+    conversation.id = message.conversation_id = inserted
     return conversation
 
 
-_INSERT = insert(Conversation.__table__).returning(Conversation.__table__.c.id)  # type: ignore[attr-defined]
-_INSERTED = ("source", "chat_id", "thread_id", "started_at", "last_message_at", "message_count",
-             "authors", "terms", "last_author_id", "task_id")  # fmt: skip
+def _values(conversation: ConversationState) -> dict[str, Any]:
+    """The row's columns but its id."""
+    return {f.name: getattr(conversation, f.name) for f in fields(ConversationState) if f.name != "id"}
 
 
-def join(conversation: Conversation, message: Message, terms: dict[str, int]) -> None:
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+
+
+def join(conversation: ConversationState, message: Message, terms: dict[str, int]) -> None:
     """Place the message in the conversation and fold it into the summary."""
     message.conversation_id = conversation.id
     conversation.message_count += 1

@@ -18,7 +18,14 @@ from core import events
 from core.conversations import progress
 from core.conversations.progress import Standings
 from core.conversations.signals import Signals, same_as
-from core.conversations.store import OPEN_STATUSES, member_named, messages_of, open_conversation, sent_at
+from core.conversations.store import (
+    OPEN_STATUSES,
+    ConversationState,
+    member_named,
+    messages_of,
+    open_conversation,
+    sent_at,
+)
 from core.conversations.text import merge_all, similarity, terms
 from core.models import (
     PRIORITY_RANK,
@@ -59,7 +66,7 @@ def surviving(session: Session, task: Task | None) -> Task | None:
 
 
 def open_task(
-    session: Session, conversation: Conversation, message: Message, issue: Issue, standings: Standings
+    session: Session, conversation: ConversationState, message: Message, issue: Issue, standings: Standings
 ) -> tuple[Task, list[int]]:
     """A task for the conversation, from its first actionable message; earlier messages of
     the conversation attach as details. Returns the task and all the conversation's message ids."""
@@ -161,7 +168,7 @@ def similar_tasks(session: Session, task: Task, limit: int = 5) -> list[tuple[Ta
 
 
 def report_duplicate(
-    session: Session, conversation: Conversation, task: Task, message: Message, standings: Standings
+    session: Session, conversation: ConversationState, task: Task, message: Message, standings: Standings
 ) -> Pending:
     """The report joins the open task: one more reporter, the conversation follows the task."""
     conversation.task_id = task.id
@@ -187,7 +194,7 @@ _OPENED_HERE = text(
 
 
 def same_as_earlier(
-    session: Session, conversation: Conversation, task: Task, message: Message, standings: Standings
+    session: Session, conversation: ConversationState, task: Task, message: Message, standings: Standings
 ) -> tuple[Task, Pending]:
     """The chat says the conversation's problem was reported before ("це те саме, що вчора"):
     the task the conversation opened, where no person decided on it, is merged into the most
@@ -217,12 +224,14 @@ _MERGE_LINKS = text(
 )
 
 
-def _opened_elsewhere(session: Session, conversation: Conversation, task: Task) -> bool:
+def _opened_elsewhere(session: Session, conversation: ConversationState, task: Task) -> bool:
     params = {"task": task.id, "conversation": conversation.id}
     return session.execute(_OPENED_HERE, params).first() is None
 
 
-def _most_alike_earlier(session: Session, conversation: Conversation, task: Task, named: str) -> Task | None:
+def _most_alike_earlier(
+    session: Session, conversation: ConversationState, task: Task, named: str
+) -> Task | None:
     """The earlier report of the chat most like the conversation, or else the one that what the
     chat says it is the same as (`named`: "що в Агролайн") names."""
     params = {"source": conversation.source, "chat": conversation.chat_id, "task": task.id,
@@ -277,6 +286,5 @@ def detach(session: Session, message: Message, keep: Task | None = None) -> None
             keep and keep.id
         ):
             session.delete(link)
-    own = open_conversation(session, message, dict(terms(message.text)))
-    own.task_id = keep.id if keep else None
+    open_conversation(session, message, dict(terms(message.text)), keep.id if keep else None)
     session.add(message)
