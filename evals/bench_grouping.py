@@ -7,23 +7,29 @@ times, each copy its own chat, through ingestion and the real pipeline with the 
 classifier, on embedded PostgreSQL, one message at a time as live arrival would. Prints the
 per-message CPU time of this process inside placement (core.conversations.placement.Placing.place)
 and its wall time (which includes PostgreSQL's share), p50 / p95 / mean. Target: <= 2 ms CPU.
-Then the whole of grouping a message, CPU: its share of its batch's reads before placing (the
-chat's latest conversations and their tasks, where the messages stand) and writes after
+Then the whole of grouping a message, CPU: its share of its batch's chat locks and reads before
+placing (the chat's latest conversations and their tasks, where the messages stand) and writes after
 (`Placing.finish`: the conversations, tasks, history and links placement changed). One message
 at a time, every message is a batch of its own: the worst case, a quiet chat.
-With --batch N the copies are stored first and classified in batches of N in time order (as a
-history import or a busy worker gets them): it prints the same, and the CPU and wall time of
-storing the batches' outcomes (issue rows and placement) per message.
+With --batch N each copy is stored first and classified in batches of N in time order (as a
+history import or a busy worker gets them).
+Each copy is replayed a second time, into a chat of its own, with the pipeline's grouping left
+out (no chat lock, no placement): the CPU and wall time of storing the batches' outcomes (issue
+rows and placement) with and without grouping, per message, and their difference, which is
+what grouping adds (the message's own UPDATE, which the pipeline sends either way, not counted).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +103,41 @@ def in_batches(system: System, classifier: Classifier, messages: list[ChatMessag
                                       publish=_unannounced))  # fmt: skip
 
 
+class NoGrouping:
+    """Placement that places nothing: the pipeline as it would be without grouping."""
+
+    def __init__(self, *_: Any) -> None: ...
+
+    def place(self, *_: Any) -> list[Any]:
+        return []
+
+    def finish(self) -> None: ...
+
+
+@dataclass
+class Timings:
+    cpu: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+    around: list[float] = field(default_factory=list)
+    stored: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
+    """Storing the batches' outcomes (issue rows and placement), CPU and wall."""
+    bare: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
+    """The same for the chats stored without grouping."""
+
+
+@contextmanager
+def grouping(on: bool, timings: Timings) -> Iterator[None]:
+    """The pipeline with grouping (timed), or without it (`NoGrouping`, no chat locks)."""
+    store_outcomes, placing, lock = pipeline.store_outcomes, pipeline.Placing, pipeline.lock_chats
+    pipeline.store_outcomes = timed(store_outcomes, *(timings.stored if on else timings.bare), grouping=False)  # type: ignore[assignment]
+    if not on:
+        pipeline.Placing, pipeline.lock_chats = NoGrouping, lambda *_: None  # type: ignore[assignment,misc]
+    try:
+        yield
+    finally:
+        pipeline.store_outcomes, pipeline.Placing, pipeline.lock_chats = store_outcomes, placing, lock  # type: ignore[misc]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--copies", type=int, default=10)
@@ -105,50 +146,42 @@ def main() -> None:
     )
     args = parser.parse_args()
     data = load_conversations(DATA / "demo_threads.jsonl", DATA / "demo_threads_tasks.jsonl")
-    cpu: list[float] = []
-    wall: list[float] = []
-    around: list[float] = []
-    stored: tuple[list[float], list[float]] = ([], [])
-    pipeline.store_outcomes = timed(pipeline.store_outcomes, *stored, grouping=False)  # type: ignore[assignment]
-    Placing.place = timed(Placing.place, cpu, wall)  # type: ignore[method-assign]
-    Placing.__init__ = timed(Placing.__init__, around, [])  # type: ignore[method-assign]
-    Placing.finish = timed(Placing.finish, around, [])  # type: ignore[method-assign]
+    t = Timings()
+    Placing.place = timed(Placing.place, t.cpu, t.wall)  # type: ignore[method-assign]
+    pipeline.lock_chats = timed(pipeline.lock_chats, t.around, [])
+    Placing.__init__ = timed(Placing.__init__, t.around, [])  # type: ignore[method-assign]
+    Placing.finish = timed(Placing.finish, t.around, [])  # type: ignore[method-assign]
     with embedded_system() as system:
         event.listen(system.engine, "before_cursor_execute", STATEMENTS.count)
         classifier = build(RunSpec("local"), system.settings)
-        copies = [
-            [m.model_copy(update={"chat_id": f"{m.chat_id}-{c}"}) for m in data.messages]
-            for c in range(args.copies)
-        ]
-        if args.batch:
-            in_batches(system, classifier, [m for copy in copies for m in copy], args.batch)
-        for messages in copies if not args.batch else []:
-            asyncio.run(
-                replay(messages, engine=system.engine, settings=system.settings, classifier=classifier)
-            )
-    report(args, len(data.messages), cpu, wall, around, stored)
+        for copy, on in itertools.product(range(args.copies), (True, False)):  # alternating
+            chat = f"-{copy}" if on else f"-{copy}-bare"
+            messages = [m.model_copy(update={"chat_id": m.chat_id + chat}) for m in data.messages]
+            with grouping(on, t):
+                if args.batch:
+                    in_batches(system, classifier, messages, args.batch)
+                else:
+                    asyncio.run(replay(messages, engine=system.engine, settings=system.settings,
+                                       classifier=classifier))  # fmt: skip
+    report(args, len(data.messages), t)
 
 
-def report(
-    args: argparse.Namespace,
-    per_copy: int,
-    cpu: list[float],
-    wall: list[float],
-    around: list[float],
-    stored: tuple[list[float], list[float]],
-) -> None:
+def report(args: argparse.Namespace, per_copy: int, t: Timings) -> None:
     total = args.copies * per_copy
-    print(f"{total} messages ({args.copies} copies of the demo chat, {per_copy} each)")
-    print(figures("placement CPU (this thread)", cpu))
-    print(figures("placement wall (with PostgreSQL)", wall))
+    copies = f"{args.copies} copies of the demo chat, {per_copy} each"
+    print(f"{total} messages ({copies}), as many again without grouping")
+    print(figures("placement CPU (this thread)", t.cpu))
+    print(figures("placement wall (with PostgreSQL)", t.wall))
     batches = f"batches of {args.batch}" if args.batch else "a batch of its own each"
-    whole = (sum(cpu) + sum(around)) / total * 1000
-    print(f"grouping CPU with the batch's reads and writes ({batches}): mean {whole:.2f} ms a message")
+    whole = (sum(t.cpu) + sum(t.around)) / total * 1000
+    print(f"grouping CPU with the batch's locks, reads and writes ({batches}): mean {whole:.2f} ms a message")
     print(f"SQL statements grouping sends: {Statements.sent / total:.2f} a message")
-    if args.batch:
-        cpu_ms, wall_ms = sum(stored[0]) / total * 1000, sum(stored[1]) / total * 1000
-        print(f"stored in batches of {args.batch} (issues and placement): CPU {cpu_ms:.2f} ms a message "
-              f"(this thread), wall {wall_ms:.2f} ms (with PostgreSQL)")  # fmt: skip
+    grouped, bare = ([sum(s) / total * 1000 for s in pair] for pair in (t.stored, t.bare))
+    print(f"storing the outcomes (issues and placement), {batches}: CPU {grouped[0]:.2f} ms a message "
+          f"(this thread), wall {grouped[1]:.2f} ms")  # fmt: skip
+    print(f"the same without grouping: CPU {bare[0]:.2f} ms a message, wall {bare[1]:.2f} ms")
+    print(f"grouping adds to storing the outcomes: CPU {grouped[0] - bare[0]:.2f} ms a message, "
+          f"wall {grouped[1] - bare[1]:.2f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":
