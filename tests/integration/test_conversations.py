@@ -6,18 +6,21 @@ time as it would arrive live; a scripted classifier says each message's kind.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from core.config import Settings
 from core.conversations import progress, store
+from core.conversations.text import terms
 from core.db import session_scope
 from core.messages.ingest import apply_edit
 from core.models import ChangeOrigin, Kind, Message, Priority, Task, TaskStatus
 from core.schemas import TaskUpdate
 from core.triage.commands import update_task
 from core.triage.pipeline import classify_messages
-from tests.support.conversations import PUSH_BUG, Chat, Line, Verdicts, history, links, say, tasks
+from tests.support.conversations import PUSH_BUG, START, Chat, Line, Verdicts, history, links, say, tasks
 
 pytestmark = pytest.mark.backbone
 
@@ -97,6 +100,14 @@ async def test_a_follow_up_that_is_no_reply_joins_by_author_time_and_words(
     placed = links(engine, chat)
     assert {i for i, (t, _) in placed.items() if t == task.id} == {0, 1, 2, 4}
     assert (task.status, task.assignee) == (TaskStatus.in_progress, "Dmytro")
+    # Its conversation's row sums up the four messages (written back once a batch, no ORM).
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM conversations WHERE task_id = :task"), {"task": task.id}).one()
+        held = conn.execute(text("SELECT id FROM messages WHERE conversation_id = :c"), {"c": row.id}).all()
+    assert sorted(m.id for m in held) == [chat.ids[i] for i in (0, 1, 2, 4)] and row.message_count == 4
+    assert (row.authors, row.last_author_id) == ({"kate": "Kate", "dmytro": "Dmytro"}, "dmytro")
+    assert row.last_message_at == START + timedelta(minutes=200)
+    assert terms("мердж кошика після логіну").keys() <= row.terms.keys()
 
 
 async def test_plus_ones_add_reporters_never_tasks_and_raise_priority(
