@@ -80,9 +80,12 @@ class ConversationState:
     terms: dict[str, int] = field(default_factory=dict)
 
 
-def _changeable(c: ConversationState) -> tuple[Any, ...]:
-    """What placement changes of a conversation (each by assigning a new value)."""
-    return (c.task_id, c.last_message_at, c.last_author_id, c.message_count, c.authors, c.terms)
+_CHANGEABLE = ("task_id", "last_message_at", "last_author_id", "message_count", "authors", "terms")
+"""What placement changes of a conversation (each by assigning a new value)."""
+
+
+def _changeable(conversation: ConversationState) -> tuple[Any, ...]:
+    return tuple(getattr(conversation, name) for name in _CHANGEABLE)
 
 
 _TABLE = Conversation.__table__  # type: ignore[attr-defined]
@@ -130,9 +133,10 @@ class Chats:
     def _add(self, conversation: ConversationState) -> ConversationState:
         """A conversation the batch's messages are weighed against."""
         self.pool.setdefault((conversation.source, conversation.chat_id), []).append(conversation)
-        return self._hold(conversation)
+        return self._track(conversation)
 
-    def _hold(self, conversation: ConversationState) -> ConversationState:
+    def _track(self, conversation: ConversationState) -> ConversationState:
+        """A conversation whose changes `write` sends."""
         self.by_id[conversation.id] = conversation
         self.written[conversation.id] = _changeable(conversation)
         return conversation
@@ -140,14 +144,15 @@ class Chats:
     def get(self, conversation_id: int) -> ConversationState | None:
         if conversation_id not in self.by_id:
             row = self.session.execute(_ONE, {"id": conversation_id}).one_or_none()
-            return self._hold(ConversationState(*row)) if row else None
+            return self._track(ConversationState(*row)) if row else None
         return self.by_id[conversation_id]
 
     def write(self) -> None:
         """Write the conversations changed since read (or last written), in one statement."""
         changed = [c for c in self.by_id.values() if _changeable(c) != self.written[c.id]]
         if changed:
-            self.session.connection().execute(_UPDATE, [_values(c) | {"key": c.id} for c in changed])
+            rows = [dict(zip(_CHANGEABLE, _changeable(c), strict=True), key=c.id) for c in changed]
+            self.session.connection().execute(_UPDATE, rows)
             self.written.update((c.id, _changeable(c)) for c in changed)
 
     def candidates(self, message: Message, replied: int | None) -> list[Open]:
@@ -180,9 +185,7 @@ class Chats:
 
     def open(self, message: Message, terms: dict[str, int]) -> ConversationState:
         """A new conversation of the message, weighed for the batch's later messages."""
-        conversation = open_conversation(self.session, message, terms)
-        self._add(conversation)
-        return conversation
+        return self._add(open_conversation(self.session, message, terms))
 
 
 def _listed(name: str) -> BindParameter[Any]:

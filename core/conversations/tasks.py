@@ -86,7 +86,7 @@ def open_task(
     conversation.task_id = task.id
     standings.opened(task.id or 0, message.author_id)
     _link(session, task, message, TaskMessageRole.source, standings)
-    held = messages_of(session, conversation.id or 0) if conversation.message_count > 1 else [message]
+    held = messages_of(session, conversation.id) if conversation.message_count > 1 else [message]
     for earlier in held:
         if earlier.id != message.id:
             attach(session, task, earlier, TaskMessageRole.detail, standings)
