@@ -84,12 +84,12 @@ def _changed(session: Session, task: Task, origin: str) -> list[tuple[int, str]]
 def on_task_events(session: Session, items: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """`on_task_change` for the tasks the chat opened or changed (the pipeline's events), once each;
     `on_merge` for those it merged into an earlier one."""
-    if not _targets(session):
-        return []
     created: dict[int, bool] = {}
     for kind, payload in items:
         if kind in (events.TASK_CREATED, events.TASK_UPDATED) and payload.get("id"):
             created[payload["id"]] = created.get(payload["id"], False) or kind == events.TASK_CREATED
+    if not (created and _targets(session)):  # a batch that changed no task reads no targets
+        return []
     recorded: list[dict[str, Any]] = []
     for task_id, opened in created.items():
         task = session.get(Task, task_id)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -350,3 +350,26 @@ def test_an_export_waiting_when_the_chat_merges_its_task_follows_the_survivor(
     assert queued(recorded) == waiting, "the same export, now the survivor's"
     assert asyncio.run(drain(engine, fast, waiting)) == ["exported"]
     assert [json.loads(r["body"])["task"]["id"] for r in receiver.requests] == [survivor]
+
+
+def test_a_batch_that_changes_no_task_reads_no_targets(
+    engine: Engine, fast: Settings, receiver: Receiver
+) -> None:
+    """The pipeline asks after every batch; one that only classified messages costs no query."""
+    add_webhook(engine, fast, "hook-quiet", receiver.url)
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    with session_scope(engine) as session:
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert on_task_events(session, [(events.MESSAGE_CLASSIFIED, {"id": 1})]) == []
+            quiet = list(sent)
+            task_id = new_task(engine, title="quiet chat")
+            on_task_events(session, [(events.TASK_UPDATED, {"id": task_id})])
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert quiet == []
+    assert any("export_targets" in s for s in sent), "a changed task does read them"
