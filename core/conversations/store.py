@@ -3,9 +3,10 @@ per batch), joining, opening."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import BindParameter, Select, bindparam, func, insert, or_, text, tuple_
@@ -84,8 +85,8 @@ _CHANGEABLE = ("task_id", "last_message_at", "last_author_id", "message_count", 
 """What placement changes of a conversation (each by assigning a new value)."""
 
 
-def _changeable(conversation: ConversationState) -> tuple[Any, ...]:
-    return tuple(getattr(conversation, name) for name in _CHANGEABLE)
+_changeable: Callable[[ConversationState], tuple[Any, ...]] = attrgetter(*_CHANGEABLE)
+"""Those fields' values, in that order."""
 
 
 _TABLE = Conversation.__table__  # type: ignore[attr-defined]
