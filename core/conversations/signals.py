@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
-from core.conversations.text import NAMED_NUMBER, words
+from core.conversations.text import NAMED_NUMBER, sounded, words
 
 
 def _phrases(*alternatives: str) -> re.Pattern[str]:
@@ -19,7 +19,27 @@ def _phrases(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
-TAKE = _phrases(
+def _sounding(*alternatives: str) -> frozenset[str]:
+    """The one-word Cyrillic alternatives as they sound in Latin letters (`sounded`): the same
+    words written in transliteration ("prybrav" for "прибрав", "zroblyu" for "зроблю")."""
+    return frozenset(sounded(a) for a in alternatives if _CYRILLIC_WORD.fullmatch(a))
+
+
+_CYRILLIC_WORD = re.compile(r"[а-яёіїєґ'’]+")
+_LATIN_DENIAL = frozenset({"ne", "ni", "not"})
+
+
+def _says_transliterated(sounding: frozenset[str], text: str) -> bool:
+    """A word of the text written in Latin letters sounds like one of `sounding`, not denied
+    ("ne zrobyv")."""
+    said = [w for w in words(text) if w.isascii()]
+    return any(
+        sounded(word) in sounding and (i == 0 or said[i - 1] not in _LATIN_DENIAL)
+        for i, word in enumerate(said)
+    )
+
+
+_TAKE_WORDS = (
     # uk
     "візьму", "беру", "берусь", "беруся", "займусь", "займуся", "зроблю", "виправлю", "поправлю",
     "пофікшу", "фікшу", "доробляю", "роблю", "я на цьому", "на мені", "перероблю", "відкочу",
@@ -36,7 +56,9 @@ TAKE = _phrases(
     "fixing it", "i'm fixing*", "i'll add*", "i'll update*", "i'll change*", "i can start*", "i'll start*",
     "i'll put*", "i'll prepare*", "i'll write*", "i'll set up*", "i'll post*",
 )  # fmt: skip
+TAKE = _phrases(*_TAKE_WORDS)
 """Someone takes the work on."""
+_TAKE_SOUNDING = _sounding(*_TAKE_WORDS)
 _STARTED = re.compile(
     r"(?:^|[:.!,;—–-]\s*)(?:почав|почала|начал|начала|started)(?=\s*(?:[,.!;:—–-]|$))", re.IGNORECASE
 )
@@ -99,7 +121,7 @@ PULL_REQUEST = re.compile(
 """A pull request named ("PR #431 готов", "the PR is up, can you review?"): work on code under
 way, a request to review it is news about that work, not new work."""
 
-DONE = _phrases(
+_DONE_WORDS = (
     # uk
     "виправив", "виправила", "виправлено", "пофіксив", "пофіксила", "пофікшено", "полагодив",
     "полагодила", "задеплоїв", "задеплоїла", "задеплоєно", "викотив", "викотила", "викатив",
@@ -121,11 +143,12 @@ DONE = _phrases(
     "works now", "is back", "are back", "uploaded", "updated", "added", "are live", "all live",
     "is set", "are set", "green again", "working again", "works again", "back to normal",
     "removed", "deleted", "finished", "completed",
-    # transliterated
-    "zrobyv", "zrobyla", "zrobleno", "vypravyv", "vypravyla", "pofiksyv", "pofiksyla", "zadeployiv",
-    "vykotyv", "dodav", "dodala", "onovyv", "gotovo", "sdelal", "ispravil", "pofiksil", "zadeploil",
+    # transliterated, where "ї" is written "yi" (other transliterations: _DONE_SOUNDING)
+    "zadeployiv",
 )  # fmt: skip
+DONE = _phrases(*_DONE_WORDS)
 """The work is finished: fixed, deployed, done."""
+_DONE_SOUNDING = _sounding(*_DONE_WORDS)
 
 NEEDS = _phrases(
     "треба", "потрібно", "потрібен", "потрібна", "нужно", "надо", "нужен", "нужна", "need to",
@@ -227,8 +250,9 @@ CRITICAL = _phrases(
 URGENT = _phrases("терміново", "срочно", "urgent*", "asap", "горить", "горит", "важливо", "важно", "hotfix")
 """Escalation by one level."""
 
-_NEGATED = re.compile(r"(?:(?<!\w)(?:не|ні|not|no|never)|n't)\s+(?:\w+\s+)?$", re.IGNORECASE)
-"""What comes before a phrase that denies it: "ще не задеплоїв", "not fixed yet", "haven't merged"."""
+_NEGATED = re.compile(r"(?:(?<!\w)(?:не|ні|ne|not|no|never)|n't)\s+(?:\w+\s+)?$", re.IGNORECASE)
+"""What comes before a phrase that denies it: "ще не задеплоїв", "not fixed yet", "haven't merged",
+"ne zrobyv"."""
 
 
 _SOMEONE = re.compile(
@@ -410,12 +434,13 @@ class Signals:
 def read(text: str) -> Signals:
     """The signals in a message's text."""
     grateful = bool(GRATEFUL.search(text))
-    said_done, part = _says(DONE, text), partly(text)
+    said_done = _says(DONE, text) or _says_transliterated(_DONE_SOUNDING, text)
+    part = partly(text)
     finished = (said_done or bool(FULL_ROLLOUT.search(text))) and not (
         part or broke_since(text) or _BUT_FAILS.search(text)
     )
     return Signals(
-        take=_says(TAKE, text) or bool(_ON_IT.search(text) or _STARTED.search(text)),
+        take=_says(TAKE, text) or _says_transliterated(_TAKE_SOUNDING, text) or _started(text),
         look=_says(LOOK, text),
         defer=bool(DEFER.search(text)),
         merged=_says(MERGED, text) or bool(PULL_REQUEST.search(text)),
@@ -435,6 +460,10 @@ def read(text: str) -> Signals:
         partly=part and (said_done or bool(RELEASED.search(text))),
         needs=_says(NEEDS, text),
     )
+
+
+def _started(text: str) -> bool:
+    return bool(_ON_IT.search(text) or _STARTED.search(text))
 
 
 def _delegate(text: str) -> str:

@@ -19,6 +19,8 @@ TAKES = [
     "я оновлю README",
     "Можу я, якщо Анна допоможе зі слайдами",
     "I can do it on Friday",
+    "ok, zroblyu do vechora",
+    "beru, zaraz perepidtverdzhu sender",
 ]
 DONES = [
     "задеплоїв фікс",
@@ -45,6 +47,8 @@ DONES = [
     "3.2.1 з фіксом логіну в сторі",
     "the fix is on prod now",
     "новий тариф на проде 🎉",
+    "migratsiyu prognav na prodi, dubli prybrav",
+    "vse, prybrala",
 ]
 BROKE_SINCE = [
     "Оновила додаток, і тепер вхід не працює",
@@ -63,6 +67,7 @@ NOT_DONE = [
     "2.4 на проді падає з 500",
     "Треба на проді перевірити сертифікат",
     "а що вже на проді?",
+    "shche ne zrobyv, zavtra",
 ]
 
 
