@@ -100,7 +100,10 @@ _NOT_WORKING = re.compile(r"(?<!\w)(?:не|not)\s+\w|n't(?!\w)", re.IGNORECASE)
 _FAILING = _phrases(
     "пада*", "впав", "впала", "упал*", "виліта*", "вылета*", "краш*", "крэш*", "crash*", "fail*",
     "error*", "помилк*", "ошибк*", "broke*", "зламал*", "сломал*", "зависа*", "завис*", "500",
+    # late, slow, complained about
+    "затримк*", "задержк*", "delay*", "повільн*", "медленн*", "slow*", "скарж*", "жалу*", "complain*",
 )  # fmt: skip
+"""Words that say something fails: broken, crashing, late, slow, complained about."""
 _NONE = _phrases("нема", "немає", "нет", "no", "без", "zero", "ні")
 
 

@@ -214,6 +214,8 @@ def test_saying_it_works_now_unless_it_does_not_or_asks() -> None:
     assert not read("все ще не працює").works
     assert not read("а у вас працює?").works
     assert not read("тепер падає з 500, хоча вчора працювало").works
+    assert not read("клієнт скаржиться: замовлення приходять із затримкою").works
+    assert not read("the emails arrived, but slowly").works
 
 
 def test_thanks_for_help_and_found_it_are_told_apart() -> None:
