@@ -207,14 +207,13 @@ def _latest_if_live(arrival: features.Arrival, candidates: list[features.Open]) 
 
 def opens_work(arrival: features.Arrival) -> bool:
     """Whether the message, fitting no open conversation, starts new work: an actionable
-    message that is not news about work in progress ("залив фікс", "беру", "done") nor news
-    that something works ("клієнти отримали розсилку", "invoices arrived"). A long
+    message that is not news about work in progress ("залив фікс", "беру", "done"). A long
     message that says "перевіряю" on the way to a request is a request; a question asks for
     work, unless it asks to review a pull request. A few words replying to small talk, or a
     request shorter than a report, are small talk ("Доброе. Лишь бы не спамил", "would love to,
     take photos 📸"); a problem reported in reply to an announcement is not."""
     said = arrival.signals
-    news = (said.moves_work and (said.merged or not said.asks)) or said.works
+    news = said.moves_work and (said.merged or not said.asks)
     progress_news = news and len(arrival.words) < features.REPORT_WORDS and not said.needs
     chatter = arrival.replies_outside and (features.is_short(arrival) or _asks_in_passing(arrival))
     return arrival.actionable and not (progress_news or chatter)

@@ -270,20 +270,6 @@ async def test_the_reporter_saying_it_works_now_finishes_the_bug_and_an_all_clea
     assert (export.status, export.assignee) == (TaskStatus.in_progress, "Yura")
 
 
-async def test_news_that_something_works_opens_no_task(engine: Engine, settings: Settings) -> None:
-    """A message called a bug that only says something works ("отримали", "arrived"), fitting no
-    open conversation, is news, not work; the same words denied, or late, report a problem."""
-    chat = Chat()
-    await say(engine, settings, chat, [
-        Line("Marta", 0, "Клієнти отримали ранкову розсилку вчасно 👍", BUG),
-        Line("Kate", 600, "The invoice emails arrived for every client today", BUG),
-        Line("Marta", 1200, "Клієнти не отримали вечірню розсилку", BUG),
-        Line("Kate", 1800, "A client complains the receipts arrived with an hour's delay", BUG),
-    ])  # fmt: skip
-    mailing, receipts = tasks(engine, chat)
-    assert [links(engine, chat).get(i, (None,))[0] for i in range(4)] == [None, None, mailing.id, receipts.id]
-
-
 async def test_part_of_the_work_done_news_denied_or_a_step_on_the_way_to_a_request_finish_nothing(
     engine: Engine, settings: Settings
 ) -> None:
