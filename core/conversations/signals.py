@@ -7,6 +7,7 @@ are few, and a list is easy to read, test and extend. Each list names what it ca
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -19,24 +20,21 @@ def _phrases(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
+_CYRILLIC_WORD = re.compile(r"[а-яёіїєґ'’]+")
+_LATIN_WORD = re.compile(r"(?<!\w)[a-z][a-z'’]*(?!\w)", re.IGNORECASE)
+
+
 def _sounding(*alternatives: str) -> frozenset[str]:
     """The one-word Cyrillic alternatives as they sound in Latin letters (`sounded`): the same
     words written in transliteration ("prybrav" for "прибрав", "zroblyu" for "зроблю")."""
     return frozenset(sounded(a) for a in alternatives if _CYRILLIC_WORD.fullmatch(a))
 
 
-_CYRILLIC_WORD = re.compile(r"[а-яёіїєґ'’]+")
-_LATIN_DENIAL = frozenset({"ne", "ni", "not"})
-
-
 def _says_transliterated(sounding: frozenset[str], text: str) -> bool:
-    """A word of the text written in Latin letters sounds like one of `sounding`, not denied
-    ("ne zrobyv")."""
-    said = [w for w in words(text) if w.isascii()]
-    return any(
-        sounded(word) in sounding and (i == 0 or said[i - 1] not in _LATIN_DENIAL)
-        for i, word in enumerate(said)
-    )
+    """A word of the text in Latin letters sounds like one of `sounding`, said as `_says` would
+    ("ne zrobyv" denies it)."""
+    found = (w for w in _LATIN_WORD.finditer(text) if sounded(w.group().lower()) in sounding)
+    return _said(found, text)
 
 
 _TAKE_WORDS = (
@@ -253,7 +251,7 @@ CRITICAL = _phrases(
 URGENT = _phrases("терміново", "срочно", "urgent*", "asap", "горить", "горит", "важливо", "важно", "hotfix")
 """Escalation by one level."""
 
-_NEGATED = re.compile(r"(?:(?<!\w)(?:не|ні|ne|not|no|never)|n't)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_NEGATED = re.compile(r"(?:(?<!\w)(?:не|ні|ne|ni|not|no|never)|n't)\s+(?:\w+\s+)?$", re.IGNORECASE)
 """What comes before a phrase that denies it: "ще не задеплоїв", "not fixed yet", "haven't merged",
 "ne zrobyv"."""
 
@@ -274,7 +272,17 @@ def _says(
     """The text says the phrase: somewhere that nothing in `before` qualifies from in front (by
     default a denial, "ще не готово", or someone unknown, "Is someone looking at it?") and
     `after` does not from the rest of its sentence (a question mark, "якщо", an order)."""
-    for found in pattern.finditer(text):
+    return _said(pattern.finditer(text), text, before, after)
+
+
+def _said(
+    matches: Iterable[re.Match[str]],
+    text: str,
+    before: tuple[re.Pattern[str], ...] = (_NEGATED, _SOMEONE),
+    after: re.Pattern[str] | None = None,
+) -> bool:
+    """Whether one of the phrases found in the text is said as `_says` tells."""
+    for found in matches:
         head = text[: found.start()]
         if any(qualifier.search(head) for qualifier in before):
             continue
