@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import BindParameter, Select, bindparam, func, insert, or_, text, tuple_
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -26,7 +27,20 @@ OPEN_STATUSES = (TaskStatus.new, TaskStatus.accepted, TaskStatus.in_progress)
 D = TypeVar("D", bound="Dated")
 
 
-def closed(task: Task | None) -> bool:
+class Weighed(NamedTuple):
+    """What weighing a conversation needs of its task."""
+
+    status: str
+    resolution: str | None
+    assignee: str | None
+    kind: str
+
+    @classmethod
+    def of(cls, task: Task | None) -> Weighed | None:
+        return None if task is None else cls(task.status, task.resolution, task.assignee, task.kind)
+
+
+def closed(task: Task | Weighed | None) -> bool:
     """The task was done or withdrawn (an answered question does not count: asking more is
     still about it)."""
     ended = (TaskStatus.done, TaskStatus.rejected)
@@ -108,6 +122,9 @@ class Chats:
         self.written: dict[int, tuple[Any, ...]] = {}
         """Each conversation's row as the database holds it (what `write` compares with)."""
         self.tasks: dict[int, Task] = {}
+        self.task_rows: dict[int, dict[str, Any]] = {}
+        """The columns of each task read with its conversation (a `Task` is made of them when
+        the batch needs one)."""
         self.standings: dict[int, Hold] = {}
         """Each task's opener and the fields people hold (progress.Standings)."""
         if messages:
@@ -115,16 +132,17 @@ class Chats:
 
     def _load(self, messages: Sequence[Message]) -> None:
         since = min(sent_at(m) for m in messages) - WINDOW
-        chats = list({(m.source, m.chat_id) for m in messages})
+        topics = list({(m.source, m.chat_id, m.thread_id or "") for m in messages})
         known = list({m.conversation_id for m in messages if m.conversation_id})
         parents = list({m.reply_to_id for m in messages if m.reply_to_id and m.reply_to_id not in self.batch})
-        params = {"chats": chats, "since": since, "known": known, "parents": parents}
-        for *row, task, opener, held, replied in self.session.execute(_POOL, params).all():
-            conversation = self._add(ConversationState(*row))
+        params = {"topics": topics, "since": since, "known": known, "parents": parents}
+        for row in self.session.connection().execute(_POOL, params):
+            conversation = self._add(ConversationState(*row[:_TASK_AT]))
+            task, (opener, held, replied) = row[_TASK_AT:-3], row[-3:]
             self.parents.update(dict.fromkeys(replied or (), conversation.id))
-            if task is not None:
-                self.tasks[task.id or 0] = task
-                self.standings[task.id or 0] = hold(opener, held)
+            if conversation.task_id is not None and task[_TASK_ID] is not None:
+                self.task_rows[conversation.task_id] = dict(zip(_TASK_NAMES, task, strict=True))
+                self.standings[conversation.task_id] = hold(opener, held)
 
     def conversation_of(self, message_id: int | None) -> int | None:
         """The conversation the message (of the batch, or one it replies to) was placed in."""
@@ -165,7 +183,7 @@ class Chats:
         return [self._summary(rank, c) for rank, c in enumerate(chosen)]
 
     def _summary(self, rank: int, conversation: ConversationState) -> Open:
-        task = self.task(conversation.task_id)
+        task = self._weighed(conversation.task_id)
         authors = conversation.authors or {}
         return Open(
             id=conversation.id, thread_id=conversation.thread_id,
@@ -176,10 +194,19 @@ class Chats:
             names=name_stems(authors), closed=closed(task),
         )  # fmt: skip
 
+    def _weighed(self, task_id: int | None) -> Weighed | None:
+        """What weighing a conversation needs of its task: the task as the batch changed it,
+        else as read."""
+        if task_id in self.tasks or task_id not in self.task_rows:
+            return Weighed.of(self.task(task_id))
+        columns = self.task_rows[task_id]
+        return Weighed(*(columns[name] for name in Weighed._fields))
+
     def task(self, task_id: int | None) -> Task | None:
-        """A task of the batch's conversations (read once)."""
+        """A task of the batch's conversations (read once: with its conversation, or alone)."""
         if task_id is not None and task_id not in self.tasks:
-            found = self.session.get(Task, task_id)
+            row = self.task_rows.get(task_id)
+            found = as_loaded(self.session, row) if row else self.session.get(Task, task_id)
             if found is not None:
                 self.tasks[task_id] = found
         return self.tasks.get(task_id or 0)
@@ -189,13 +216,25 @@ class Chats:
         return self._add(open_conversation(self.session, message, terms))
 
 
+def as_loaded(session: Session, columns: dict[str, Any]) -> Task:
+    """The task whose row holds these columns, as if the session had loaded it (no read): the
+    one it holds already, else one made of them."""
+    held = session.identity_map.get(session.identity_key(Task, columns["id"]))
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    task = Task(**columns)
+    make_transient_to_detached(task)
+    session.add(task)
+    return task
+
+
 def _listed(name: str) -> BindParameter[Any]:
     """A list given when the statement runs."""
     return bindparam(name, expanding=True)
 
 
 def _latest() -> Select[tuple[int]]:
-    """The ids of the CANDIDATES latest conversations of each forum topic of the chats active
+    """The ids of the CANDIDATES latest conversations of each forum topic of the batch active
     since then: no message of the batch is weighed against any other (a conversation further
     down only rises by a message that replies into it, and so is read as the one replied to)."""
     ranked = (
@@ -213,7 +252,11 @@ def _latest() -> Select[tuple[int]]:
             .label("rank"),
         )
         .where(
-            tuple_(col(Conversation.source), col(Conversation.chat_id)).in_(_listed("chats")),
+            tuple_(
+                col(Conversation.source),
+                col(Conversation.chat_id),
+                func.coalesce(col(Conversation.thread_id), ""),
+            ).in_(_listed("topics")),
             col(Conversation.last_message_at) >= bindparam("since"),
         )
         .subquery()
@@ -235,8 +278,12 @@ _REPLIED = (
     .scalar_subquery()
 )
 """The batch's parents that the conversation holds."""
+_TASK_COLUMNS = list(Task.__table__.c)  # type: ignore[attr-defined]
+_TASK_NAMES = [c.name for c in _TASK_COLUMNS]
+_TASK_AT, _TASK_ID = len(_COLUMNS), _TASK_NAMES.index("id")
+"""Where a pool row's task columns start, and where its id is among them."""
 _POOL = (
-    select(*_COLUMNS, Task, OPENER, HELD, _REPLIED)  # type: ignore[call-overload]
+    select(*_COLUMNS, *_TASK_COLUMNS, OPENER, HELD, _REPLIED)  # type: ignore[call-overload]
     .outerjoin(Task, col(Task.id) == Conversation.task_id)
     .where(
         or_(
@@ -246,8 +293,9 @@ _POOL = (
         )
     )
 )
-"""The conversations a batch's messages are weighed against (the chat's latest, those of its
-messages and of their parents), with their tasks and the parents they hold (built once)."""
+"""The conversations a batch's messages are weighed against (the latest of their topics, those
+of its messages and of their parents), with their tasks' columns, openers and held fields and
+the parents they hold (built once; read as plain rows)."""
 _ONE = select(*_COLUMNS).where(_TABLE.c.id == bindparam("id"))
 _UPDATE = _TABLE.update().where(_TABLE.c.id == bindparam("key"))
 
