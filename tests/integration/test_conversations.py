@@ -469,6 +469,32 @@ async def test_a_busy_chat_weighs_only_its_latest_conversations_and_the_one_repl
     assert len(read.by_id) == store.CANDIDATES  # the latest ones, the first (replied to) among them
 
 
+async def test_a_batch_reads_only_its_topics_and_its_tasks_as_the_session_own(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    lines = [
+        Line("Kate", 0, "Checkout returns 500 for PayPal", Kind.bug, topic="payments"),
+        Line("Olena", 1, "Banner on the main page is cut off on iPad", Kind.bug, topic="design"),
+        Line("Dima", 5, "checking the PayPal logs now", topic="payments"),
+    ]
+    await say(engine, settings, chat, lines)
+    [paypal, banner] = tasks(engine, chat)
+    with session_scope(engine) as session:
+        follow_up = session.get(Message, chat.ids[-1])
+        assert follow_up is not None
+        read = store.Chats(session, [follow_up])
+        assert {c.thread_id for c in read.by_id.values()} == {"payments"}  # not the design topic
+        held = session.get(Task, paypal.id)
+        assert read.task(paypal.id) is held  # the one the session holds, not a second copy
+        session.expunge(held)
+        read = store.Chats(session, [follow_up])
+        task = read.task(paypal.id)
+        assert task is not None and task is not held and task.title == paypal.title
+        task.assignee = "Dima"  # made of the row read, it is written like one the session loaded
+    assert tasks(engine, chat)[0].assignee == "Dima" and tasks(engine, chat)[1] == banner
+
+
 async def test_a_title_the_llm_wrote_from_the_conversation_survives_a_new_reading_of_its_report(
     engine: Engine, settings: Settings
 ) -> None:
