@@ -12,6 +12,7 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session as SQLModelSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,6 +30,24 @@ class Session(SQLModelSession):
     """The project's sessions: the outbox listeners (core.events) hang on this class only."""
 
 
+def driver(session: OrmSession) -> Any:
+    """The psycopg connection under the session's transaction, for the few statements on a hot
+    path (placement's reads once per batch, a bulk COPY) whose handling by SQLAlchemy costs more
+    than the statement: psycopg placeholders (%(name)s), rows as tuples. They take part in the
+    transaction; SQLAlchemy's events do not see them."""
+    return session.connection().connection.driver_connection
+
+
+def execute_each(session: OrmSession, statement: str, rows: list[dict[str, Any]]) -> None:
+    """The driver's statement once for each row: pipelined when there are several (psycopg's
+    executemany), sent alone when there is one (a pipeline costs more than it saves then)."""
+    with driver(session).cursor() as cursor:
+        if len(rows) == 1:
+            cursor.execute(statement, rows[0])
+        else:
+            cursor.executemany(statement, rows)
+
+
 def make_engine(url: str, pool_size: int = 10) -> Engine:
     """A pooled engine for `url`; whoever makes it disposes of it (see core.runtime.system).
     Statements are not prepared on the server: psycopg's automatic preparing (up to 100
@@ -36,11 +55,11 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     +4 % without it, at no cost in throughput (evals/README.md, Soak)."""
     return create_engine(
         sqlalchemy_url(url), pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
-        connect_args={"prepare_threshold": None}, json_serializer=_json, json_deserializer=orjson.loads,
+        connect_args={"prepare_threshold": None}, json_serializer=json_text, json_deserializer=orjson.loads,
     )  # fmt: skip
 
 
-def _json(value: Any) -> str:
+def json_text(value: Any) -> str:
     """JSON columns as orjson writes them: grouping reads and writes a chat's conversation
     summaries with every batch, and orjson does it in a third of the standard library's time."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()

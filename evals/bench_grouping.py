@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import psycopg
 
 from core.classification.types import Classifier
 from core.conversations.placement import Placing
@@ -51,14 +51,19 @@ DATA = Path(__file__).parent / "datasets"
 
 
 class Statements(threading.local):
-    """The SQL statements grouping sends (counted while a timed step runs, in its thread)."""
+    """The SQL statements grouping sends (counted while a timed step runs, in its thread), at
+    psycopg's cursor: those SQLAlchemy sends and those sent on the driver (core.db.driver)."""
 
     counting = False
     sent = 0
 
-    def count(self, *_: Any) -> None:
-        if self.counting:
-            type(self).sent += 1
+    def counted(self, send: Callable[..., Any]) -> Callable[..., Any]:
+        def sending(*args: Any, **kwargs: Any) -> Any:
+            if self.counting:
+                type(self).sent += 1
+            return send(*args, **kwargs)
+
+        return sending
 
 
 STATEMENTS = Statements()
@@ -151,8 +156,9 @@ def main() -> None:
     pipeline.lock_chats = timed(pipeline.lock_chats, t.around, [])
     Placing.__init__ = timed(Placing.__init__, t.around, [])  # type: ignore[method-assign]
     Placing.finish = timed(Placing.finish, t.around, [])  # type: ignore[method-assign]
+    psycopg.Cursor.execute = STATEMENTS.counted(psycopg.Cursor.execute)  # type: ignore[method-assign]
+    psycopg.Cursor.executemany = STATEMENTS.counted(psycopg.Cursor.executemany)  # type: ignore[method-assign]
     with embedded_system() as system:
-        event.listen(system.engine, "before_cursor_execute", STATEMENTS.count)
         classifier = build(RunSpec("local"), system.settings)
         for copy, on in itertools.product(range(args.copies), (True, False)):  # alternating
             chat = f"-{copy}" if on else f"-{copy}-bare"

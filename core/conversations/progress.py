@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, not_, or_, text
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.conversations.signals import Escalation, Signals
+from core.db import driver, execute_each
 from core.models import (
     PRIORITY_RANK,
     ChangeOrigin,
@@ -25,7 +25,6 @@ from core.models import (
     Resolution,
     Task,
     TaskChange,
-    TaskMessage,
     TaskMessageRole,
     TaskStatus,
     utcnow,
@@ -198,37 +197,23 @@ def more_reporters(task: Task) -> dict[str, Any]:
     return new
 
 
-OPENER = (
-    select(Message.author_id)
-    .join(TaskMessage, col(TaskMessage.message_id) == Message.id)
-    .where(col(TaskMessage.task_id) == Task.id, col(TaskMessage.role) == TaskMessageRole.source)
-    .limit(1)
-    .correlate(Task)
-    .scalar_subquery()
-)
-"""Author id of the message that opened the task (a column of a query over tasks)."""
-_WRITTEN = ("title", "description")
-HELD = (
-    select(func.array_agg(TaskChange.field))
-    .where(
-        col(TaskChange.task_id) == Task.id,
-        or_(
-            and_(
-                col(TaskChange.origin) == ChangeOrigin.human,
-                not_(and_(col(TaskChange.field) == "status", col(TaskChange.new) == TaskStatus.accepted)),
-            ),
-            and_(col(TaskChange.origin) == ChangeOrigin.llm, col(TaskChange.field).in_(_WRITTEN)),
-        ),
-    )
-    .correlate(Task)
-    .scalar_subquery()
-)
-"""The task's fields a person set (accepting aside) or the LLM wrote (title, description): null
-for none (a column of a query over tasks)."""
-_OPENERS = select(OPENER.label("opener"), HELD.label("held")).where(col(Task.id) == bindparam("task"))
+OPENER = f"""
+    SELECT m.author_id FROM messages m JOIN task_messages tm ON tm.message_id = m.id
+    WHERE tm.task_id = t.id AND tm.role = '{TaskMessageRole.source}' LIMIT 1
+"""
+"""Author id of the message that opened the task t (a column of a query over tasks t)."""
+HELD = f"""
+    SELECT array_agg(ch.field) FROM task_changes ch
+    WHERE ch.task_id = t.id AND (
+        ch.origin = '{ChangeOrigin.human}' AND NOT (ch.field = 'status' AND ch.new = '{TaskStatus.accepted}')
+        OR ch.origin = '{ChangeOrigin.llm}' AND ch.field IN ('title', 'description'))
+"""
+"""The fields of the task t a person set (accepting aside) or the LLM wrote (title, description):
+null for none (a column of a query over tasks t)."""
+_OPENERS = f"SELECT ({OPENER}), ({HELD}) FROM tasks t WHERE t.id = %(task)s"
 
-_LINK = insert(TaskMessage.__table__)  # type: ignore[attr-defined]
-"""A task's message link, inserted as plain rows (the ORM's bulk insert costs twice as much)."""
+_LINK = "INSERT INTO task_messages (task_id, message_id, role) VALUES (%(task_id)s, %(message_id)s, %(role)s)"
+"""A task's message link, inserted as plain rows on the driver (once per batch)."""
 Hold = tuple[str | None, frozenset[str]]
 """A task's opener (author id) and the fields people hold."""
 
@@ -238,13 +223,11 @@ def hold(opener: str | None, held: list[str] | None) -> Hold:
     return opener, frozenset(held or ())
 
 
-_STANDING = text(
-    """
-    SELECT task_id, message_id, role, NULL AS field FROM task_messages WHERE message_id = ANY(:messages)
+_STANDING = """
+    SELECT task_id, message_id, role, NULL AS field FROM task_messages WHERE message_id = ANY(%(messages)s)
     UNION ALL
-    SELECT task_id, message_id, NULL, field FROM task_changes WHERE message_id = ANY(:messages)
-    """
-)
+    SELECT task_id, message_id, NULL, field FROM task_changes WHERE message_id = ANY(%(messages)s)
+"""
 """The messages' links (with their role) and the changes they made (the field), in one read."""
 
 
@@ -277,11 +260,12 @@ class Standings:
         self.session = session
         self.links: dict[tuple[int, int], TaskMessageRole] = {}
         self.recorded: dict[tuple[int, int], set[str]] = {}
-        for r in session.execute(_STANDING, {"messages": message_ids}):
-            if r.role is not None:
-                self.links[r.task_id, r.message_id] = TaskMessageRole(r.role)
+        rows = driver(session).execute(_STANDING, {"messages": message_ids})
+        for task_id, message_id, role, changed in rows:
+            if role is not None:
+                self.links[task_id, message_id] = TaskMessageRole(role)
             else:
-                self.recorded.setdefault((r.task_id, r.message_id), set()).add(r.field)
+                self.recorded.setdefault((task_id, message_id), set()).add(changed)
         self.tasks: dict[int, Hold] = dict(tasks or {})
         self.unwritten: list[dict[str, Any]] = []
 
@@ -294,8 +278,8 @@ class Standings:
 
     def _task(self, task_id: int) -> Hold:
         if task_id not in self.tasks:
-            row = self.session.execute(_OPENERS, {"task": task_id}).one_or_none()
-            self.tasks[task_id] = hold(row.opener, row.held) if row else hold(None, None)
+            row = driver(self.session).execute(_OPENERS, {"task": task_id}).fetchone()
+            self.tasks[task_id] = hold(*row) if row else hold(None, None)
         return self.tasks[task_id]
 
     def held(self, task_id: int) -> frozenset[str]:
@@ -306,12 +290,12 @@ class Standings:
         """Attach the message to the task (written with the batch's other links by `write`)."""
         if (task_id, message_id) not in self.links:
             self.links[task_id, message_id] = role
-            self.unwritten.append({"task_id": task_id, "message_id": message_id, "role": role})
+            self.unwritten.append({"task_id": task_id, "message_id": message_id, "role": role.value})
 
     def write(self) -> None:
         """Insert the links made since the last write, in one statement."""
         if self.unwritten:
-            self.session.connection().execute(_LINK, self.unwritten)
+            execute_each(self.session, _LINK, self.unwritten)
             self.unwritten = []
 
     def opened(self, task_id: int, opener: str | None) -> None:

@@ -9,15 +9,15 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import BindParameter, Select, bindparam, func, insert, or_, text, tuple_
+from sqlalchemy import func, text
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
 
 from core.conversations.features import Open, name_stems
 from core.conversations.progress import HELD, OPENER, Hold, hold
 from core.conversations.text import merge, name_key
-from core.models import Conversation, Message, Resolution, Task, TaskStatus, utcnow
+from core.db import driver, execute_each, json_text
+from core.models import Message, Resolution, Task, TaskStatus, utcnow
 
 WINDOW = timedelta(hours=72)
 """How long a quiet conversation stays open to follow-ups ("the next morning ...")."""
@@ -50,7 +50,10 @@ def closed(task: Task | Weighed | None) -> bool:
 def lock_chats(session: Session, messages: list[Message]) -> None:
     """Serialise placement per chat for this transaction (in one order: no deadlock)."""
     for key in sorted({f"{m.source}\x1f{m.chat_id}" for m in messages}):
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "conv\x1f" + key})
+        driver(session).execute(_LOCK, {"key": "conv\x1f" + key})
+
+
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext(%(key)s))"
 
 
 def sent_at(message: Message) -> datetime:
@@ -103,8 +106,8 @@ _changeable: Callable[[ConversationState], tuple[Any, ...]] = attrgetter(*_CHANG
 """Those fields' values, in that order."""
 
 
-_TABLE = Conversation.__table__  # type: ignore[attr-defined]
-_COLUMNS = [_TABLE.c[f.name] for f in fields(ConversationState)]
+_COLUMNS = [f.name for f in fields(ConversationState)]
+"""The conversations table's columns, as placement holds them."""
 
 
 class Chats:
@@ -135,8 +138,10 @@ class Chats:
         topics = list({(m.source, m.chat_id, m.thread_id or "") for m in messages})
         known = list({m.conversation_id for m in messages if m.conversation_id})
         parents = list({m.reply_to_id for m in messages if m.reply_to_id and m.reply_to_id not in self.batch})
-        params = {"topics": topics, "since": since, "known": known, "parents": parents}
-        for row in self.session.connection().execute(_POOL, params):
+        sources, chats, threads = (list(column) for column in zip(*topics, strict=True))
+        params = {"sources": sources, "chats": chats, "threads": threads, "since": since,
+                  "known": known, "parents": parents}  # fmt: skip
+        for row in driver(self.session).execute(_POOL, params):
             conversation = self._add(ConversationState(*row[:_TASK_AT]))
             task, (opener, held, replied) = row[_TASK_AT:-3], row[-3:]
             self.parents.update(dict.fromkeys(replied or (), conversation.id))
@@ -162,7 +167,7 @@ class Chats:
 
     def get(self, conversation_id: int) -> ConversationState | None:
         if conversation_id not in self.by_id:
-            row = self.session.execute(_ONE, {"id": conversation_id}).one_or_none()
+            row = driver(self.session).execute(_ONE, {"id": conversation_id}).fetchone()
             return self._track(ConversationState(*row)) if row else None
         return self.by_id[conversation_id]
 
@@ -170,8 +175,8 @@ class Chats:
         """Write the conversations changed since read (or last written), in one statement."""
         changed = [c for c in self.by_id.values() if _changeable(c) != self.written[c.id]]
         if changed:
-            rows = [dict(zip(_CHANGEABLE, _changeable(c), strict=True), key=c.id) for c in changed]
-            self.session.connection().execute(_UPDATE, rows)
+            rows = [_update(c) for c in changed]
+            execute_each(self.session, _UPDATE, rows)
             self.written.update((c.id, _changeable(c)) for c in changed)
 
     def candidates(self, message: Message, replied: int | None) -> list[Open]:
@@ -228,76 +233,45 @@ def as_loaded(session: Session, columns: dict[str, Any]) -> Task:
     return task
 
 
-def _listed(name: str) -> BindParameter[Any]:
-    """A list given when the statement runs."""
-    return bindparam(name, expanding=True)
-
-
-def _latest() -> Select[tuple[int]]:
-    """The ids of the CANDIDATES latest conversations of each forum topic of the batch active
-    since then: no message of the batch is weighed against any other (a conversation further
-    down only rises by a message that replies into it, and so is read as the one replied to)."""
-    ranked = (
-        select(
-            col(Conversation.id).label("id"),
-            func.row_number()
-            .over(
-                partition_by=(
-                    col(Conversation.source),
-                    col(Conversation.chat_id),
-                    col(Conversation.thread_id),
-                ),
-                order_by=col(Conversation.last_message_at).desc(),
-            )
-            .label("rank"),
-        )
-        .where(
-            tuple_(
-                col(Conversation.source),
-                col(Conversation.chat_id),
-                func.coalesce(col(Conversation.thread_id), ""),
-            ).in_(_listed("topics")),
-            col(Conversation.last_message_at) >= bindparam("since"),
-        )
-        .subquery()
-    )
-    return select(ranked.c.id).where(ranked.c.rank <= CANDIDATES)
-
-
-def _replied() -> SelectOfScalar[int | None]:
-    """The batch's parents (the stored messages outside it that its messages reply to) in
-    a conversation."""
-    parents = col(Message.id).in_(_listed("parents"))
-    return select(col(Message.conversation_id)).where(parents, col(Message.conversation_id).is_not(None))
-
-
-_REPLIED = (
-    select(func.array_agg(Message.id))
-    .where(col(Message.conversation_id) == Conversation.id, col(Message.id).in_(_listed("parents")))
-    .correlate(Conversation)
-    .scalar_subquery()
-)
-"""The batch's parents that the conversation holds."""
-_TASK_COLUMNS = list(Task.__table__.c)  # type: ignore[attr-defined]
-_TASK_NAMES = [c.name for c in _TASK_COLUMNS]
+_TASK_NAMES = [c.name for c in Task.__table__.c]  # type: ignore[attr-defined]
 _TASK_AT, _TASK_ID = len(_COLUMNS), _TASK_NAMES.index("id")
 """Where a pool row's task columns start, and where its id is among them."""
-_POOL = (
-    select(*_COLUMNS, *_TASK_COLUMNS, OPENER, HELD, _REPLIED)  # type: ignore[call-overload]
-    .outerjoin(Task, col(Task.id) == Conversation.task_id)
-    .where(
-        or_(
-            col(Conversation.id).in_(_latest()),
-            col(Conversation.id).in_(_listed("known")),
-            col(Conversation.id).in_(_replied()),
-        )
-    )
+_POOL = f"""
+    SELECT {", ".join(f"c.{name}" for name in _COLUMNS)}, {", ".join(f"t.{name}" for name in _TASK_NAMES)},
+        ({OPENER}), ({HELD}),
+        (SELECT array_agg(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.id = ANY(%(parents)s))
+    FROM conversations c LEFT JOIN tasks t ON t.id = c.task_id
+    WHERE c.id IN (
+        SELECT id FROM (
+            SELECT id, row_number() OVER (
+                PARTITION BY source, chat_id, thread_id ORDER BY last_message_at DESC) AS rank
+            FROM conversations
+            WHERE (source, chat_id, coalesce(thread_id, '')) IN (
+                SELECT * FROM unnest(%(sources)s::text[], %(chats)s::text[], %(threads)s::text[]))
+              AND last_message_at >= %(since)s
+        ) latest WHERE rank <= {CANDIDATES})
+      OR c.id = ANY(%(known)s)
+      OR c.id IN (
+        SELECT conversation_id FROM messages WHERE id = ANY(%(parents)s) AND conversation_id IS NOT NULL)
+"""
+"""The conversations a batch's messages are weighed against, read once per batch (on the
+driver: it is read for every message of a quiet chat): the CANDIDATES latest of each forum topic
+of the batch active since then (no message of the batch is weighed against any other; one further
+down only rises by a message that replies into it, and is read as the one replied to), those of
+its messages and of the stored messages outside it that its messages reply to (its parents).
+With each: its task's columns, opener and held fields, and the parents it holds."""
+_ONE = f"SELECT {', '.join(_COLUMNS)} FROM conversations WHERE id = %(id)s"
+_JSON = ("authors", "terms")
+_UPDATE = "UPDATE conversations SET {} WHERE id = %(id)s".format(
+    ", ".join(f"{name} = %({name})s" + ("::jsonb" if name in _JSON else "") for name in _CHANGEABLE)
 )
-"""The conversations a batch's messages are weighed against (the latest of their topics, those
-of its messages and of their parents), with their tasks' columns, openers and held fields and
-the parents they hold (built once; read as plain rows)."""
-_ONE = select(*_COLUMNS).where(_TABLE.c.id == bindparam("id"))
-_UPDATE = _TABLE.update().where(_TABLE.c.id == bindparam("key"))
+"""A conversation's changeable fields written (on the driver: once per batch)."""
+
+
+def _update(conversation: ConversationState) -> dict[str, Any]:
+    """`_UPDATE`'s values for the conversation."""
+    values = dict(zip(_CHANGEABLE, _changeable(conversation), strict=True), id=conversation.id)
+    return values | {name: json_text(values[name]) for name in _JSON}
 
 
 def open_conversation(
@@ -316,17 +290,22 @@ def open_conversation(
         last_message_at=sent_at(message),
     )
     join(conversation, message, terms)
-    inserted = session.connection().execute(_INSERT, _values(conversation)).scalar_one()
+    [inserted] = driver(session).execute(_INSERT, _values(conversation)).fetchone()
     conversation.id = message.conversation_id = inserted
     return conversation
 
 
 def _values(conversation: ConversationState) -> dict[str, Any]:
-    """The row's columns but its id."""
-    return {f.name: getattr(conversation, f.name) for f in fields(ConversationState) if f.name != "id"}
+    """`_INSERT`'s values: the row's columns but its id."""
+    values = {name: getattr(conversation, name) for name in _INSERTED}
+    return values | {name: json_text(values[name]) for name in _JSON}
 
 
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERTED = [name for name in _COLUMNS if name != "id"]
+_INSERT = "INSERT INTO conversations ({}) VALUES ({}) RETURNING id".format(
+    ", ".join(_INSERTED),
+    ", ".join(f"%({name})s" + ("::jsonb" if name in _JSON else "") for name in _INSERTED),
+)
 
 
 def join(conversation: ConversationState, message: Message, terms: dict[str, int]) -> None:

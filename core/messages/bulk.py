@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core import events
+from core.db import driver
 from core.messages.ingest import COLUMN_TYPES, column_type, refresh_statistics
 from core.messages.threads import inherit_threads
 from core.models import MessageBase, utcnow
@@ -130,8 +131,7 @@ def stage(session: Session, rows: list[BulkRow]) -> int:
     """
     session.execute(_BULK_SETTINGS)
     session.execute(_STAGING)
-    connection: Any = session.connection().connection.driver_connection  # psycopg's own
-    with connection.cursor() as cursor, cursor.copy(_COPY) as copy:
+    with driver(session).cursor() as cursor, cursor.copy(_COPY) as copy:
         copy.set_types(_COPY_TYPES)
         for row in unique_rows(rows):
             copy.write_row(row)
