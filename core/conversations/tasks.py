@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -27,6 +28,7 @@ from core.conversations.store import (
     sent_at,
 )
 from core.conversations.text import merge_all, similarity, terms
+from core.db import driver
 from core.models import (
     PRIORITY_RANK,
     ChangeOrigin,
@@ -119,13 +121,12 @@ def _describe(task: Task, message: Message) -> None:
         task.description = "\n".join([*lines, f"{who}: {message.text[:300]}"])
 
 
-_OPEN_REPORTS = text(
-    """
+_OPEN_REPORTS = """
     SELECT t.id, c.terms FROM conversations c JOIN tasks t ON t.id = c.task_id
-    WHERE c.source = :source AND c.last_message_at >= :since AND t.kind = :kind
-      AND t.status = ANY(:open) AND t.merged_into_id IS NULL
-    """
-)
+    WHERE c.source = %(source)s AND c.last_message_at >= %(since)s AND t.kind = %(kind)s
+      AND t.status = ANY(%(open)s) AND t.merged_into_id IS NULL
+"""
+"""Read on the driver: for every new report of a quiet chat."""
 
 
 def duplicate_target(
@@ -134,7 +135,8 @@ def duplicate_target(
     """An open task of the source about the same problem as this new report, if any."""
     params = {"source": message.source, "since": sent_at(message) - DUPLICATE_WINDOW,
               "kind": issue.kind, "open": [s.value for s in OPEN_STATUSES]}  # fmt: skip
-    return _most_alike(session, session.execute(_OPEN_REPORTS, params), terms, DUPLICATE_SIMILARITY)
+    rows = driver(session).cursor(row_factory=namedtuple_row).execute(_OPEN_REPORTS, params)
+    return _most_alike(session, rows, terms, DUPLICATE_SIMILARITY)
 
 
 def _most_alike(session: Session, rows: Iterable[Any], terms: Mapping[str, int], bar: float) -> Task | None:
