@@ -293,7 +293,7 @@ class Standings:
             self.unwritten.append({"task_id": task_id, "message_id": message_id, "role": role.value})
 
     def write(self) -> None:
-        """Insert the links made since the last write, in one statement."""
+        """Insert the links made since the last write, in one round trip."""
         if self.unwritten:
             execute_each(self.session, _LINK, self.unwritten)
             self.unwritten = []

@@ -145,9 +145,9 @@ class Chats:
             conversation = self._add(ConversationState(*row[:_TASK_AT]))
             task, (opener, held, replied) = row[_TASK_AT:-3], row[-3:]
             self.parents.update(dict.fromkeys(replied or (), conversation.id))
-            if conversation.task_id is not None and task[_TASK_ID] is not None:
-                self.task_rows[conversation.task_id] = dict(zip(_TASK_NAMES, task, strict=True))
-                self.standings[conversation.task_id] = hold(opener, held)
+            if task[_TASK_ID] is not None:
+                self.task_rows[task[_TASK_ID]] = dict(zip(_TASK_NAMES, task, strict=True))
+                self.standings[task[_TASK_ID]] = hold(opener, held)
 
     def conversation_of(self, message_id: int | None) -> int | None:
         """The conversation the message (of the batch, or one it replies to) was placed in."""
@@ -172,10 +172,10 @@ class Chats:
         return self.by_id[conversation_id]
 
     def write(self) -> None:
-        """Write the conversations changed since read (or last written), in one statement."""
+        """Write the conversations changed since read (or last written), in one round trip."""
         changed = [c for c in self.by_id.values() if _changeable(c) != self.written[c.id]]
         if changed:
-            rows = [_update(c) for c in changed]
+            rows = [_stored(dict(zip(_CHANGEABLE, _changeable(c), strict=True), id=c.id)) for c in changed]
             execute_each(self.session, _UPDATE, rows)
             self.written.update((c.id, _changeable(c)) for c in changed)
 
@@ -262,16 +262,22 @@ its messages and of the stored messages outside it that its messages reply to (i
 With each: its task's columns, opener and held fields, and the parents it holds."""
 _ONE = f"SELECT {', '.join(_COLUMNS)} FROM conversations WHERE id = %(id)s"
 _JSON = ("authors", "terms")
+
+
+def _placeholder(name: str) -> str:
+    """The column's value in a statement on the driver (JSON given as text, `_stored`)."""
+    return f"%({name})s" + ("::jsonb" if name in _JSON else "")
+
+
+def _stored(values: dict[str, Any]) -> dict[str, Any]:
+    """A conversation's values as the driver's statements take them: JSON as text."""
+    return values | {name: json_text(values[name]) for name in _JSON}
+
+
 _UPDATE = "UPDATE conversations SET {} WHERE id = %(id)s".format(
-    ", ".join(f"{name} = %({name})s" + ("::jsonb" if name in _JSON else "") for name in _CHANGEABLE)
+    ", ".join(f"{name} = {_placeholder(name)}" for name in _CHANGEABLE)
 )
 """A conversation's changeable fields written (on the driver: once per batch)."""
-
-
-def _update(conversation: ConversationState) -> dict[str, Any]:
-    """`_UPDATE`'s values for the conversation."""
-    values = dict(zip(_CHANGEABLE, _changeable(conversation), strict=True), id=conversation.id)
-    return values | {name: json_text(values[name]) for name in _JSON}
 
 
 def open_conversation(
@@ -297,14 +303,12 @@ def open_conversation(
 
 def _values(conversation: ConversationState) -> dict[str, Any]:
     """`_INSERT`'s values: the row's columns but its id."""
-    values = {name: getattr(conversation, name) for name in _INSERTED}
-    return values | {name: json_text(values[name]) for name in _JSON}
+    return _stored({name: getattr(conversation, name) for name in _INSERTED})
 
 
 _INSERTED = [name for name in _COLUMNS if name != "id"]
 _INSERT = "INSERT INTO conversations ({}) VALUES ({}) RETURNING id".format(
-    ", ".join(_INSERTED),
-    ", ".join(f"%({name})s" + ("::jsonb" if name in _JSON else "") for name in _INSERTED),
+    ", ".join(_INSERTED), ", ".join(_placeholder(name) for name in _INSERTED)
 )
 
 
