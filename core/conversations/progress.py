@@ -312,12 +312,16 @@ def apply(
     message: Message | None = None,
     author: str | None = None,
 ) -> dict[str, Any]:
-    """Set the fields, each with a task_changes row (its evidence: the message or the person);
+    """Set the fields, each with a task_changes row (its evidence: the message or the person),
+    inserted at once on the driver (the ORM's flush would read each new row's id back);
     returns what changed."""
     done = {k: v for k, v in new.items() if getattr(task, k) != v}
+    evidence = {"origin": ChangeOrigin(origin).value, "message_id": message.id if message else None,
+                "author": message.author if message else author, "created_at": utcnow()}  # fmt: skip
+    changes = [_change(task, key, value) | evidence for key, value in done.items() if key != "priority_rank"]
+    if changes:
+        execute_each(session, _CHANGE, changes)
     for key, value in done.items():
-        if key != "priority_rank":
-            session.add(_change(task, key, value, message, origin, author))
         setattr(task, key, value)
     if done:
         task.version += 1
@@ -326,16 +330,18 @@ def apply(
     return done
 
 
-def _change(
-    task: Task, key: str, value: Any, message: Message | None, origin: ChangeOrigin, author: str | None
-) -> TaskChange:
+_CHANGED = [c.name for c in TaskChange.__table__.c if c.name != "id"]  # type: ignore[attr-defined]
+_CHANGE = "INSERT INTO task_changes ({}) VALUES ({})".format(
+    ", ".join(f'"{name}"' for name in _CHANGED), ", ".join(f"%({name})s" for name in _CHANGED)
+)
+"""One change of a task's field, on the driver."""
+
+
+def _change(task: Task, key: str, value: Any) -> dict[str, Any]:
     old = getattr(task, key)
-    return TaskChange(
-        task_id=task.id or 0,
-        field=key,
-        old=None if old is None else str(old)[:256],
-        new=None if value is None else str(value)[:256],
-        origin=origin,
-        message_id=message.id if message else None,
-        author=message.author if message else author,
-    )
+    return {
+        "task_id": task.id or 0,
+        "field": key,
+        "old": None if old is None else str(old)[:256],
+        "new": None if value is None else str(value)[:256],
+    }
