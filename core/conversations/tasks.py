@@ -124,9 +124,10 @@ def _describe(task: Task, message: Message) -> None:
 _OPEN_REPORTS = """
     SELECT t.id, c.terms FROM conversations c JOIN tasks t ON t.id = c.task_id
     WHERE c.source = %(source)s AND c.last_message_at >= %(since)s AND t.kind = %(kind)s
-      AND t.status = ANY(%(open)s) AND t.merged_into_id IS NULL
+      AND t.status = ANY(%(open)s) AND t.merged_into_id IS NULL AND c.terms ?| %(stems)s
 """
-"""Read on the driver: for every new report of a quiet chat."""
+"""Read on the driver: for every new report of a quiet chat. Only the conversations sharing a
+stem with the report (the others are not alike at all) come back to be weighed."""
 
 
 def duplicate_target(
@@ -134,7 +135,7 @@ def duplicate_target(
 ) -> Task | None:
     """An open task of the source about the same problem as this new report, if any."""
     params = {"source": message.source, "since": sent_at(message) - DUPLICATE_WINDOW,
-              "kind": issue.kind, "open": [s.value for s in OPEN_STATUSES]}  # fmt: skip
+              "kind": issue.kind, "open": [s.value for s in OPEN_STATUSES], "stems": list(terms)}  # fmt: skip
     rows = driver(session).cursor(row_factory=namedtuple_row).execute(_OPEN_REPORTS, params)
     return _most_alike(session, rows, terms, DUPLICATE_SIMILARITY)
 
