@@ -80,6 +80,16 @@ def test_training_learns_from_a_labelled_chat_and_picks_a_threshold() -> None:
     assert fitted.threshold in training.THRESHOLDS and fitted.trained_on == "unit"
 
 
+def test_the_threshold_is_the_best_of_a_plateau_not_a_lone_peak() -> None:
+    # Our chats' curve has this shape: a peak at 0.25 by a hair, a dip, and a wide plateau.
+    f1 = {0.2: 0.70, 0.25: 0.78, 0.3: 0.62, 0.35: 0.765, 0.4: 0.77, 0.45: 0.77, 0.5: 0.75, 0.55: 0.70}
+    assert max(f1, key=f1.__getitem__) == 0.25
+    assert training.steadiest(f1) == 0.4
+    # Where the best point has good neighbours it stays best; an end counts its one neighbour.
+    assert training.steadiest({0.2: 0.75, 0.25: 0.78, 0.3: 0.77, 0.35: 0.60}) == 0.25
+    assert training.steadiest({0.1: 0.80, 0.15: 0.79, 0.2: 0.50}) == 0.1
+
+
 def test_bcubed_scores_a_grouping() -> None:
     gold = [frozenset({"a", "b"}), frozenset({"c"})]
     assert grouping.bcubed(gold, gold) == (1.0, 1.0, 1.0)
