@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, make_url, text
@@ -46,6 +47,18 @@ def execute_each(session: OrmSession, statement: str, rows: list[dict[str, Any]]
             cursor.execute(statement, rows[0])
         else:
             cursor.executemany(statement, rows)
+
+
+def read_all(session: OrmSession, statements: Sequence[str], params: Mapping[str, Any]) -> list[list[Any]]:
+    """The rows of each statement, all sent as one query: one round trip, psycopg binding the
+    parameters on the client (`ClientCursor`). Each statement still takes its own snapshot, so
+    a read after a lock sees what committed before the lock was granted."""
+    with psycopg.ClientCursor(driver(session)) as cursor:
+        cursor.execute(";\n".join(statements), params)
+        results = [cursor.fetchall()]
+        while cursor.nextset():
+            results.append(cursor.fetchall())
+    return results
 
 
 def make_engine(url: str, pool_size: int = 10) -> Engine:

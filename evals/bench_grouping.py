@@ -132,15 +132,15 @@ class Timings:
 
 @contextmanager
 def grouping(on: bool, timings: Timings) -> Iterator[None]:
-    """The pipeline with grouping (timed), or without it (`NoGrouping`, no chat locks)."""
-    store_outcomes, placing, lock = pipeline.store_outcomes, pipeline.Placing, pipeline.lock_chats
+    """The pipeline with grouping (timed), or without it (`NoGrouping`: no chat locks either)."""
+    store_outcomes, placing = pipeline.store_outcomes, pipeline.Placing
     pipeline.store_outcomes = timed(store_outcomes, *(timings.stored if on else timings.bare), grouping=False)  # type: ignore[assignment]
     if not on:
-        pipeline.Placing, pipeline.lock_chats = NoGrouping, lambda *_: None  # type: ignore[assignment,misc]
+        pipeline.Placing = NoGrouping  # type: ignore[assignment,misc]
     try:
         yield
     finally:
-        pipeline.store_outcomes, pipeline.Placing, pipeline.lock_chats = store_outcomes, placing, lock  # type: ignore[misc]
+        pipeline.store_outcomes, pipeline.Placing = store_outcomes, placing  # type: ignore[misc]
 
 
 def main() -> None:
@@ -153,7 +153,6 @@ def main() -> None:
     data = load_conversations(DATA / "demo_threads.jsonl", DATA / "demo_threads_tasks.jsonl")
     t = Timings()
     Placing.place = timed(Placing.place, t.cpu, t.wall)  # type: ignore[method-assign]
-    pipeline.lock_chats = timed(pipeline.lock_chats, t.around, [])
     Placing.__init__ = timed(Placing.__init__, t.around, [])  # type: ignore[method-assign]
     Placing.finish = timed(Placing.finish, t.around, [])  # type: ignore[method-assign]
     psycopg.Cursor.execute = STATEMENTS.counted(psycopg.Cursor.execute)  # type: ignore[method-assign]

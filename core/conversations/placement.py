@@ -34,7 +34,8 @@ def shipped_scorer() -> scorer.Scorer:
 
 
 class Placing:
-    """Placement of one batch's messages (in the caller's transaction, its chats locked)."""
+    """Placement of one batch's messages, in the caller's transaction (which it makes hold the
+    batch's chats: placement is serialised per chat)."""
 
     def __init__(
         self, session: Session, messages: Sequence[Message], model: scorer.Scorer | None = None
@@ -42,7 +43,7 @@ class Placing:
         self.session = session
         self.model = model or shipped_scorer()
         self.chats = store.Chats(session, messages)
-        self.standings = Standings(session, [m.id or 0 for m in messages], self.chats.standings)
+        self.standings = Standings(session, self.chats.standing, self.chats.holds)
 
     def finish(self) -> None:
         """Write what the batch's placements changed: the conversations in one statement, the

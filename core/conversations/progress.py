@@ -7,7 +7,7 @@ and a field a person has set is never changed by the chat.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,12 +223,13 @@ def hold(opener: str | None, held: list[str] | None) -> Hold:
     return opener, frozenset(held or ())
 
 
-_STANDING = """
+STANDING = """
     SELECT task_id, message_id, role, NULL AS field FROM task_messages WHERE message_id = ANY(%(messages)s)
     UNION ALL
     SELECT task_id, message_id, NULL, field FROM task_changes WHERE message_id = ANY(%(messages)s)
 """
-"""The messages' links (with their role) and the changes they made (the field), in one read."""
+"""The links of the messages (with their role) and the changes they made (the field), in one
+read (store.Chats reads it with the batch's conversations)."""
 
 
 @dataclass(frozen=True)
@@ -247,20 +248,20 @@ class Standing:
 
 class Standings:
     """Where a batch's messages stand with their tasks: their links and the changes they
-    made (read once for the batch), each task's opener and human-held fields (read once per
-    task), kept current as placement links messages and opens tasks."""
+    made (read once for the batch: `STANDING`), each task's opener and human-held fields (read
+    once per task), kept current as placement links messages and opens tasks."""
 
     def __init__(
         self,
         session: Session,
-        message_ids: list[int],
+        rows: Iterable[Any],
         tasks: Mapping[int, Hold] | None = None,
     ) -> None:
-        """`tasks`: the openers and held fields of tasks already read (by `OPENER`, `HELD`)."""
+        """`rows`: what `STANDING` read for the batch's messages; `tasks`: the openers and held
+        fields of tasks already read (by `OPENER`, `HELD`)."""
         self.session = session
         self.links: dict[tuple[int, int], TaskMessageRole] = {}
         self.recorded: dict[tuple[int, int], set[str]] = {}
-        rows = driver(session).execute(_STANDING, {"messages": message_ids})
         for task_id, message_id, role, changed in rows:
             if role is not None:
                 self.links[task_id, message_id] = TaskMessageRole(role)

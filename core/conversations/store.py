@@ -14,9 +14,9 @@ from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from core.conversations.features import Open, name_stems
-from core.conversations.progress import HELD, OPENER, Hold, hold
+from core.conversations.progress import HELD, OPENER, STANDING, Hold, hold
 from core.conversations.text import merge, name_key
-from core.db import driver, execute_each, json_text
+from core.db import driver, execute_each, json_text, read_all
 from core.models import Message, Resolution, Task, TaskStatus, utcnow
 
 WINDOW = timedelta(hours=72)
@@ -47,13 +47,14 @@ def closed(task: Task | Weighed | None) -> bool:
     return task is not None and task.status in ended and task.resolution != Resolution.answered
 
 
-def lock_chats(session: Session, messages: list[Message]) -> None:
-    """Serialise placement per chat for this transaction (in one order: no deadlock)."""
-    for key in sorted({f"{m.source}\x1f{m.chat_id}" for m in messages}):
-        driver(session).execute(_LOCK, {"key": "conv\x1f" + key})
+def _locks(messages: Iterable[Message]) -> dict[str, str]:
+    """The locks that serialise placement per chat for the transaction, in one order (no
+    deadlock): their keys by parameter name."""
+    keys = sorted({f"conv\x1f{m.source}\x1f{m.chat_id}" for m in messages})
+    return {f"lock{i}": key for i, key in enumerate(keys)}
 
 
-_LOCK = "SELECT pg_advisory_xact_lock(hashtext(%(key)s))"
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext(%({})s))"
 
 
 def sent_at(message: Message) -> datetime:
@@ -111,9 +112,10 @@ _COLUMNS = [f.name for f in fields(ConversationState)]
 
 
 class Chats:
-    """The open conversations of a batch's chats and their tasks, read in a few queries and
-    kept current in memory as the batch's messages join and open them (placing a message
-    then reads nothing)."""
+    """The open conversations of a batch's chats and their tasks, kept current in memory as the
+    batch's messages join and open them (placing a message then reads nothing). The chats are
+    locked for the transaction and read, with where the batch's messages stand, in one round
+    trip."""
 
     def __init__(self, session: Session, messages: Sequence[Message]) -> None:
         self.session = session
@@ -128,8 +130,10 @@ class Chats:
         self.task_rows: dict[int, dict[str, Any]] = {}
         """The columns of each task read with its conversation (a `Task` is made of them when
         the batch needs one)."""
-        self.standings: dict[int, Hold] = {}
+        self.holds: dict[int, Hold] = {}
         """Each task's opener and the fields people hold (progress.Standings)."""
+        self.standing: list[Any] = []
+        """Where the batch's messages stand (the rows of progress.STANDING)."""
         if messages:
             self._load(messages)
 
@@ -139,15 +143,18 @@ class Chats:
         known = list({m.conversation_id for m in messages if m.conversation_id})
         parents = list({m.reply_to_id for m in messages if m.reply_to_id and m.reply_to_id not in self.batch})
         sources, chats, threads = (list(column) for column in zip(*topics, strict=True))
-        params = {"sources": sources, "chats": chats, "threads": threads, "since": since,
-                  "known": known, "parents": parents}  # fmt: skip
-        for row in driver(self.session).execute(_POOL, params):
+        locks = _locks(messages)
+        params = {"sources": sources, "chats": chats, "threads": threads, "since": since, "known": known,
+                  "parents": parents, "messages": [m.id for m in messages], **locks}  # fmt: skip
+        statements = [*(_LOCK.format(name) for name in locks), _POOL, STANDING]
+        *_, pool, self.standing = read_all(self.session, statements, params)
+        for row in pool:
             conversation = self._add(ConversationState(*row[:_TASK_AT]))
             task, (opener, held, replied) = row[_TASK_AT:-3], row[-3:]
             self.parents.update(dict.fromkeys(replied or (), conversation.id))
             if task[_TASK_ID] is not None:
                 self.task_rows[task[_TASK_ID]] = dict(zip(_TASK_NAMES, task, strict=True))
-                self.standings[task[_TASK_ID]] = hold(opener, held)
+                self.holds[task[_TASK_ID]] = hold(opener, held)
 
     def conversation_of(self, message_id: int | None) -> int | None:
         """The conversation the message (of the batch, or one it replies to) was placed in."""

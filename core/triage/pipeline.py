@@ -19,7 +19,7 @@ from core import events
 from core.classification.types import Classifier, LLMUnavailable, MessageInput, Outcome
 from core.config import Settings
 from core.conversations.placement import Placing
-from core.conversations.store import lock_chats, sent_at
+from core.conversations.store import sent_at
 from core.db import session_scope
 from core.exports.plan import on_task_events
 from core.models import (
@@ -93,7 +93,6 @@ def store_outcomes(
         )
     }
     currents = _current_issues(session, [d.id for d in due])
-    lock_chats(session, list(locked.values()))
     placing, issues = Placing(session, list(locked.values())), []
     for item, outcome in in_sent_order(due, outcomes, locked):
         message = locked.get(item.id)

@@ -6,6 +6,7 @@ time as it would arrive live; a scripted classifier says each message's kind.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, text
 from core.config import Settings
 from core.conversations import progress, store
 from core.conversations.text import terms
-from core.db import session_scope
+from core.db import driver, session_scope
 from core.messages.ingest import apply_edit
 from core.models import ChangeOrigin, Kind, Message, Priority, Task, TaskStatus
 from core.schemas import TaskUpdate
@@ -493,6 +494,41 @@ async def test_a_batch_reads_only_its_topics_and_its_tasks_as_the_session_own(
         assert task is not None and task is not held and task.title == paypal.title
         task.assignee = "Dima"  # made of the row read, it is written like one the session loaded
     assert tasks(engine, chat)[0].assignee == "Dima" and tasks(engine, chat)[1] == banner
+
+
+async def test_a_batch_reads_its_chat_only_once_the_batch_placing_in_it_has_committed(
+    engine: Engine, settings: Settings
+) -> None:
+    """Placement is serialised per chat: the second batch waits for the chat's lock, and its
+    read (sent with the lock in one round trip) sees the conversation the first one opened."""
+    chat = Chat()
+    await say(engine, settings, chat, [Line("Kate", 0, "Checkout returns 500 for PayPal"),
+                                       Line("Dima", 1, "checking the PayPal logs now")])  # fmt: skip
+    backend: list[int] = []
+    second_read: list[store.Chats] = []
+
+    def second_batch() -> None:
+        with session_scope(engine) as session:
+            backend.append(driver(session).info.backend_pid)
+            second_read.append(store.Chats(session, [session.get_one(Message, chat.ids[1])]))
+
+    with session_scope(engine) as session:
+        first = session.get_one(Message, chat.ids[0])
+        store.Chats(session, [first])  # takes the chat's lock
+        opened = store.open_conversation(session, first, dict(terms(first.text)))
+        waiting = threading.Thread(target=second_batch)
+        waiting.start()
+        while waiting.is_alive() and not (backend and _waits_for_a_lock(engine, backend[0])):
+            waiting.join(0.02)
+        assert waiting.is_alive()  # it waits for the first batch
+    waiting.join()
+    assert opened.id in second_read[0].by_id
+
+
+def _waits_for_a_lock(engine: Engine, pid: int) -> bool:
+    with engine.connect() as conn:
+        query = "SELECT count(*) FROM pg_locks WHERE pid = :pid AND locktype = 'advisory' AND NOT granted"
+        return bool(conn.execute(text(query), {"pid": pid}).scalar())
 
 
 async def test_a_title_the_llm_wrote_from_the_conversation_survives_a_new_reading_of_its_report(
