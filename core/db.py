@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,15 @@ def execute_each(session: OrmSession, statement: str, rows: list[dict[str, Any]]
             cursor.execute(statement, rows[0])
         else:
             cursor.executemany(statement, rows)
+
+
+def insert_sql(table: str, columns: Sequence[str], value: Callable[[str], str] | None = None) -> str:
+    """An INSERT of one row of these columns, for the driver: each value a named placeholder
+    (`%(column)s`), or what `value` makes of the column's name (a cast)."""
+    values = [value(name) if value else f"%({name})s" for name in columns]
+    return "INSERT INTO {} ({}) VALUES ({})".format(
+        table, ", ".join(f'"{name}"' for name in columns), ", ".join(values)
+    )
 
 
 def read_all(session: OrmSession, statements: Sequence[str], params: Mapping[str, Any]) -> list[list[Any]]:

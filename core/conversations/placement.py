@@ -46,8 +46,8 @@ class Placing:
         self.standings = Standings(session, self.chats.standing, self.chats.holds)
 
     def finish(self) -> None:
-        """Write what the batch's placements changed: the conversations in one statement, the
-        tasks, then the links in one statement."""
+        """Write what the batch's placements changed: the conversations in one round trip, the
+        tasks, then the links in one more."""
         self.chats.write()
         self.session.flush()
         self.standings.write()

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.conversations.signals import Escalation, Signals
-from core.db import driver, execute_each
+from core.db import driver, execute_each, insert_sql
 from core.models import (
     PRIORITY_RANK,
     ChangeOrigin,
@@ -212,7 +212,7 @@ HELD = f"""
 null for none (a column of a query over tasks t)."""
 _OPENERS = f"SELECT ({OPENER}), ({HELD}) FROM tasks t WHERE t.id = %(task)s"
 
-_LINK = "INSERT INTO task_messages (task_id, message_id, role) VALUES (%(task_id)s, %(message_id)s, %(role)s)"
+_LINK = insert_sql("task_messages", ("task_id", "message_id", "role"))
 """A task's message link, inserted as plain rows on the driver (once per batch)."""
 Hold = tuple[str | None, frozenset[str]]
 """A task's opener (author id) and the fields people hold."""
@@ -317,11 +317,11 @@ def apply(
     inserted at once on the driver (the ORM's flush would read each new row's id back);
     returns what changed."""
     done = {k: v for k, v in new.items() if getattr(task, k) != v}
-    evidence = {"origin": ChangeOrigin(origin).value, "message_id": message.id if message else None,
-                "author": message.author if message else author, "created_at": utcnow()}  # fmt: skip
-    changes = [_change(task, key, value) | evidence for key, value in done.items() if key != "priority_rank"]
+    changes = [_change(task, key, value) for key, value in done.items() if key != "priority_rank"]
     if changes:
-        execute_each(session, _CHANGE, changes)
+        evidence = {"origin": ChangeOrigin(origin).value, "message_id": message.id if message else None,
+                    "author": message.author if message else author, "created_at": utcnow()}  # fmt: skip
+        execute_each(session, _CHANGE, [change | evidence for change in changes])
     for key, value in done.items():
         setattr(task, key, value)
     if done:
@@ -332,9 +332,7 @@ def apply(
 
 
 _CHANGED = [c.name for c in TaskChange.__table__.c if c.name != "id"]  # type: ignore[attr-defined]
-_CHANGE = "INSERT INTO task_changes ({}) VALUES ({})".format(
-    ", ".join(f'"{name}"' for name in _CHANGED), ", ".join(f"%({name})s" for name in _CHANGED)
-)
+_CHANGE = insert_sql("task_changes", _CHANGED)
 """One change of a task's field, on the driver."""
 
 

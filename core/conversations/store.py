@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from core.conversations.features import Open, name_stems
 from core.conversations.progress import HELD, OPENER, STANDING, Hold, hold
 from core.conversations.text import merge, name_key
-from core.db import driver, execute_each, json_text, read_all
+from core.db import driver, execute_each, insert_sql, json_text, read_all
 from core.models import Message, Resolution, Task, TaskStatus, utcnow
 
 WINDOW = timedelta(hours=72)
@@ -127,9 +127,9 @@ class Chats:
         self.written: dict[int, tuple[Any, ...]] = {}
         """Each conversation's row as the database holds it (what `write` compares with)."""
         self.tasks: dict[int, Task] = {}
-        self.task_rows: dict[int, dict[str, Any]] = {}
-        """The columns of each task read with its conversation (a `Task` is made of them when
-        the batch needs one)."""
+        self.task_rows: dict[int, tuple[Any, ...]] = {}
+        """The columns of each task read with its conversation, in `_TASK_NAMES` order (a `Task`
+        is made of them when the batch needs one)."""
         self.holds: dict[int, Hold] = {}
         """Each task's opener and the fields people hold (progress.Standings)."""
         self.standing: list[Any] = []
@@ -153,7 +153,7 @@ class Chats:
             task, (opener, held, replied) = row[_TASK_AT:-3], row[-3:]
             self.parents.update(dict.fromkeys(replied or (), conversation.id))
             if task[_TASK_ID] is not None:
-                self.task_rows[task[_TASK_ID]] = dict(zip(_TASK_NAMES, task, strict=True))
+                self.task_rows[task[_TASK_ID]] = task
                 self.holds[task[_TASK_ID]] = hold(opener, held)
 
     def conversation_of(self, message_id: int | None) -> int | None:
@@ -212,13 +212,17 @@ class Chats:
         if task_id in self.tasks or task_id not in self.task_rows:
             return Weighed.of(self.task(task_id))
         columns = self.task_rows[task_id]
-        return Weighed(*(columns[name] for name in Weighed._fields))
+        return Weighed(*(columns[at] for at in _WEIGHED_AT))
 
     def task(self, task_id: int | None) -> Task | None:
         """A task of the batch's conversations (read once: with its conversation, or alone)."""
         if task_id is not None and task_id not in self.tasks:
             row = self.task_rows.get(task_id)
-            found = as_loaded(self.session, row) if row else self.session.get(Task, task_id)
+            found = (
+                as_loaded(self.session, dict(zip(_TASK_NAMES, row, strict=True)))
+                if row
+                else self.session.get(Task, task_id)
+            )
             if found is not None:
                 self.tasks[task_id] = found
         return self.tasks.get(task_id or 0)
@@ -246,6 +250,7 @@ _TASKS = inspect(Task).class_manager
 _TASK_NAMES = [c.name for c in Task.__table__.c]  # type: ignore[attr-defined]
 _TASK_AT, _TASK_ID = len(_COLUMNS), _TASK_NAMES.index("id")
 """Where a pool row's task columns start, and where its id is among them."""
+_WEIGHED_AT = [_TASK_NAMES.index(name) for name in Weighed._fields]
 _POOL = f"""
     SELECT {", ".join(f"c.{name}" for name in _COLUMNS)}, {", ".join(f"t.{name}" for name in _TASK_NAMES)},
         ({OPENER}), ({HELD}),
@@ -317,9 +322,7 @@ def _values(conversation: ConversationState) -> dict[str, Any]:
 
 
 _INSERTED = [name for name in _COLUMNS if name != "id"]
-_INSERT = "INSERT INTO conversations ({}) VALUES ({}) RETURNING id".format(
-    ", ".join(_INSERTED), ", ".join(_placeholder(name) for name in _INSERTED)
-)
+_INSERT = insert_sql("conversations", _INSERTED, _placeholder) + " RETURNING id"
 
 
 def join(conversation: ConversationState, message: Message, terms: dict[str, int]) -> None:
