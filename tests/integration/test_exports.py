@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -353,23 +354,23 @@ def test_an_export_waiting_when_the_chat_merges_its_task_follows_the_survivor(
 
 
 def test_a_batch_that_changes_no_task_reads_no_targets(
-    engine: Engine, fast: Settings, receiver: Receiver
+    engine: Engine, fast: Settings, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pipeline asks after every batch; one that only classified messages costs no query."""
     add_webhook(engine, fast, "hook-quiet", receiver.url)
     sent: list[str] = []
+    execute = psycopg.Cursor.execute
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
+    def record(cursor: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str(statement))  # what SQLAlchemy sends and what goes on the driver
+        return execute(cursor, statement, *args, **kwargs)
 
     with session_scope(engine) as session:
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            assert on_task_events(session, [(events.MESSAGE_CLASSIFIED, {"id": 1})]) == []
-            quiet = list(sent)
-            task_id = new_task(engine, title="quiet chat")
-            on_task_events(session, [(events.TASK_UPDATED, {"id": task_id})])
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
+        monkeypatch.setattr(psycopg.Cursor, "execute", record)
+        assert on_task_events(session, [(events.MESSAGE_CLASSIFIED, {"id": 1})]) == []
+        quiet = list(sent)
+        task_id = new_task(engine, title="quiet chat")
+        on_task_events(session, [(events.TASK_UPDATED, {"id": task_id})])
+        monkeypatch.undo()
     assert quiet == []
     assert any("export_targets" in s for s in sent), "a changed task does read them"
