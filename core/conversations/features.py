@@ -225,15 +225,14 @@ def _calls_other(message: Arrival, conversation: Open) -> bool:
     someone else."""
     if message.called in conversation.names or with_assignee(message, conversation):
         return False
-    return not any(name_key(term) == message.called for term in conversation.terms)
+    return message.called not in map(name_key, conversation.terms)
 
 
 def _addressed(message: Arrival, conversation: Open) -> bool:
     """The conversation names the message's author ("Ліаме, глянь" and Liam answers)."""
     if not message.author:
         return False
-    name = _stems_of((message.author,))
-    return any(name_key(term) in name for term in conversation.terms)
+    return not _stems_of((message.author,)).isdisjoint(map(name_key, conversation.terms))
 
 
 FRESH_REPORT = NAMES.index("fresh_report")

@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from operator import mul
 from pathlib import Path
 
 from core.conversations.features import NAMES
@@ -28,7 +29,9 @@ class Scorer:
     trained_on: str = ""
 
     def probability(self, features: Sequence[float]) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
+        if len(features) != len(self.weights):
+            raise ValueError(f"{len(features)} features for {len(self.weights)} weights")
+        z = self.bias + sum(map(mul, self.weights, features))
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
     def save(self, path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import func, inspect, text
@@ -211,8 +211,7 @@ class Chats:
         else as read."""
         if task_id in self.tasks or task_id not in self.task_rows:
             return Weighed.of(self.task(task_id))
-        columns = self.task_rows[task_id]
-        return Weighed(*(columns[at] for at in _WEIGHED_AT))
+        return Weighed(*_weighed_columns(self.task_rows[task_id]))
 
     def task(self, task_id: int | None) -> Task | None:
         """A task of the batch's conversations (read once: with its conversation, or alone)."""
@@ -250,7 +249,10 @@ _TASKS = inspect(Task).class_manager
 _TASK_NAMES = [c.name for c in Task.__table__.c]  # type: ignore[attr-defined]
 _TASK_AT, _TASK_ID = len(_COLUMNS), _TASK_NAMES.index("id")
 """Where a pool row's task columns start, and where its id is among them."""
-_WEIGHED_AT = [_TASK_NAMES.index(name) for name in Weighed._fields]
+_weighed_columns: Callable[[tuple[Any, ...]], tuple[Any, ...]] = itemgetter(
+    *(_TASK_NAMES.index(name) for name in Weighed._fields)
+)
+"""A pool row's task columns that `Weighed` holds, in its order."""
 _POOL = f"""
     SELECT {", ".join(f"c.{name}" for name in _COLUMNS)}, {", ".join(f"t.{name}" for name in _TASK_NAMES)},
         ({OPENER}), ({HELD}),
