@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from functools import lru_cache
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import func, inspect, text
+import orjson
+from sqlalchemy import Column, DateTime, Float, func, inspect, text
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlmodel import Session, col, select
 
@@ -17,7 +19,7 @@ from core.conversations.features import Open, name_stems
 from core.conversations.progress import HELD, OPENER, STANDING, Hold, hold
 from core.conversations.text import merge, name_key
 from core.db import driver, execute_each, insert_sql, json_text, read_all
-from core.models import Message, Resolution, Task, TaskStatus, utcnow
+from core.models import Conversation, Message, Resolution, Task, TaskStatus, utcnow
 
 WINDOW = timedelta(hours=72)
 """How long a quiet conversation stays open to follow-ups ("the next morning ...")."""
@@ -148,9 +150,10 @@ class Chats:
                   "parents": parents, "messages": [m.id for m in messages], **locks}  # fmt: skip
         statements = [*(_LOCK.format(name) for name in locks), _POOL, STANDING]
         *_, pool, self.standing = read_all(self.session, statements, params)
-        for row in pool:
+        for written, opener, held, replied in pool:
+            row = _pool_row(written)
             conversation = self._add(ConversationState(*row[:_TASK_AT]))
-            task, (opener, held, replied) = row[_TASK_AT:-3], row[-3:]
+            task = row[_TASK_AT:]
             self.parents.update(dict.fromkeys(replied or (), conversation.id))
             if task[_TASK_ID] is not None:
                 self.task_rows[task[_TASK_ID]] = task
@@ -253,9 +256,39 @@ _weighed_columns: Callable[[tuple[Any, ...]], tuple[Any, ...]] = itemgetter(
     *(_TASK_NAMES.index(name) for name in Weighed._fields)
 )
 """A pool row's task columns that `Weighed` holds, in its order."""
+_POOL_COLUMNS = [
+    *(Conversation.__table__.c[name] for name in _COLUMNS),  # type: ignore[attr-defined]
+    *(Task.__table__.c[name] for name in _TASK_NAMES),  # type: ignore[attr-defined]
+]
+"""A pool row's conversation and task columns, in order."""
+
+
+def _reader(column: Column[Any]) -> Callable[[Any], Any] | None:
+    """How a column's value is read back from JSON, where it is not as JSON gives it."""
+    if isinstance(column.type, DateTime):
+        return datetime.fromisoformat
+    return float if isinstance(column.type, Float) else None
+
+
+_READERS = [(at, read) for at, column in enumerate(_POOL_COLUMNS) if (read := _reader(column)) is not None]
+
+
+@lru_cache(maxsize=1024)
+def _pool_row(written: str) -> tuple[Any, ...]:
+    """A pool row's conversation and task columns, from the JSON array the server writes them
+    as: decoded once for each distinct row (a chat's conversations are read with every batch,
+    and most are as the last batch read them). Its values are shared: whoever changes one
+    assigns a new value, as `join` does."""
+    values = orjson.loads(written)
+    for at, read in _READERS:
+        if values[at] is not None:
+            values[at] = read(values[at])
+    return tuple(values)
+
+
+_WRITTEN = ", ".join([*(f"c.{name}" for name in _COLUMNS), *(f"t.{name}" for name in _TASK_NAMES)])
 _POOL = f"""
-    SELECT {", ".join(f"c.{name}" for name in _COLUMNS)}, {", ".join(f"t.{name}" for name in _TASK_NAMES)},
-        ({OPENER}), ({HELD}),
+    SELECT json_build_array({_WRITTEN})::text, ({OPENER}), ({HELD}),
         (SELECT array_agg(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.id = ANY(%(parents)s))
     FROM conversations c LEFT JOIN tasks t ON t.id = c.task_id
     WHERE c.id IN (
@@ -276,7 +309,8 @@ driver: it is read for every message of a quiet chat): the CANDIDATES latest of 
 of the batch active since then (no message of the batch is weighed against any other; one further
 down only rises by a message that replies into it, and is read as the one replied to), those of
 its messages and of the stored messages outside it that its messages reply to (its parents).
-With each: its task's columns, opener and held fields, and the parents it holds."""
+With each: its columns and its task's as one JSON array (`_pool_row`), the task's opener and
+held fields, and the parents it holds."""
 _ONE = f"SELECT {', '.join(_COLUMNS)} FROM conversations WHERE id = %(id)s"
 _JSON = ("authors", "terms")
 

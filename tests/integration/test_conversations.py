@@ -7,6 +7,7 @@ time as it would arrive live; a scripted classifier says each message's kind.
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from core.conversations import progress, store
 from core.conversations.text import terms
 from core.db import driver, session_scope
 from core.messages.ingest import apply_edit
-from core.models import ChangeOrigin, Kind, Message, Priority, Task, TaskStatus
+from core.models import ChangeOrigin, Conversation, Kind, Message, Priority, Task, TaskStatus
 from core.schemas import TaskUpdate
 from core.triage.commands import update_task
 from core.triage.pipeline import classify_messages
@@ -494,6 +495,46 @@ async def test_a_batch_reads_only_its_topics_and_its_tasks_as_the_session_own(
         assert task is not None and task is not held and task.title == paypal.title
         task.assignee = "Dima"  # made of the row read, it is written like one the session loaded
     assert tasks(engine, chat)[0].assignee == "Dima" and tasks(engine, chat)[1] == banner
+
+
+async def test_a_batch_reads_its_chat_as_it_is_now_whoever_changed_it(
+    engine: Engine, settings: Settings
+) -> None:
+    """A chat's conversations come with every batch and are decoded once for each distinct row
+    (store._pool_row): they read as the ORM loads them, and a change by another writer (a person
+    assigning the task, a conversation rewritten) is read anew."""
+    chat = Chat()
+    await say(engine, settings, chat, [Line("Kate", 0, "Checkout returns 500 for PayPal", BUG),
+                                       Line("Dima", 1, "checking the PayPal logs now")])  # fmt: skip
+    first, first_task = _read_back(engine, chat)
+    with session_scope(engine) as session:
+        stored = session.get_one(Conversation, first.id)
+        assert stored.model_dump() == asdict(first)
+        loaded = session.get_one(Task, first_task.id)
+        assert {c: getattr(loaded, c) for c in TASK_COLUMNS} == {
+            c: getattr(first_task, c) for c in TASK_COLUMNS
+        }
+        assert isinstance(first_task.confidence, float) and first_task.updated_at.tzinfo is not None
+        update_task(session, first_task.id or 0, TaskUpdate(assignee="Olena"), author="Olena")
+        session.execute(text("UPDATE conversations SET authors = '{}', terms = terms || '{\"paypa\": 9}' "
+                             "WHERE id = :id"), {"id": first.id})  # fmt: skip
+    again, again_task = _read_back(engine, chat)
+    assert (again.authors, again.terms["paypa"], again_task.assignee) == ({}, 9, "Olena")
+    assert (first.authors, first_task.assignee) == ({"kate": "Kate", "dima": "Dima"}, "Dima")
+
+
+TASK_COLUMNS = [c.name for c in Task.__table__.c]  # type: ignore[attr-defined]
+
+
+def _read_back(engine: Engine, chat: Chat) -> tuple[store.ConversationState, Task]:
+    """The chat's one conversation and its task, as a batch of its latest message reads them."""
+    with session_scope(engine) as session:
+        read = store.Chats(session, [session.get_one(Message, chat.ids[-1])])
+        [conversation] = read.by_id.values()
+        task = read.task(conversation.task_id)
+        assert task is not None
+        session.expunge(task)
+    return conversation, task
 
 
 async def test_a_batch_reads_its_chat_only_once_the_batch_placing_in_it_has_committed(
