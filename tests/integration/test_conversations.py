@@ -518,8 +518,10 @@ async def test_a_batch_reads_its_chat_as_it_is_now_whoever_changed_it(
         update_task(session, first_task.id or 0, TaskUpdate(assignee="Olena"), author="Olena")
         session.execute(text("UPDATE conversations SET authors = '{}', terms = terms || '{\"paypa\": 9}' "
                              "WHERE id = :id"), {"id": first.id})  # fmt: skip
+        session.execute(text("UPDATE tasks SET confidence = 1 WHERE id = :id"), {"id": first_task.id})
     again, again_task = _read_back(engine, chat)
     assert (again.authors, again.terms["paypa"], again_task.assignee) == ({}, 9, "Olena")
+    assert isinstance(again_task.confidence, float)  # JSON writes 1.0 as 1
     assert (first.authors, first_task.assignee) == ({"kate": "Kate", "dima": "Dima"}, "Dima")
 
 
