@@ -23,7 +23,7 @@ from core import events
 from core.conversations import features, scorer, signals, store, tasks
 from core.conversations.progress import Standings
 from core.conversations.text import called, greets_only, opens, subject, terms
-from core.models import ACTIONABLE_KINDS, Issue, Kind, Message
+from core.models import ACTIONABLE_KINDS, Issue, Kind, Message, Task
 
 Pending = tasks.Pending
 
@@ -100,8 +100,9 @@ class Placing:
             return merged + tasks.follow(self.session, task, message, issue, said, self.standings)
         if issue.kind not in ACTIONABLE_KINDS:
             return []
-        self.chats.write()  # the tasks opened so far are found as duplicates
-        self.session.flush()
+        self.chats.write()  # the conversations of the tasks opened so far are found as duplicates
+        if any(isinstance(changed, Task) for changed in self.session.dirty):
+            self.session.flush()  # and the batch's changes of tasks (one done is no duplicate)
         same = tasks.duplicate_target(self.session, message, issue, bag)
         if same is not None:
             return tasks.report_duplicate(self.session, conversation, same, message, self.standings)

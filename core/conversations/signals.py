@@ -2,6 +2,11 @@
 
 Phrase lists, not a model: the words people use to take, finish, withdraw or escalate work
 are few, and a list is easy to read, test and extend. Each list names what it catches.
+
+The lists are matched against the message in lower case (`read` lowers it once): a pattern
+compiled case-blind costs about four times as much to search. The functions below take it lowered,
+but `escalation`; a pull request's "PR", a name handed the work (DELEGATE) and "the same as"
+(SAME, whose rest `same_as` returns) are read from the text as written.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ from core.conversations.text import NAMED_NUMBER, sounded, words
 
 
 def _phrases(*alternatives: str) -> re.Pattern[str]:
-    """Whole-word alternatives (a trailing * allows any ending)."""
+    """Whole-word alternatives in lower case (a trailing * allows any ending), for lowered text."""
+    if upper := [a for a in alternatives if a != a.lower()]:
+        raise ValueError(f"phrases are matched against lowered text; write them in lower case: {upper}")
     parts = [re.escape(a).replace(r"\*", r"\w*").replace(r"\ ", r"\s+") for a in alternatives]
-    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
 
 
 _CYRILLIC_WORD = re.compile(r"[а-яёіїєґ'’]+")
-_LATIN_WORD = re.compile(r"(?<!\w)[a-z][a-z'’]*(?!\w)", re.IGNORECASE)
+_LATIN_WORD = re.compile(r"(?<!\w)[a-z][a-z'’]*(?!\w)")
 
 
 def _sounding(*alternatives: str) -> frozenset[str]:
@@ -57,14 +64,10 @@ _TAKE_WORDS = (
 TAKE = _phrases(*_TAKE_WORDS)
 """Someone takes the work on."""
 _TAKE_SOUNDING = _sounding(*_TAKE_WORDS)
-_STARTED = re.compile(
-    r"(?:^|[:.!,;—–-]\s*)(?:почав|почала|начал|начала|started)(?=\s*(?:[,.!;:—–-]|$))", re.IGNORECASE
-)
+_STARTED = re.compile(r"(?:^|[:.!,;—–-]\s*)(?:почав|почала|начал|начала|started)(?=\s*(?:[,.!;:—–-]|$))")
 """"Started" said as a clause of its own ("targetSdk 35: почав, там міграція ..."): the author
 began the work; not "сайт почав падати"."""
-_ON_IT = re.compile(
-    r"(?:^|[.!,;:—–-]\s*|(?<!\w)(?:i'm|i am|im)\s+)on it(?:\s+now)?(?![ \t]*\w)", re.IGNORECASE
-)
+_ON_IT = re.compile(r"(?:^|[.!,;:—–-]\s*|(?<!\w)(?:i'm|i am|im)\s+)on it(?:\s+now)?(?![ \t]*\w)")
 """"On it" said of oneself ("on it", "good catch, on it", "I'm on it"), not "Anybody on it?", "don't
 spend time on it" or "2% of users are on it"."""
 
@@ -91,10 +94,8 @@ MERGED = _phrases(
 )  # fmt: skip
 """Done in code but not out yet (merged, in review, approved): still in progress."""
 
-_SINCE = re.compile(
-    r"(?<!\w)(?:і|и|й|а|але|но|and|but)\s+(?:тепер|теперь|now)(?!\w)([^.!?\n]*)", re.IGNORECASE
-)
-_NOT_WORKING = re.compile(r"(?<!\w)(?:не|not)\s+\w|n't(?!\w)", re.IGNORECASE)
+_SINCE = re.compile(r"(?<!\w)(?:і|и|й|а|але|но|and|but)\s+(?:тепер|теперь|now)(?!\w)([^.!?\n]*)")
+_NOT_WORKING = re.compile(r"(?<!\w)(?:не|not)\s+\w|n't(?!\w)")
 _FAILING = _phrases(
     "пада*", "впав", "впала", "упал*", "виліта*", "вылета*", "краш*", "крэш*", "crash*", "fail*",
     "error*", "помилк*", "ошибк*", "broke*", "зламал*", "сломал*", "зависа*", "завис*", "500",
@@ -163,7 +164,7 @@ PARTLY = _phrases(
     "left to do", "still to do", "ще треба", "еще нужно", "ещё нужно",
 )  # fmt: skip
 """Part of the work is done, the rest is named ("зробив анімацію, лишилось тексти"): in progress."""
-_SOME_OF = re.compile(r"(?<![\w.])(\d+)\s+(?:з|із|из|of)\s+(\d+)(?![\w.])", re.IGNORECASE)
+_SOME_OF = re.compile(r"(?<![\w.])(\d+)\s+(?:з|із|из|of)\s+(\d+)(?![\w.])")
 
 
 def partly(text: str) -> bool:
@@ -172,14 +173,14 @@ def partly(text: str) -> bool:
 
 
 FULL_ROLLOUT = re.compile(
-    r"(?<!\w)(?:розкат|раскат|викат|выкат|roll)\w*\s+(?:\w+\s+){0,2}(?:на|to)\s+100\s*%", re.IGNORECASE
+    r"(?<!\w)(?:розкат|раскат|викат|выкат|roll)\w*\s+(?:\w+\s+){0,2}(?:на|to)\s+100\s*%"
 )
 """A rollout reaching everyone ("раскатываю на 100%", "rolling out to 100%"): out, done."""
 
 _OUT = r"(?:на\s+прод[іе]|[ву]\s+стор[іе]|(?:in|on)\s+prod(?:uction)?|in\s+the\s+(?:app\s+)?store)(?!\w)"
 _CHANGE_NAMED = rf"(?:{NAMED_NUMBER.pattern}|(?<!\w)(?:фікс|фикс|fix)\w*)[^.!?\n]{{0,60}}?"
 _A_FEW_WORDS = r"^\W*(?:[\w'’-]+\s+){1,3}"
-RELEASED = re.compile("|".join([_CHANGE_NAMED + _OUT, _A_FEW_WORDS + _OUT + r"[^\w?]*$"]), re.IGNORECASE)
+RELEASED = re.compile("|".join([_CHANGE_NAMED + _OUT, _A_FEW_WORDS + _OUT + r"[^\w?]*$"]))
 """A fix, a version or a numbered change out where people use it ("#620 на проде", "3.9.1 з
 фіксом кешу в сторі", "the fix is on prod"), or a few words saying what is ("банер на проді"):
 done, unless something fails there."""
@@ -196,7 +197,6 @@ _BUT_FAILS = re.compile(
     + "|"
     + _NOT_WORKING.pattern
     + ")",
-    re.IGNORECASE,
 )
 """Something done, but something still fails ("Токен замінив, але DNS-01 все одно падає")."""
 
@@ -224,13 +224,12 @@ _CALLED_OFF_WORDS = 7
 _AN_ORDER = re.compile(
     r"^\s+(?:(?:це|этот|the|this)\s+)?(?:замовлення|заказ\w*|order\w*|оплат\w*|платіж|платеж\w*|payment\w*|"
     r"підписк\w*|подписк\w*|subscription\w*)",
-    re.IGNORECASE,
 )
 """A customer's order, payment or subscription right after "скасуйте" / "cancel": support tells
 someone to cancel that ("Просто скасуйте замовлення"), no work is called off."""
 
 
-_RIGHT_AFTER_NOT = re.compile(r"(?<!\w)не\s+$", re.IGNORECASE)
+_RIGHT_AFTER_NOT = re.compile(r"(?<!\w)не\s+$")
 """A call-off phrase right after "не" is denied ("не забудьте"); most of them are negations
 themselves, so a denial further back ("Ні, вже не треба") does not count."""
 
@@ -251,14 +250,13 @@ CRITICAL = _phrases(
 URGENT = _phrases("терміново", "срочно", "urgent*", "asap", "горить", "горит", "важливо", "важно", "hotfix")
 """Escalation by one level."""
 
-_NEGATED = re.compile(r"(?:(?<!\w)(?:не|ні|ne|ni|not|no|never)|n't)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_NEGATED = re.compile(r"(?:(?<!\w)(?:не|ні|ne|ni|not|no|never)|n't)\s+(?:\w+\s+)?$")
 """What comes before a phrase that denies it: "ще не задеплоїв", "not fixed yet", "haven't merged",
 "ne zrobyv"."""
 
 
 _SOMEONE = re.compile(
     r"(?<!\w)(?:хтось|хто-небудь|кто-то|кто-нибудь|someone|somebody|anyone|anybody)\s+(?:\w+\s+)?$",
-    re.IGNORECASE,
 )
 """What comes before a phrase said of someone unknown: "Is someone looking at it?"."""
 
@@ -304,7 +302,7 @@ PLUS_ONE = _phrases(
 )  # fmt: skip
 """One more person has the problem."""
 
-_MORE = re.compile(r"^\s*\+\s*(?:ще|ещё|еще|more)\s*\d+", re.IGNORECASE)
+_MORE = re.compile(r"^\s*\+\s*(?:ще|ещё|еще|more)\s*\d+")
 
 SAME = re.compile(
     r"(?<!\w)(?:(?:це|это|так|да|схоже на|похоже на),?\s+(?:те\s+саме|то\s+же\s+самое|той\s+самий|та\s+сама"
@@ -337,7 +335,7 @@ IS_A_BUG = _phrases(
     "it's a bug", "it is a bug", "that's a bug", "definitely a bug",
 )  # fmt: skip
 """What was asked or wished for turns out to be broken ("Тогда баг: фильтр по датам игнорируется")."""
-_ASKED_OR_IF = re.compile(r"\?|(?<!\w)(?:якщо|если|if)(?!\w)", re.IGNORECASE)
+_ASKED_OR_IF = re.compile(r"\?|(?<!\w)(?:якщо|если|if)(?!\w)")
 
 
 def is_a_bug(text: str) -> bool:
@@ -372,7 +370,6 @@ REPLY = re.compile(
     r"(?=\s*(?:[,.!—–-]|$))|(?:(?:great|good|nice) (?:find|catch|point)|ого|вау|wow|ugh|oops|упс|ой)"
     r"(?=\s*(?:[.!…]|$))|(?:не я|не мы|не ми|not me|звісно|звичайно|авжеж|конечно|разумеется|"
     r"of course|я за|я проти|я против|i'm for|i'm against|спробуй\w*|попробуй\w*|try)(?!\w))",
-    re.IGNORECASE,
 )
 """It opens with an answer or a reaction: yes, no, not me, of course, I'm for, try, good catch, wow
 ("Не я. Може міграція впала?", "Звісно, спочатку на staging", "Спробуй оновити cocoapods", "Great
@@ -444,32 +441,33 @@ class Signals:
 
 def read(text: str) -> Signals:
     """The signals in a message's text."""
-    grateful = bool(GRATEFUL.search(text))
-    said_done = _says(DONE, text) or _says_transliterated(_DONE_SOUNDING, text)
-    part = partly(text)
-    finished = (said_done or bool(FULL_ROLLOUT.search(text))) and not (
-        part or broke_since(text) or _BUT_FAILS.search(text)
+    low = text.lower()
+    grateful = bool(GRATEFUL.search(low))
+    said_done = _says(DONE, low) or _says_transliterated(_DONE_SOUNDING, low)
+    part = partly(low)
+    finished = (said_done or bool(FULL_ROLLOUT.search(low))) and not (
+        part or broke_since(low) or _BUT_FAILS.search(low)
     )
     return Signals(
-        take=_says(TAKE, text) or _says_transliterated(_TAKE_SOUNDING, text) or _started(text),
-        look=_says(LOOK, text),
-        defer=bool(DEFER.search(text)),
-        merged=_says(MERGED, text) or bool(PULL_REQUEST.search(text)),
-        done=finished or released(text) or "✅" in text,
-        withdraw=withdraws(text),
-        escalation=escalation(text),
-        plus_one=is_plus_one(text),
-        not_a_bug=bool(NOT_A_BUG.search(text)),
-        is_a_bug=is_a_bug(text),
-        thanks=grateful or bool(THANKS.search(text)),
+        take=_says(TAKE, low) or _says_transliterated(_TAKE_SOUNDING, low) or _started(low),
+        look=_says(LOOK, low),
+        defer=bool(DEFER.search(low)),
+        merged=_says(MERGED, low) or bool(PULL_REQUEST.search(text)),
+        done=finished or released(low) or "✅" in text,
+        withdraw=withdraws(low),
+        escalation=escalation(low),
+        plus_one=is_plus_one(low),
+        not_a_bug=bool(NOT_A_BUG.search(low)),
+        is_a_bug=is_a_bug(low),
+        thanks=grateful or bool(THANKS.search(low)),
         grateful=grateful,
         asks="?" in text,
-        replies=REPLY.match(text) is not None,
+        replies=REPLY.match(low) is not None,
         same="?" not in text and bool(SAME.search(text)),
         delegate=_delegate(text),
-        works=works(text),
-        partly=part and (said_done or bool(RELEASED.search(text))),
-        needs=_says(NEEDS, text),
+        works=works(low),
+        partly=part and (said_done or bool(RELEASED.search(low))),
+        needs=_says(NEEDS, low),
     )
 
 
@@ -484,7 +482,7 @@ def _delegate(text: str) -> str:
     return found.group(1)
 
 
-_INSTRUCTION = re.compile(r"(?:priority\s*[:=]?|mark\s+(?:this|it)\s+(?:as\s+)?)\s*$", re.IGNORECASE)
+_INSTRUCTION = re.compile(r"(?:priority\s*[:=]?|mark\s+(?:this|it)\s+(?:as\s+)?)\s*$")
 """What comes before "critical" in an instruction to the bot ("priority: critical", "<!-- priority=critical
 -->", "mark this critical"): the taxonomy says the instruction itself is ignored."""
 
@@ -499,6 +497,7 @@ _NO_RUSH = _phrases(
 def escalation(text: str) -> Escalation:
     """How far a message raises priority: not when negated ("не критично", "важливо, але не
     горить"), only asked, or written as an instruction to the bot."""
+    text = text.lower()
     if _NO_RUSH.search(text):
         return Escalation.none
     for level, pattern in ((Escalation.critical, CRITICAL), (Escalation.urgent, URGENT)):

@@ -17,7 +17,7 @@ from core.config import Settings
 from core.conversations import progress, store
 from core.conversations.text import terms
 from core.db import driver, session_scope
-from core.messages.ingest import apply_edit
+from core.messages.ingest import apply_edit, ingest
 from core.models import ChangeOrigin, Conversation, Kind, Message, Priority, Task, TaskStatus
 from core.schemas import TaskUpdate
 from core.triage.commands import update_task
@@ -144,6 +144,33 @@ async def test_a_new_report_of_an_open_problem_in_another_chat_is_a_duplicate(
     assert [t.id for t in tasks(engine, support)] == [original.id]
     assert links(engine, support) == {0: (original.id, "duplicate")}
     assert tasks(engine, dev)[0].reporters == 2
+
+
+async def test_a_problem_fixed_earlier_in_the_batch_is_no_duplicate_of_a_new_report(
+    engine: Engine, settings: Settings
+) -> None:
+    """One batch (a busy worker, a history import): the fix said in it closes the task before the
+    next chat's report of the same problem is weighed, so that report opens a task of its own."""
+    dev, support = Chat(), Chat()
+    support.source = dev.source
+    lines = [
+        (dev, [
+            Line("Taras", 0, "Android push notifications not delivered since 3.0.4 update", BUG),
+            Line("Taras", 30, "задеплоїв фікс пушів в 3.0.5 ✅", reply=0),
+        ]),
+        (support, [Line("Kate", 600, "Customers report push notifications not delivered on Android", BUG)]),
+    ]  # fmt: skip
+    with session_scope(engine) as session:
+        for chat, said in lines:
+            received, _ = ingest(session, [chat.incoming(i, line) for i, line in enumerate(said)])
+            chat.ids.extend(r.message.id or 0 for r in received)
+    verdicts = Verdicts({line.text: line for _, said in lines for line in said})
+    await classify_messages(
+        dev.ids + support.ids, engine=engine, settings=settings, classifier=verdicts, publish=_ignore
+    )
+    [fixed], [reported] = tasks(engine, dev), tasks(engine, support)
+    assert fixed.status == TaskStatus.done and reported.id != fixed.id
+    assert links(engine, support) == {0: (reported.id, "source")} and fixed.reporters == 1
 
 
 DAY = 24 * 60

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.conversations.signals import Escalation, escalation, read, same_as
+from core.conversations.signals import Escalation, _phrases, escalation, read, same_as
 
 TAKES = [
     "Беру. Сначала воспроизведу",
@@ -74,6 +74,17 @@ NOT_DONE = [
 @pytest.mark.parametrize("text", TAKES)
 def test_taking_work(text: str) -> None:
     assert read(text).take
+
+
+@pytest.mark.parametrize("text", [*TAKES, *DONES])
+def test_shouting_or_capitals_say_the_same(text: str) -> None:
+    """The phrase lists match the message lowered: capitals change nothing it says."""
+    assert read(text.upper()) == read(text)
+
+
+def test_a_phrase_list_in_capitals_is_refused_at_once() -> None:
+    with pytest.raises(ValueError, match="lower case"):
+        _phrases("беру", "Візьму")
 
 
 @pytest.mark.parametrize(
