@@ -242,6 +242,7 @@ _RANK = NAMES.index("rank")
 _WITHIN_5_MIN = NAMES.index("within_5_min")
 _AUTHOR_IN_30_MIN = NAMES.index("author_in_30_min")
 _AUTHOR_LATEST = NAMES.index("author_latest")
+_ANSWERS = NAMES.index("answers")
 
 
 def fresh_report(row: Sequence[float]) -> bool:
@@ -253,6 +254,11 @@ def fresh_report(row: Sequence[float]) -> bool:
 def live(row: Sequence[float]) -> bool:
     """The features say: the chat's latest conversation, its last message within five minutes."""
     return row[_RANK] == 0 and row[_WITHIN_5_MIN] > 0
+
+
+def answers(row: Sequence[float]) -> bool:
+    """The features say: it answers, or moves the work of, the chat's latest conversation, just now."""
+    return row[_ANSWERS] > 0
 
 
 def own_work(row: Sequence[float]) -> bool:

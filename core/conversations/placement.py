@@ -159,12 +159,27 @@ def best_candidate(
     ]
     probability, best, _, _ = max(scored, default=(0.0, None, False, False))
     if probability >= model.threshold:
-        return best
+        return _taken_call(arrival, candidates, rows, model, best) or best
     if _says_too_little(arrival):
         return _latest_if_live(arrival, candidates)
     if opens_work(arrival):
         return None
     return _progress_target(arrival, scored)
+
+
+def _taken_call(
+    arrival: features.Arrival,
+    candidates: list[features.Open],
+    rows: list[list[float]],
+    model: scorer.Scorer,
+    best: int | None,
+) -> int | None:
+    """ "я оновлю" just after "Хтось оновить?": taking work answers the call for it, a task
+    nobody took yet, rather than going to work its author took before (whose words it may share)."""
+    if not arrival.signals.take or not any(c.id == best and c.assignee == arrival.author for c in candidates):
+        return None
+    calls = (c for row, c in zip(rows, candidates, strict=True) if features.answers(row) and model.joins(row))
+    return next((c.id for c in calls if c.has_task and c.assignee is None), None)
 
 
 def _naming(arrival: features.Arrival, candidates: list[features.Open]) -> int | None:

@@ -64,7 +64,8 @@ def role_of(
 
 
 def _answers(issue: Issue, signals: Signals) -> bool:
-    return not signals.asks and not signals.plus_one and issue.kind != Kind.question
+    """Not asking back, and not taking the work asked for ("Хтось оновить?" "я оновлю")."""
+    return not (signals.asks or signals.plus_one or signals.take) and issue.kind != Kind.question
 
 
 def changes(task: Task, said: Said) -> dict[str, Any]:
@@ -92,7 +93,17 @@ def _kind(task: Task, said: Said) -> dict[str, Any]:
         return {"kind": Kind.bug, **({"status": TaskStatus.new, "resolution": None} if reopened else {})}
     if _reporter_helped(task, said):
         return {"kind": Kind.question}
+    if _takes_what_was_asked(task, said):
+        return {"kind": Kind.task}
     return {}
+
+
+def _takes_what_was_asked(task: Task, said: Said) -> bool:
+    """Someone takes what an open question asked for ("Хтось оновить?" "я оновлю"): it is work."""
+    return (
+        said.signals.take and task.kind == Kind.question and task.status in _WORKING
+        and said.message.author_id != said.opener
+    )  # fmt: skip
 
 
 def from_issue(task: Task, issue: Issue) -> dict[str, Any]:

@@ -34,6 +34,10 @@ class Scorer:
         z = self.bias + sum(map(mul, self.weights, features))
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
+    def joins(self, features: Sequence[float]) -> bool:
+        """Likely enough to join the conversation."""
+        return self.probability(features) >= self.threshold
+
     def save(self, path: Path) -> None:
         data = {"features": list(NAMES), **asdict(self)}
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

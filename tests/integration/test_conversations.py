@@ -255,6 +255,33 @@ async def test_an_answered_question_is_done_and_leaves_the_inbox(engine: Engine,
     assert (waiting.status, waiting.resolution) == (TaskStatus.new, None)
 
 
+async def test_taking_what_a_question_asks_for_answers_the_call_with_work(
+    engine: Engine, settings: Settings
+) -> None:
+    """ "Хтось оновить?" "я оновлю": the question asked for work, and taking it is no answer that
+    closes it: the task is work in progress, its taker's, even when the taker works on an earlier
+    task whose words the take shares."""
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Olena", 0, "Сертифікат api закінчується в п'ятницю, треба оновити до четверга", Kind.task),
+        Line("Ihor", 2, "Так, візьму. Оновлю сертифікат, заодно docker-compose на сервері", reply=0),
+        Line("Dmytro", 20, "Хто знає, чому в README досі інструкції для Node 16? Хтось оновить?", Kind.question),
+        Line("Ihor", 22, "я оновлю, заодно docker-compose для локального запуску"),
+    ])  # fmt: skip
+    certificate, readme = tasks(engine, chat)
+    assert links(engine, chat)[3] == (readme.id, "update")
+    assert (readme.kind, readme.status, readme.assignee, readme.resolution) == (
+        Kind.task,
+        TaskStatus.in_progress,
+        "Ihor",
+        None,
+    )
+    assert {(c.field, c.new, c.message_id) for c in history(engine, readme.id)} == {
+        ("kind", "task", chat.ids[3]), ("status", "in_progress", chat.ids[3]), ("assignee", "Ihor", chat.ids[3]),
+    }  # fmt: skip
+    assert (certificate.status, certificate.assignee) == (TaskStatus.in_progress, "Ihor")
+
+
 async def test_withdrawn_and_not_a_bug(engine: Engine, settings: Settings) -> None:
     chat = Chat()
     await say(engine, settings, chat, [
