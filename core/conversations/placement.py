@@ -23,7 +23,7 @@ from core import events
 from core.conversations import features, scorer, signals, store, tasks
 from core.conversations.progress import Standings
 from core.conversations.text import called, greets_only, opens, subject, terms
-from core.models import ACTIONABLE_KINDS, Issue, Kind, Message, Task
+from core.models import ACTIONABLE_KINDS, Issue, Kind, Message
 
 Pending = tasks.Pending
 
@@ -44,6 +44,8 @@ class Placing:
         self.model = model or shipped_scorer()
         self.chats = store.Chats(session, messages)
         self.standings = Standings(session, self.chats.standing, self.chats.holds)
+        self.unflushed = False
+        """The batch may have changed a task since the session last flushed."""
 
     def finish(self) -> None:
         """Write what the batch's placements changed: the conversations in one round trip, the
@@ -90,6 +92,7 @@ class Placing:
     ) -> Pending:
         task = tasks.surviving(self.session, self.chats.task(conversation.task_id))
         if task is not None:
+            self.unflushed = True
             merged: Pending = []
             if said.same:
                 self.chats.write()  # the batch's earlier conversations are found
@@ -101,8 +104,9 @@ class Placing:
         if issue.kind not in ACTIONABLE_KINDS:
             return []
         self.chats.write()  # the conversations of the tasks opened so far are found as duplicates
-        if any(isinstance(changed, Task) for changed in self.session.dirty):
-            self.session.flush()  # and the batch's changes of tasks (one done is no duplicate)
+        if self.unflushed:  # and the tasks as the batch changed them (one done is no duplicate)
+            self.session.flush()
+        self.unflushed = True
         same = tasks.duplicate_target(self.session, message, issue, bag)
         if same is not None:
             return tasks.report_duplicate(self.session, conversation, same, message, self.standings)
