@@ -232,12 +232,14 @@ def opens_work(arrival: features.Arrival) -> bool:
     message that says "перевіряю" on the way to a request is a request; a question asks for
     work, unless it asks to review a pull request. A few words replying to small talk, or a
     request shorter than a report, are small talk ("Доброе. Лишь бы не спамил", "would love to,
-    take photos 📸"); a problem reported in reply to an announcement is not."""
+    take photos 📸"); a problem reported in reply to an announcement is not. Good news the
+    classifier calls a bug ("Support is quiet after the release 🙂") reports no problem."""
     said = arrival.signals
     news = said.moves_work and (said.merged or not said.asks)
     progress_news = news and len(arrival.words) < features.REPORT_WORDS and not said.needs
     chatter = arrival.replies_outside and (features.is_short(arrival) or _asks_in_passing(arrival))
-    return arrival.actionable and not (progress_news or chatter)
+    good_news = said.cheers and arrival.kind == Kind.bug and not said.needs
+    return arrival.actionable and not (progress_news or chatter or good_news)
 
 
 def _asks_in_passing(arrival: features.Arrival) -> bool:

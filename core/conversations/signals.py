@@ -365,6 +365,15 @@ def works(text: str) -> bool:
     return bool(WORKS.search(text)) and not (_fails(text) or "?" in text)
 
 
+_CHEER = re.compile("[👍🎉🥳🙌🟢💪🙂😊]")
+
+
+def cheers(text: str) -> bool:
+    """Good news or approval, marked so ("всё летает 👍", "Support is quiet after the release 🙂"):
+    nothing fails, nothing asked."""
+    return bool(_CHEER.search(text)) and not (_fails(text) or "?" in text)
+
+
 REPLY = re.compile(
     r"^\W*(?:(?:так|ні|да|нет|yes|yeah|yep|no|nope|sure|agreed|згоден|згодна|согласен|согласна)"
     r"(?=\s*(?:[,.!—–-]|$))|(?:(?:great|good|nice) (?:find|catch|point)|ого|вау|wow|ugh|oops|упс|ой)"
@@ -426,6 +435,8 @@ class Signals:
     """The name of the person it hands the work to (DELEGATE), not asking."""
     works: bool = False
     """It says it works now, or that the people it was for confirm it (WORKS)."""
+    cheers: bool = False
+    """Good news or approval, marked with a cheer (`cheers`)."""
     partly: bool = False
     """It says part of the work is done (`partly`): in progress, not finished."""
     needs: bool = False
@@ -466,6 +477,7 @@ def read(text: str) -> Signals:
         same="?" not in text and bool(SAME.search(text)),
         delegate=_delegate(text),
         works=works(low),
+        cheers=cheers(low),
         partly=part and (said_done or bool(RELEASED.search(low))),
         needs=_says(NEEDS, low),
     )

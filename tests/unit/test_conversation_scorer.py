@@ -289,6 +289,18 @@ def test_a_reply_to_small_talk_shorter_than_a_report_opens_nothing(text: str) ->
     assert placement.opens_work(problem)  # a problem reported in reply to an announcement
 
 
+def test_good_news_the_classifier_calls_a_bug_opens_nothing() -> None:
+    news = _said(
+        "Кур'єри кажуть, що нова версія на старих телефонах просто літає 👍", 1, actionable=True, kind="bug"
+    )
+    assert news.signals.cheers and not placement.opens_work(news)
+    assert placement.opens_work(replace(news, kind="feature"))  # "додайте темну тему 🙂" asks for work
+    problem = _said(
+        "Кур'єри кажуть, що нова версія на старих телефонах падає 👍", 1, actionable=True, kind="bug"
+    )
+    assert placement.opens_work(problem)
+
+
 def test_an_answer_right_after_a_question_is_no_fresh_report() -> None:
     question = features.Open(
         6, None, T0, "kate", {"kate": "Kate"}, dict(terms("Where can I find the list of cities?")), True,

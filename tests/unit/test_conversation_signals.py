@@ -229,6 +229,15 @@ def test_saying_it_works_now_unless_it_does_not_or_asks() -> None:
     assert not read("the emails arrived, but slowly").works
 
 
+def test_good_news_marked_with_a_cheer_unless_something_fails_or_is_asked() -> None:
+    assert read("Склад у Дніпрі відвантажив усе вчасно 👍").cheers
+    assert read("Oplata proishodit bez zaderzhek 🎉").cheers
+    assert read("Tickets are down to two an hour 🙂").cheers
+    assert not read("Склад у Дніпрі відвантажив усе вчасно").cheers
+    assert not read("На Android 12 ок 👍, а на 14 застосунок падає").cheers
+    assert not read("Все ок 👍?").cheers
+
+
 def test_thanks_for_help_and_found_it_are_told_apart() -> None:
     helped, found = read("Дякую, зайшла 🙏"), read("нашел")
     assert helped.grateful and helped.thanks
