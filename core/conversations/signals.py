@@ -470,7 +470,7 @@ def read(text: str) -> Signals:
         plus_one=is_plus_one(low),
         not_a_bug=bool(NOT_A_BUG.search(low)),
         is_a_bug=is_a_bug(low),
-        thanks=grateful or bool(THANKS.search(low)),
+        thanks=_thanks(low, grateful),
         grateful=grateful,
         asks="?" in text,
         replies=REPLY.match(low) is not None,
@@ -481,6 +481,14 @@ def read(text: str) -> Signals:
         partly=part and (said_done or bool(RELEASED.search(low))),
         needs=_says(NEEDS, low),
     )
+
+
+def _thanks(text: str, grateful: bool) -> bool:
+    """Thanks, or "found it", "works": not when it says it does not ("дякую, але не працює",
+    "не нашел")."""
+    found = _says(THANKS, text, before=(_NEGATED,))
+    denied = not found and bool(THANKS.search(text))
+    return (grateful or found) and not denied
 
 
 def _started(text: str) -> bool:

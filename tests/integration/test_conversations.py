@@ -255,6 +255,19 @@ async def test_an_answered_question_is_done_and_leaves_the_inbox(engine: Engine,
     assert (waiting.status, waiting.resolution) == (TaskStatus.new, None)
 
 
+async def test_thanks_that_say_it_still_fails_leave_the_question_open(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Max", 0, "Як у GitLab перезапустити тільки один job з пайплайну?", Kind.question),
+        Line("Yulia", 1, "Може через Retry на сторінці job?", reply=0),
+        Line("Max", 3, "дякую, але кнопка Retry у мене не працює", reply=1),
+    ])  # fmt: skip
+    [question] = tasks(engine, chat)
+    assert (question.status, question.resolution) == (TaskStatus.new, None)
+
+
 async def test_taking_what_a_question_asks_for_answers_the_call_with_work(
     engine: Engine, settings: Settings
 ) -> None:

@@ -242,6 +242,8 @@ def test_thanks_for_help_and_found_it_are_told_apart() -> None:
     helped, found = read("Дякую, зайшла 🙏"), read("нашел")
     assert helped.grateful and helped.thanks
     assert found.thanks and not found.grateful
+    assert not read("дякую, але у мене не працює").thanks
+    assert not read("не нашел, где это").thanks
 
 
 @pytest.mark.parametrize(
