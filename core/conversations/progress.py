@@ -128,7 +128,7 @@ def _status(task: Task, said: Said) -> dict[str, Any]:
     signals, author = said.signals, said.message.author
     if task.status not in _WORKING:
         return {}
-    if signals.withdraw and not signals.done:
+    if signals.withdraw and not signals.done and said.role != TaskMessageRole.answer:
         return {"status": TaskStatus.rejected}
     if signals.defer:  # "додав у беклог": noted for later, neither done nor answered
         return {}

@@ -255,6 +255,19 @@ async def test_an_answered_question_is_done_and_leaves_the_inbox(engine: Engine,
     assert (waiting.status, waiting.resolution) == (TaskStatus.new, None)
 
 
+async def test_an_answer_that_nothing_is_needed_answers_the_question_and_withdraws_nothing(
+    engine: Engine, settings: Settings
+) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Kate", 0, "Після оновлення клієнтам треба щось перевстановлювати?", Kind.question),
+        Line("Dmytro", 2, "Ні, нічого не треба, застосунок оновиться сам", reply=0),
+    ])  # fmt: skip
+    [question] = tasks(engine, chat)
+    assert (question.status, question.resolution) == (TaskStatus.done, "answered")
+    assert links(engine, chat)[1] == (question.id, "answer")
+
+
 async def test_thanks_that_say_it_still_fails_leave_the_question_open(
     engine: Engine, settings: Settings
 ) -> None:
