@@ -58,14 +58,17 @@ def role_of(
         return TaskMessageRole.plus_one
     if task.kind == Kind.question and message.author_id != opener and _answers(issue, signals):
         return TaskMessageRole.answer
-    if signals.moves_work or signals.escalation or signals.not_a_bug or signals.is_a_bug:
+    if signals.moves_work or signals.offers or signals.escalation or signals.not_a_bug or signals.is_a_bug:
         return TaskMessageRole.update
     return TaskMessageRole.detail
 
 
 def _answers(issue: Issue, signals: Signals) -> bool:
-    """Not asking back, and not taking the work asked for ("Хтось оновить?" "я оновлю")."""
-    return not (signals.asks or signals.plus_one or signals.take) and issue.kind != Kind.question
+    """Not asking back, and not taking or offering the work asked for ("Хтось оновить?" "я оновлю")."""
+    return (
+        not (signals.asks or signals.plus_one or signals.take or signals.offers)
+        and issue.kind != Kind.question
+    )
 
 
 def changes(task: Task, said: Said) -> dict[str, Any]:
@@ -99,10 +102,11 @@ def _kind(task: Task, said: Said) -> dict[str, Any]:
 
 
 def _takes_what_was_asked(task: Task, said: Said) -> bool:
-    """Someone takes what an open question asked for ("Хтось оновить?" "я оновлю"): it is work."""
+    """Someone takes what an open question asked for ("Хтось оновить?" "я оновлю"), or offers it
+    ("Клієнт просить усі замовлення за 2023" "Зберігаємо все, можу вивантажити"): it is work."""
     return (
-        said.signals.take and task.kind == Kind.question and task.status in _WORKING
-        and said.message.author_id != said.opener
+        (said.signals.take or said.signals.offers) and task.kind == Kind.question
+        and task.status in _WORKING and said.message.author_id != said.opener
     )  # fmt: skip
 
 
@@ -140,7 +144,7 @@ def _status(task: Task, said: Said) -> dict[str, Any]:
         return {"status": TaskStatus.done}
     if said.delegate:
         return {"status": TaskStatus.in_progress, "assignee": said.delegate}
-    if signals.take or signals.merged or signals.partly:
+    if signals.take or signals.merged or signals.partly or _takes_what_was_asked(task, said):
         return {"status": TaskStatus.in_progress, "assignee": task.assignee or author}
     if signals.look and task.assignee is None and said.role != TaskMessageRole.source:
         return {"status": TaskStatus.in_progress, "assignee": author}

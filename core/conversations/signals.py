@@ -365,6 +365,10 @@ def works(text: str) -> bool:
     return bool(WORKS.search(text)) and not (_fails(text) or "?" in text)
 
 
+OFFER = re.compile(r"(?<!\w)(?:можу|могу|i\s+can)\s+(?!я(?!\w)|i(?!\w))[^\W\d_]{3,}")
+"""The author offers to do something ("можу вивантажити", "I can sketch it"), not "не можу знайти"."""
+
+
 _CHEER = re.compile("[👍🎉🥳🙌🟢💪🙂😊]")
 
 
@@ -437,6 +441,8 @@ class Signals:
     """It says it works now, or that the people it was for confirm it (WORKS)."""
     cheers: bool = False
     """Good news or approval, marked with a cheer (`cheers`)."""
+    offers: bool = False
+    """The author offers to do something (OFFER), not asking."""
     partly: bool = False
     """It says part of the work is done (`partly`): in progress, not finished."""
     needs: bool = False
@@ -478,6 +484,7 @@ def read(text: str) -> Signals:
         delegate=_delegate(text),
         works=works(low),
         cheers=cheers(low),
+        offers="?" not in text and _says(OFFER, low),
         partly=part and (said_done or bool(RELEASED.search(low))),
         needs=_says(NEEDS, low),
     )

@@ -268,6 +268,19 @@ async def test_an_answer_that_nothing_is_needed_answers_the_question_and_withdra
     assert links(engine, chat)[1] == (question.id, "answer")
 
 
+async def test_offering_what_a_question_asks_for_takes_it(engine: Engine, settings: Settings) -> None:
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Kate", 0, "Скільки ми зберігаємо історію замовлень? Клієнтка просить усі свої замовлення за 2024", Kind.question),
+        Line("Dmytro", 3, "Зберігаємо все, можу вивантажити. Скинь мені її email"),
+    ])  # fmt: skip
+    [asked] = tasks(engine, chat)
+    assert (asked.kind, asked.status, asked.assignee, asked.resolution) == (
+        Kind.task, TaskStatus.in_progress, "Dmytro", None
+    )  # fmt: skip
+    assert links(engine, chat)[1] == (asked.id, "update")
+
+
 async def test_thanks_that_say_it_still_fails_leave_the_question_open(
     engine: Engine, settings: Settings
 ) -> None:

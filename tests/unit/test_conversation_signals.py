@@ -238,6 +238,13 @@ def test_good_news_marked_with_a_cheer_unless_something_fails_or_is_asked() -> N
     assert not read("Все ок 👍?").cheers
 
 
+def test_an_offer_to_do_something_unless_denied_or_asked() -> None:
+    assert read("Зберігаємо все, можу вивантажити").offers
+    assert read("I can send them the list today").offers
+    assert not read("Не можу знайти лог").offers
+    assert not read("Що я можу сказати клієнту?").offers
+
+
 def test_thanks_for_help_and_found_it_are_told_apart() -> None:
     helped, found = read("Дякую, зайшла 🙏"), read("нашел")
     assert helped.grateful and helped.thanks
