@@ -117,6 +117,13 @@ def test_asking_whether_someone_works_on_it_moves_nothing() -> None:
     assert not any(read(t).moves_work for t in texts)
 
 
+def test_tearing_down_is_work_taken_and_done() -> None:
+    assert read("ок, знесу тестовий кластер").take and read("знес, terraform destroy").done
+    assert read("снесу стенд после демо").take and read("снес старый стенд").done
+    assert read("завтра зранку підніму стенд").take and read("zavtra pidnimu").take
+    assert not read("ще не знес").done
+
+
 def test_saying_work_is_needed() -> None:
     assert read("Tom, треба банер до четверга. Макет скинула в Figma").needs
     assert read("We need to renew the certificate").needs and not read("вже не треба").needs
@@ -209,6 +216,10 @@ def test_withdrawn_deferred_and_not_a_bug() -> None:
     assert read("Отменяю, клиент передумал").withdraw and read("Yura, don't bother with the staging").withdraw
     assert not any(read(t).withdraw for t in ("відбій", "Відбій, всі живі, йдемо обідати", "отбой, я тут"))
     assert read("Забудьте, клиент сам разобрался").withdraw
+    assert read(
+        "The launch moved to March. Petro, please cancel the demo server, don't spend time on it"
+    ).withdraw
+    assert not read("Please cancel the order 5512 for this customer").withdraw
     assert not any(
         read(t).withdraw for t in ("хто на настолки — не забудьте, завтра о 17", "Не забудьте про ретро")
     )
