@@ -364,7 +364,12 @@ WORKS = _phrases(
 
 def works(text: str) -> bool:
     """Says it works, not that it does not (nor asks whether it does)."""
-    return bool(WORKS.search(text)) and not (_fails(text) or "?" in text)
+    return bool(WORKS.search(text)) and _untroubled(text)
+
+
+def _untroubled(text: str) -> bool:
+    """Nothing in it fails, nothing is asked."""
+    return not (_fails(text) or "?" in text)
 
 
 OFFER = re.compile(r"(?<!\w)(?:можу|могу|i\s+can)\s+(?!я(?!\w)|i(?!\w))[^\W\d_]{3,}")
@@ -377,7 +382,7 @@ _CHEER = re.compile("[👍🎉🥳🙌🟢💪🙂😊]")
 def cheers(text: str) -> bool:
     """Good news or approval, marked so ("всё летает 👍", "Support is quiet after the release 🙂"):
     nothing fails, nothing asked."""
-    return bool(_CHEER.search(text)) and not (_fails(text) or "?" in text)
+    return bool(_CHEER.search(text)) and _untroubled(text)
 
 
 REPLY = re.compile(
@@ -495,9 +500,7 @@ def read(text: str) -> Signals:
 def _thanks(text: str, grateful: bool) -> bool:
     """Thanks, or "found it", "works": not when it says it does not ("дякую, але не працює",
     "не нашел")."""
-    found = _says(THANKS, text, before=(_NEGATED,))
-    denied = not found and bool(THANKS.search(text))
-    return (grateful or found) and not denied
+    return _says(THANKS, text, before=(_NEGATED,)) or (grateful and not THANKS.search(text))
 
 
 def _started(text: str) -> bool:
