@@ -24,7 +24,8 @@ REPORT_WORDS = 15
 @dataclass(frozen=True)
 class Arrival:
     """A message being placed: what placement knows of it. Only conversations of its forum
-    topic are weighed (a topic is a hard border; a reply crosses it)."""
+    topic are weighed (a topic is a border: a reply crosses it, and so does work its author took
+    in another topic, `placement.Placing._carried_on`)."""
 
     author_id: str | None
     author: str | None

@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import cache
+from operator import itemgetter
 
 from sqlmodel import Session
 
 from core import events
 from core.conversations import features, scorer, signals, store, tasks
 from core.conversations.progress import Standings
-from core.conversations.text import called, greets_only, opens, subject, terms
+from core.conversations.text import NAMED_NUMBER, called, greets_only, opens, similarity, subject, terms
 from core.models import ACTIONABLE_KINDS, Issue, Kind, Message
 
 Pending = tasks.Pending
@@ -75,12 +76,34 @@ class Placing:
             return None
         arrival = arrival_of(message, issue, said, bag, self.chats.conversation_of(message.reply_to_id))
         best = best_candidate(arrival, self.chats.candidates(message, arrival.reply_conversation), self.model)
+        carried = self._carried_on(message, arrival, best, bag)
+        if carried is not None:
+            return carried
         if best is None:
             return self.chats.open(message, bag) if opens_work(arrival) else None
         chosen = self.chats.get(best)
         if chosen is not None:
             store.join(chosen, message, bag)
         return chosen
+
+    def _carried_on(
+        self, message: Message, arrival: features.Arrival, best: int | None, bag: dict[str, int]
+    ) -> store.ConversationState | None:
+        """Work its author took in another forum topic of the chat, that the message carries on in
+        its own ("по карті: ..." in «Розробка» after "гляну" in «Підтримка»): the message joins the
+        conversation of this topic that carries the task already, else a new one of the task."""
+        taken = self.chats.taken_elsewhere(message) if _may_carry_on(message, arrival) else []
+        here = self.chats.get(best) if best is not None else None
+        there = _work_carried_on(arrival, taken, here)
+        if there is None:
+            return None
+        carrying = self.chats.carrying(message, there.task_id)
+        if carrying is None:
+            carrying = self.chats.open(message, bag)
+            carrying.task_id = there.task_id
+        else:
+            store.join(carrying, message, bag)
+        return carrying
 
     def _settle(
         self,
@@ -115,6 +138,60 @@ class Placing:
         # What the report itself says ("urgent"):
         tasks.follow(self.session, opened, message, issue, said, self.standings)
         return [(events.TASK_CREATED, events.task_payload(opened, ids))]
+
+
+JUST_TOOK = timedelta(hours=1)
+"""Work its author wrote in this recently, in another topic, is what a message that fits nothing
+in its own carries on."""
+
+
+def _may_carry_on(message: Message, arrival: features.Arrival) -> bool:
+    """Whether the message may carry on work from another topic: news of work, or an actionable
+    message that does not open like a new report; no reply (a reply stays in its chain), nor the
+    first message of a thread of its own (a new email thread is a new subject)."""
+    moves = arrival.actionable or arrival.signals.moves_work
+    starts_thread = message.thread_id == message.external_id
+    return moves and arrival.reply_conversation is None and not (arrival.opens_with or starts_thread)
+
+
+def _work_carried_on(
+    arrival: features.Arrival, taken: list[store.ConversationState], here: store.ConversationState | None
+) -> store.ConversationState | None:
+    """Of the conversations of work its author took in other topics, the one the message carries
+    on: the one it talks about (two words or more in common, the subject it names up front when
+    it would join a conversation of its own topic), more than about where it would go in its own;
+    else, when it fits nothing in its own and says something of the work, the one its author
+    wrote in last, within the hour."""
+    if not taken or (here is not None and any(c.task_id == here.task_id for c in taken)):
+        return None
+    alike, there = max(((similarity(arrival.terms, c.terms), c) for c in taken), key=itemgetter(0))
+    if _talks_about(arrival, there, here) and (here is None or alike > similarity(arrival.terms, here.terms)):
+        return there
+    if here is not None or not _says_of_work(arrival):
+        return None
+    mine = [
+        c
+        for c in taken
+        if c.last_author_id == arrival.author_id and arrival.sent_at - c.last_message_at <= JUST_TOOK
+    ]
+    return max(mine, key=lambda c: c.last_message_at, default=None)
+
+
+def _talks_about(
+    arrival: features.Arrival, there: store.ConversationState, here: store.ConversationState | None
+) -> bool:
+    """The subject the message names up front is the other topic's work, where the message would
+    join a conversation of its own topic; else two words in common, versions and numbers aside
+    (a release topic's "2.4" is every task's)."""
+    if here is not None:
+        return bool(arrival.subject & there.terms.keys())
+    shared = arrival.terms.keys() & there.terms.keys()
+    return sum(1 for t in shared if not NAMED_NUMBER.fullmatch(t)) >= 2
+
+
+def _says_of_work(arrival: features.Arrival) -> bool:
+    """News of work, a subject named up front ("по кнопці: ..."), or as many words as a report."""
+    return arrival.signals.moves_work or bool(arrival.subject) or len(arrival.words) >= features.REPORT_WORDS
 
 
 def arrival_of(

@@ -26,6 +26,7 @@ WINDOW = timedelta(hours=72)
 CANDIDATES = 20
 """The most recently active conversations of the chat a message is weighed against."""
 OPEN_STATUSES = (TaskStatus.new, TaskStatus.accepted, TaskStatus.in_progress)
+_OPEN = [s.value for s in OPEN_STATUSES]
 D = TypeVar("D", bound="Dated")
 
 
@@ -147,7 +148,8 @@ class Chats:
         sources, chats, threads = (list(column) for column in zip(*topics, strict=True))
         locks = _locks(messages)
         params = {"sources": sources, "chats": chats, "threads": threads, "since": since, "known": known,
-                  "parents": parents, "messages": [m.id for m in messages], **locks}  # fmt: skip
+                  "parents": parents, "messages": [m.id for m in messages], "open": _OPEN,
+                  **locks}  # fmt: skip
         statements = [*(_LOCK.format(name) for name in locks), _POOL, STANDING]
         *_, pool, self.standing = read_all(self.session, statements, params)
         for written, opener, held, replied in pool:
@@ -196,6 +198,27 @@ class Chats:
             pool = [*pool, *filter(None, [self.get(replied)])]
         chosen = recent(pool, message.thread_id, sent_at(message), replied)
         return [self._summary(rank, c) for rank, c in enumerate(chosen)]
+
+    def carrying(self, message: Message, task_id: int | None) -> ConversationState | None:
+        """The conversation of the message's forum topic that carries on the task, the latest."""
+        pool = self.pool.get((message.source, message.chat_id), [])
+        here = [c for c in pool if c.thread_id == message.thread_id and c.task_id == task_id]
+        return max(here, key=lambda c: c.last_message_at, default=None)
+
+    def taken_elsewhere(self, message: Message) -> list[ConversationState]:
+        """The conversations of the message's chat in its other forum topics whose open task the
+        message's author took."""
+        pool = self.pool.get((message.source, message.chat_id), [])
+        return [c for c in pool if c.thread_id != message.thread_id and self._taken_by(c, message.author)]
+
+    def _taken_by(self, conversation: ConversationState, author: str | None) -> bool:
+        task = self._weighed(conversation.task_id)
+        return (
+            author is not None
+            and task is not None
+            and task.status in OPEN_STATUSES
+            and task.assignee == author
+        )
 
     def _summary(self, rank: int, conversation: ConversationState) -> Open:
         task = self._weighed(conversation.task_id)
@@ -303,12 +326,20 @@ _POOL = f"""
       OR c.id = ANY(%(known)s)
       OR c.id IN (
         SELECT conversation_id FROM messages WHERE id = ANY(%(parents)s) AND conversation_id IS NOT NULL)
+      OR c.id IN (
+        SELECT o.id FROM conversations o JOIN tasks ot ON ot.id = o.task_id
+        WHERE (o.source, o.chat_id) IN (SELECT * FROM unnest(%(sources)s::text[], %(chats)s::text[]))
+          AND (o.source, o.chat_id, coalesce(o.thread_id, '')) NOT IN (
+            SELECT * FROM unnest(%(sources)s::text[], %(chats)s::text[], %(threads)s::text[]))
+          AND o.last_message_at >= %(since)s AND ot.assignee IS NOT NULL
+          AND ot.status = ANY(%(open)s) AND ot.merged_into_id IS NULL)
 """
 """The conversations a batch's messages are weighed against, read once per batch (on the
 driver: it is read for every message of a quiet chat): the CANDIDATES latest of each forum topic
 of the batch active since then (no message of the batch is weighed against any other; one further
 down only rises by a message that replies into it, and is read as the one replied to), those of
-its messages and of the stored messages outside it that its messages reply to (its parents).
+its messages and of the stored messages outside it that its messages reply to (its parents), and
+those of the chats' other forum topics whose task someone took and is open (`taken_elsewhere`).
 With each: its columns and its task's as one JSON array (`_pool_row`), the task's opener and
 held fields, and the parents it holds."""
 _ONE = f"SELECT {', '.join(_COLUMNS)} FROM conversations WHERE id = %(id)s"

@@ -590,6 +590,46 @@ async def test_a_batch_reads_only_its_topics_and_its_tasks_as_the_session_own(
     assert tasks(engine, chat)[0].assignee == "Dima" and tasks(engine, chat)[1] == banner
 
 
+async def test_work_taken_in_one_forum_topic_is_carried_on_in_another(
+    engine: Engine, settings: Settings
+) -> None:
+    """Support reports, a developer takes it there and goes on about it in the development topic:
+    by what it talks about, or (saying nothing the report said) just after taking it. The topic's
+    next messages follow there, on the same task. New work opens its own task, whoever took
+    something elsewhere: a fresh report, a request of someone who took nothing, a new thread."""
+    chat = Chat()
+    diagnosis = (
+        "по імпорту: парсер ріже рядок по комі всередині адреси, лапки в CSV не екрануються. Фікс у PR #452"
+    )
+    await say(engine, settings, chat, [
+        Line("Lesya", 0, "Клієнт пише: імпорт замовлень з CSV падає, якщо в адресі є кома", BUG, topic="support"),
+        Line("Taras", 3, "гляну", topic="support"),
+        Line("Mila", 5, "Кур'єри скаржаться: на Xiaomi карта в застосунку зависає за пару хвилин", BUG, topic="support"),
+        Line("Zhenya", 6, "о, це моє, гляну", topic="support", reply=2),
+        Line("Olena", 20, "Додайте імпорт товарів з Excel, клієнти просять", Kind.feature, topic="dev"),
+        Line("Taras", 40, diagnosis, BUG, topic="dev"),
+        Line("Zhenya", 45, "по карті: MIUI battery saver вбиває location service, треба foreground service", BUG, topic="dev"),
+        Line("Andrii", 50, "смотрю #452", topic="dev"),
+        Line("Zhenya", 52, "🐞 ще одне: на Android 8 не працює вхід через Google", BUG, topic="dev"),
+        Line("Yura", 90, "залив #452 на прод", topic="dev"),
+        Line("Zhenya", 95, "по targetSdk: Google дав строк до кінця місяця, треба оновити до 35", Kind.task,
+             topic="10"),  # the first message of a thread of its own (an email's): a subject of its own
+    ])  # fmt: skip
+    csv, xiaomi, excel, android, target_sdk = tasks(engine, chat)
+    placed = {i: t for i, (t, _) in links(engine, chat).items()}
+    assert {i for i, t in placed.items() if t == csv.id} == {0, 1, 5, 7, 9}
+    assert {i for i, t in placed.items() if t == xiaomi.id} == {2, 3, 6}
+    assert (placed[4], placed[8], placed[10]) == (excel.id, android.id, target_sdk.id)
+    assert (csv.status, csv.assignee) == (TaskStatus.done, "Taras")
+    assert (xiaomi.status, xiaomi.assignee) == (TaskStatus.in_progress, "Zhenya")
+    with engine.connect() as conn:
+        topics = conn.execute(text("SELECT task_id, thread_id FROM conversations WHERE task_id = ANY(:t)"),
+                              {"t": [csv.id, xiaomi.id]}).all()  # fmt: skip
+    assert sorted(topics) == sorted(
+        [(csv.id, "support"), (csv.id, "dev"), (xiaomi.id, "support"), (xiaomi.id, "dev")]
+    )
+
+
 async def test_a_batch_reads_its_chat_as_it_is_now_whoever_changed_it(
     engine: Engine, settings: Settings
 ) -> None:
