@@ -1,12 +1,14 @@
 """Grouping benchmark: the CPU each message's placement costs (conversation + task).
 
-    uv run python -m evals.bench_grouping [--copies 10] [--batch 250]
+    uv run python -m evals.bench_grouping [--copies 10] [--batch 250] [--conversations FILE --tasks TASKS]
 
-Replays our labelled demo chat (evals/datasets/demo_threads.jsonl, 297 messages) `copies`
-times, each copy its own chat, through ingestion and the real pipeline with the local
-classifier, on embedded PostgreSQL, one message at a time as live arrival would. Prints the
-per-message CPU time of this process inside placement (core.conversations.placement.Placing.place)
-and its wall time (which includes PostgreSQL's share), p50 / p95 / mean. Target: <= 2 ms CPU.
+Replays our labelled demo chat (evals/datasets/demo_threads.jsonl, 297 messages; or the chats
+of `--conversations`, e.g. team_threads.jsonl, whose two forum chats' batches also read the work
+taken in their other topics) `copies` times, each copy its own chat, through ingestion and the
+real pipeline with the local classifier, on embedded PostgreSQL, one message at a time as live
+arrival would. Prints the per-message CPU time of this process inside placement
+(core.conversations.placement.Placing.place) and its wall time (which includes PostgreSQL's
+share), p50 / p95 / mean. Target: <= 2 ms CPU.
 Then the whole of grouping a message, CPU: its share of its batch's chat locks and reads before
 placing (the chat's latest conversations and their tasks, where the messages stand) and writes after
 (`Placing.finish`: the conversations, tasks, history and links placement changed). One message
@@ -149,8 +151,11 @@ def main() -> None:
     parser.add_argument(
         "--batch", type=int, default=0, help="classify in batches of this many (0: one at a time)"
     )
+    parser.add_argument("--conversations", type=Path, default=DATA / "demo_threads.jsonl",
+                        help="labelled chats to replay (as team_threads.jsonl)")  # fmt: skip
+    parser.add_argument("--tasks", type=Path, default=DATA / "demo_threads_tasks.jsonl")
     args = parser.parse_args()
-    data = load_conversations(DATA / "demo_threads.jsonl", DATA / "demo_threads_tasks.jsonl")
+    data = load_conversations(args.conversations, args.tasks)
     t = Timings()
     Placing.place = timed(Placing.place, t.cpu, t.wall)  # type: ignore[method-assign]
     Placing.__init__ = timed(Placing.__init__, t.around, [])  # type: ignore[method-assign]
@@ -173,7 +178,7 @@ def main() -> None:
 
 def report(args: argparse.Namespace, per_copy: int, t: Timings) -> None:
     total = args.copies * per_copy
-    copies = f"{args.copies} copies of the demo chat, {per_copy} each"
+    copies = f"{args.copies} copies of {args.conversations.name}, {per_copy} messages each"
     print(f"{total} messages ({copies}), as many again without grouping")
     print(figures("placement CPU (this thread)", t.cpu))
     print(figures("placement wall (with PostgreSQL)", t.wall))
