@@ -74,7 +74,8 @@ spend time on it" or "2% of users are on it"."""
 LOOK = _phrases(
     "гляну", "подивлюсь", "подивлюся", "дивлюсь", "дивлюся", "перевіряю", "перевірю", "розберусь",
     "посмотрю", "смотрю", "проверю", "проверяю", "разберусь",
-    "looking", "checking", "i'll check*", "i'll look*", "will check", "investigating",
+    "looking", "checking", "i'll check*", "i'll look*", "will check", "investigating", "let me look*",
+    "let me check*", "let me see", "i'll dig*", "i'll investigate*",
     "в роботі", "в работе", "працюю над", "работаю над", "working on it",
 )  # fmt: skip
 """Someone starts looking into it: on it, unless someone takes it outright."""

@@ -362,3 +362,10 @@ def test_merged_slang_is_in_progress_and_work_said_to_be_in_hand_is_looked_into(
     assert merged.merged and not merged.done
     assert read("П'ятий скін в роботі, завтра до обіду").look
     assert not read("ще не в роботі").look
+
+
+def test_let_me_look_is_looking_into_it() -> None:
+    assert all(
+        read(t).look for t in ("Let me look", "let me check the logs", "Let me see", "I'll dig into it")
+    )
+    assert not any(read(t).look for t in ("let me know when it's fixed", "let us see the release first"))
