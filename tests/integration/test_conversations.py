@@ -564,7 +564,7 @@ async def test_a_busy_chat_weighs_only_its_latest_conversations_and_the_one_repl
     assert len(read.by_id) == store.CANDIDATES  # the latest ones, the first (replied to) among them
 
 
-async def test_a_batch_reads_only_its_topics_and_its_tasks_as_the_session_own(
+async def test_a_batch_reads_its_topics_the_open_work_taken_in_others_and_its_tasks_as_the_session_own(
     engine: Engine, settings: Settings
 ) -> None:
     chat = Chat()
@@ -588,6 +588,20 @@ async def test_a_batch_reads_only_its_topics_and_its_tasks_as_the_session_own(
         assert task is not None and task is not held and task.title == paypal.title
         task.assignee = "Dima"  # made of the row read, it is written like one the session loaded
     assert tasks(engine, chat)[0].assignee == "Dima" and tasks(engine, chat)[1] == banner
+    # Another topic's conversation is read while someone has taken its task and it is open.
+    await say(
+        engine, settings, chat, [Line("Olena", 9, "I'll fix the banner today", topic="design")], first=3
+    )
+    assert _topics_read(engine, follow_up_id=chat.ids[2]) == {"payments", "design"}
+    with session_scope(engine) as session:
+        update_task(session, banner.id, TaskUpdate(status=TaskStatus.done), author="Olena")
+    assert _topics_read(engine, follow_up_id=chat.ids[2]) == {"payments"}
+
+
+def _topics_read(engine: Engine, follow_up_id: int) -> set[str | None]:
+    with session_scope(engine) as session:
+        read = store.Chats(session, [session.get_one(Message, follow_up_id)])
+        return {c.thread_id for c in read.by_id.values()}
 
 
 async def test_work_taken_in_one_forum_topic_is_carried_on_in_another(
