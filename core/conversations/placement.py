@@ -93,6 +93,8 @@ class Placing:
         its own ("по карті: ..." in «Розробка» after "гляну" in «Підтримка»): the message joins the
         conversation of this topic that carries the task already, else a new one of the task."""
         taken = self.chats.taken_elsewhere(message) if _may_carry_on(message, arrival) else []
+        if not taken:
+            return None
         here = self.chats.get(best) if best is not None else None
         there = _work_carried_on(arrival, taken, here)
         if there is None:
@@ -157,12 +159,12 @@ def _may_carry_on(message: Message, arrival: features.Arrival) -> bool:
 def _work_carried_on(
     arrival: features.Arrival, taken: list[store.ConversationState], here: store.ConversationState | None
 ) -> store.ConversationState | None:
-    """Of the conversations of work its author took in other topics, the one the message carries
+    """Of the conversations (one or more) of work its author took in other topics, the one the message carries
     on: the one it talks about (two words or more in common, the subject it names up front when
     it would join a conversation of its own topic), more than about where it would go in its own;
     else, when it fits nothing in its own and says something of the work, the one its author
     wrote in last, within the hour."""
-    if not taken or (here is not None and any(c.task_id == here.task_id for c in taken)):
+    if here is not None and any(c.task_id == here.task_id for c in taken):
         return None
     alike, there = max(((similarity(arrival.terms, c.terms), c) for c in taken), key=itemgetter(0))
     if _talks_about(arrival, there, here) and (here is None or alike > similarity(arrival.terms, here.terms)):

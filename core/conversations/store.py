@@ -26,7 +26,8 @@ WINDOW = timedelta(hours=72)
 CANDIDATES = 20
 """The most recently active conversations of the chat a message is weighed against."""
 OPEN_STATUSES = (TaskStatus.new, TaskStatus.accepted, TaskStatus.in_progress)
-_OPEN = [s.value for s in OPEN_STATUSES]
+OPEN_VALUES = [s.value for s in OPEN_STATUSES]
+"""The open statuses as the database holds them (statement parameters)."""
 D = TypeVar("D", bound="Dated")
 
 
@@ -148,7 +149,7 @@ class Chats:
         sources, chats, threads = (list(column) for column in zip(*topics, strict=True))
         locks = _locks(messages)
         params = {"sources": sources, "chats": chats, "threads": threads, "since": since, "known": known,
-                  "parents": parents, "messages": [m.id for m in messages], "open": _OPEN,
+                  "parents": parents, "messages": [m.id for m in messages], "open": OPEN_VALUES,
                   **locks}  # fmt: skip
         statements = [*(_LOCK.format(name) for name in locks), _POOL, STANDING]
         *_, pool, self.standing = read_all(self.session, statements, params)
@@ -193,7 +194,7 @@ class Chats:
 
     def candidates(self, message: Message, replied: int | None) -> list[Open]:
         """The conversations the message is weighed against, summarised, latest first."""
-        pool = self.pool.get((message.source, message.chat_id), [])
+        pool = self._chat(message)
         if replied is not None and all(c.id != replied for c in pool):
             pool = [*pool, *filter(None, [self.get(replied)])]
         chosen = recent(pool, message.thread_id, sent_at(message), replied)
@@ -201,24 +202,24 @@ class Chats:
 
     def carrying(self, message: Message, task_id: int | None) -> ConversationState | None:
         """The conversation of the message's forum topic that carries on the task, the latest."""
-        pool = self.pool.get((message.source, message.chat_id), [])
-        here = [c for c in pool if c.thread_id == message.thread_id and c.task_id == task_id]
+        here = [c for c in self._chat(message) if c.thread_id == message.thread_id and c.task_id == task_id]
         return max(here, key=lambda c: c.last_message_at, default=None)
 
     def taken_elsewhere(self, message: Message) -> list[ConversationState]:
         """The conversations of the message's chat in its other forum topics whose open task the
         message's author took."""
-        pool = self.pool.get((message.source, message.chat_id), [])
-        return [c for c in pool if c.thread_id != message.thread_id and self._taken_by(c, message.author)]
+        if message.author is None:
+            return []
+        elsewhere = (c for c in self._chat(message) if c.thread_id != message.thread_id)
+        return [c for c in elsewhere if self._taken_by(c, message.author)]
 
-    def _taken_by(self, conversation: ConversationState, author: str | None) -> bool:
+    def _taken_by(self, conversation: ConversationState, author: str) -> bool:
         task = self._weighed(conversation.task_id)
-        return (
-            author is not None
-            and task is not None
-            and task.status in OPEN_STATUSES
-            and task.assignee == author
-        )
+        return task is not None and task.status in OPEN_STATUSES and task.assignee == author
+
+    def _chat(self, message: Message) -> list[ConversationState]:
+        """The conversations of the message's chat the batch weighs."""
+        return self.pool.get((message.source, message.chat_id), [])
 
     def _summary(self, rank: int, conversation: ConversationState) -> Open:
         task = self._weighed(conversation.task_id)

@@ -21,6 +21,7 @@ from core.conversations.progress import Standings
 from core.conversations.signals import Signals, same_as
 from core.conversations.store import (
     OPEN_STATUSES,
+    OPEN_VALUES,
     ConversationState,
     member_named,
     messages_of,
@@ -135,7 +136,7 @@ def duplicate_target(
 ) -> Task | None:
     """An open task of the source about the same problem as this new report, if any."""
     params = {"source": message.source, "since": sent_at(message) - DUPLICATE_WINDOW,
-              "kind": issue.kind, "open": [s.value for s in OPEN_STATUSES], "stems": list(terms)}  # fmt: skip
+              "kind": issue.kind, "open": OPEN_VALUES, "stems": list(terms)}  # fmt: skip
     rows = driver(session).cursor(row_factory=namedtuple_row).execute(_OPEN_REPORTS, params)
     return _most_alike(session, rows, terms, DUPLICATE_SIMILARITY)
 
