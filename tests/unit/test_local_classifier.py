@@ -142,6 +142,18 @@ def test_office_small_talk_is_noise_and_casual_work_is_not(clf: LocalClassifier)
     assert [r.kind for r in clf.predict(msgs(*work))] == list(work.values())
 
 
+def test_goodbyes_drink_orders_and_the_office_pet_are_small_talk(clf: LocalClassifier) -> None:
+    """Messages written for this test (not in the seed): a goodbye that wishes good weather
+    ("не мокніть" is no "не працює"), an order answering nobody in particular, a joke about the
+    office pet, "I'm fine" after a fall, an event reminder that asks nothing of anyone."""
+    small_talk = [
+        "Бувайте, не мокніть під дощем", "See you, don't freeze out there", "Мені какао, будь ласка 🙏",
+        "Кошеняті привіт від усього відділу 🐾", "Живий, тільки коліно збив",
+        "Нагадую: в четвер о 15 спільне фото для сторінки «Команда»",
+    ]  # fmt: skip
+    assert [r.kind for r in clf.predict(msgs(*small_talk))] == [Kind.noise] * len(small_talk)
+
+
 def test_predict_empty_batch(clf: LocalClassifier) -> None:
     assert clf.predict([]) == []
 
