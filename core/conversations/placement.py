@@ -245,6 +245,8 @@ def best_candidate(
         return _taken_call(arrival, candidates, rows, model, best) or best
     if _says_too_little(arrival):
         return _latest_if_live(arrival, candidates)
+    if arrival.signals.escalates_this and not arrival.replies_outside:
+        return _escalated(arrival, candidates)
     if opens_work(arrival):
         return None
     return _progress_target(arrival, scored)
@@ -301,6 +303,21 @@ def _latest_if_live(arrival: features.Arrival, candidates: list[features.Open]) 
     """ "How long?", "А як правильно?": the chat's latest conversation, if it is still going on."""
     latest = candidates[0] if candidates else None  # they come latest first
     if latest is None or arrival.sent_at - latest.last_message_at > FOLLOW_UP:
+        return None
+    return latest.id
+
+
+ESCALATED = timedelta(minutes=30)
+"""An escalation of what was just said ("This is critical — ...") this soon after the chat's
+latest conversation is about its work."""
+
+
+def _escalated(arrival: features.Arrival, candidates: list[features.Open]) -> int | None:
+    """ "This is critical — the rating dropped overnight", "...12 refund requests. This is
+    critical": the chat's latest conversation, when it holds open work and went on within the
+    half hour; else the escalation is a report of its own."""
+    latest = candidates[0] if candidates else None  # they come latest first
+    if latest is None or not latest.has_task or arrival.sent_at - latest.last_message_at > ESCALATED:
         return None
     return latest.id
 

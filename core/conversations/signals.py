@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from itertools import chain
 
 from core.conversations.text import NAMED_NUMBER, sounded, words
 
@@ -455,6 +456,8 @@ class Signals:
     """It says part of the work is done (`partly`): in progress, not finished."""
     needs: bool = False
     """It says work is needed (NEEDS), not denying it."""
+    escalates_this: bool = False
+    """It escalates what was just said ("This is critical — ...", "Це терміново"): `escalates_this`."""
 
     @property
     def moves_work(self) -> bool:
@@ -495,6 +498,7 @@ def read(text: str) -> Signals:
         offers="?" not in text and _says(OFFER, low),
         partly=part and (said_done or bool(RELEASED.search(low))),
         needs=_says(NEEDS, low),
+        escalates_this=escalates_this(low),
     )
 
 
@@ -537,6 +541,20 @@ def escalation(text: str) -> Escalation:
         if _says(pattern, text, before=(_NEGATED, _INSTRUCTION), after=_QUESTION):
             return level
     return Escalation.none
+
+
+_OF_THIS = re.compile(r"(?<!\w)(?:(?:this|that|it)(?:\s+is|'s|’s)|це|это)\s+(?:\w+\s+)?$")
+"""What comes before an escalation said of what was just said: "This is critical", "Це терміново"."""
+
+
+def escalates_this(text: str) -> bool:
+    """It says that what was just said is critical or urgent ("This is critical — the rating
+    dropped", "...since Tuesday. This is critical"): an escalation of work the chat is discussing,
+    not a report of its own ("Urgent: no delivery slots in Lviv")."""
+    if escalation(text) == Escalation.none:
+        return False
+    said = chain(CRITICAL.finditer(text), URGENT.finditer(text))
+    return any(_OF_THIS.search(text, 0, found.start()) for found in said)
 
 
 def is_plus_one(text: str) -> bool:

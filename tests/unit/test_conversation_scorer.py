@@ -276,6 +276,40 @@ def test_a_few_words_of_request_go_to_the_conversation_going_on_but_a_short_prob
     assert placement.best_candidate(down, [latest], model) is None and placement.opens_work(down)
 
 
+def test_an_escalation_of_what_was_just_said_goes_to_the_work_going_on() -> None:
+    """ "This is critical — ..." from someone new, sharing no word the scorer trusts: it escalates
+    the chat's latest open work within the half hour; "Urgent: ..." opening a problem of its own,
+    a conversation without a task, or one quiet for an hour get no escalation."""
+    model = replace(scorer.load(), threshold=0.99)  # nothing fits "well enough"
+    crash = features.Open(
+        3, None, T0, "olha", {"olha": "Olha"}, dict(terms("Краш на Android 14 на сплеші")), True
+    )
+    text = "This is critical — the rating dropped to 4.1 overnight, most reviews are one star"
+    critical = replace(_said(text, 12, actionable=True, kind="bug"), author_id="liam", author="Liam")
+    assert critical.signals.escalates_this and placement.opens_work(critical)
+    assert placement.best_candidate(critical, [crash], model) == 3
+    assert (
+        placement.best_candidate(replace(critical, sent_at=T0 + timedelta(hours=1)), [crash], model) is None
+    )
+    assert placement.best_candidate(critical, [replace(crash, has_task=False)], model) is None
+    urgent = _said(
+        "Urgent: customers in Lviv can't choose any delivery slot today", 12, actionable=True, kind="bug"
+    )
+    assert urgent.signals.escalation and not urgent.signals.escalates_this
+    assert placement.best_candidate(urgent, [crash], model) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "escalates_this"),
+    [("This is critical — the rating dropped", True), ("12 refund requests since Tuesday. This is critical", True),
+     ("Це терміново, клієнти чекають", True), ("Это срочно, мы теряем заказы", True),
+     ("it's urgent, all customers", True), ("Urgent: the app is down", False), ("це не критично", False),
+     ("Is this critical?", False), ("прод лежить, критично", False)],
+)  # fmt: skip
+def test_an_escalation_said_of_what_was_just_said(text: str, escalates_this: bool) -> None:
+    assert signals.read(text).escalates_this is escalates_this
+
+
 @pytest.mark.parametrize("text", ["Доброе. Лишь бы не спамил", "would love to, take photos 📸"])
 def test_a_reply_to_small_talk_shorter_than_a_report_opens_nothing(text: str) -> None:
     reply = _said(text, 1, actionable=True, kind="feature", replies_outside=True)
