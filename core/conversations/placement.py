@@ -122,7 +122,7 @@ class Placing:
             if said.same:
                 self.chats.write()  # the batch's earlier conversations are found
                 task, merged = tasks.same_as_earlier(
-                    self.session, conversation, task, message, self.standings
+                    self.session, conversation, task, message, said, self.standings
                 )
                 self.chats.tasks[task.id or 0] = task
             return merged + tasks.follow(self.session, task, message, issue, said, self.standings)

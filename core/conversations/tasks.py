@@ -184,7 +184,7 @@ def report_duplicate(
 
 _EARLIER_REPORTS = text(
     """
-    SELECT t.id, c.terms FROM conversations c JOIN tasks t ON t.id = c.task_id
+    SELECT t.id, c.terms, t.assignee, t.status FROM conversations c JOIN tasks t ON t.id = c.task_id
     WHERE c.source = :source AND c.chat_id = :chat AND c.last_message_at >= :since
       AND c.started_at < :started AND t.id <> :task AND t.merged_into_id IS NULL
     """
@@ -198,7 +198,12 @@ _OPENED_HERE = text(
 
 
 def same_as_earlier(
-    session: Session, conversation: ConversationState, task: Task, message: Message, standings: Standings
+    session: Session,
+    conversation: ConversationState,
+    task: Task,
+    message: Message,
+    said: Signals,
+    standings: Standings,
 ) -> tuple[Task, Pending]:
     """The chat says the conversation's problem was reported before ("це те саме, що вчора"):
     the task the conversation opened, where no person decided on it, is merged into the most
@@ -206,7 +211,8 @@ def same_as_earlier(
     Returns the task the message now belongs to, and the changes."""
     if standings.held(task.id or 0) or _opened_elsewhere(session, conversation, task):
         return task, []
-    earlier = _most_alike_earlier(session, conversation, task, same_as(message.text))
+    taker = member_named(session, message, said.delegate) if said.delegate else None
+    earlier = _most_alike_earlier(session, conversation, task, same_as(message.text), taker)
     if earlier is None:
         return task, []
     standings.write()  # the batch's links so far, merged with the rest
@@ -234,23 +240,42 @@ def _opened_elsewhere(session: Session, conversation: ConversationState, task: T
 
 
 def _most_alike_earlier(
-    session: Session, conversation: ConversationState, task: Task, named: str
+    session: Session, conversation: ConversationState, task: Task, named: str, taker: str | None
 ) -> Task | None:
     """The earlier report of the chat most like the conversation, or else the one that what the
-    chat says it is the same as (`named`: "що в Агролайн") names."""
+    chat says it is the same as (`named`: "що в Агролайн") names, or else the open one the member
+    it says is on it took ("Yes, same issue, Bohdan is on it"), if just one."""
     params = {"source": conversation.source, "chat": conversation.chat_id, "task": task.id,
               "started": conversation.started_at,
               "since": conversation.started_at - DUPLICATE_WINDOW}  # fmt: skip
     rows = session.execute(_EARLIER_REPORTS, params).all()
     alike = _most_alike(session, rows, conversation.terms or {}, SAME_SIMILARITY)
-    return alike or _named_by(session, rows, named)
+    return (
+        alike or _named_by(session, rows, named) or _taken_by(session, rows, taker, conversation.terms or {})
+    )
+
+
+def _taken_by(
+    session: Session, rows: Sequence[Any], taker: str | None, terms: Mapping[str, int]
+) -> Task | None:
+    """Of the open work `taker` took, the one task, or the one most like the conversation."""
+    taken = [r for r in rows if taker and r.assignee == taker and r.status in OPEN_VALUES]
+    if len({r.id for r in taken}) == 1:
+        return session.get(Task, taken[0].id)
+    return _most_alike(session, taken, terms, _ANY)
+
+
+_ANY = 1e-9
+"""Sharing a word at all."""
 
 
 def _named_by(session: Session, rows: Sequence[Any], named: str) -> Task | None:
     """The earlier report holding the most of the named words, each counted by how few reports
     hold it ("Агролайн" in one report counts 1), if it alone scores 1 or more."""
     words = terms(named).keys() - _WHEN
-    held = {r.id: words & (r.terms or {}).keys() for r in rows}
+    held: dict[int, set[str]] = {}
+    for r in rows:  # a task carried on in another topic has a conversation there too
+        held.setdefault(r.id, set()).update(words & (r.terms or {}).keys())
     holders = Counter(t for found in held.values() for t in found)
     scores = sorted(
         ((sum(1 / holders[t] for t in found), task_id) for task_id, found in held.items()), reverse=True

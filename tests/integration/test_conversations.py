@@ -224,6 +224,62 @@ async def test_the_chat_naming_whose_problem_it_is_merges_the_new_task_into_that
     assert links(engine, chat)[2] == (agroline.id, "duplicate")
 
 
+async def test_the_chat_naming_who_is_on_the_problem_merges_the_new_task_into_their_open_work(
+    engine: Engine, settings: Settings
+) -> None:
+    """ "Yes, same issue, Bohdan is on it": a report in other words (and another language) finds
+    the open work Bohdan took, not what he finished before nor someone else's work."""
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Olha", 0, "Лідерборд дублює гравців після скидання сезону", BUG),
+        Line("Bohdan", 5, "беру", reply=0),
+        Line("Bohdan", 90, "пофіксив, задеплоїв ✅", reply=0),
+        Line("Olha", DAY, "Покупка кристалів на iOS іноді не нараховує кристали, гроші списуються", BUG),
+        Line("Bohdan", DAY + 5, "беру", reply=3),
+        Line("Max", DAY + 10, "Краш на Android 14 при запуску після оновлення", BUG),
+        Line("Max", DAY + 12, "гляну", reply=5),
+        Line("Anna", 2 * DAY, "Players report missing gems after buying on iOS, 5 more tickets overnight", BUG),
+        Line("Liam", 2 * DAY + 5, "Yes, same issue, Bohdan is on it", reply=7),
+    ])  # fmt: skip
+    leaderboard, gems, crash, reported = tasks(engine, chat)
+    assert reported.merged_into_id == gems.id and gems.reporters == 2
+    assert (leaderboard.status, gems.status, gems.assignee) == (
+        TaskStatus.done,
+        TaskStatus.in_progress,
+        "Bohdan",
+    )
+    assert (leaderboard.merged_into_id, crash.merged_into_id) == (None, None)
+    assert links(engine, chat)[7] == (gems.id, "duplicate")
+
+
+async def test_the_client_named_finds_its_report_carried_on_in_another_topic(
+    engine: Engine, settings: Settings
+) -> None:
+    """ "те саме, що в Агролайн" finds Агролайн's report when its work also goes on in the
+    development topic, whose conversation of the same task never names the client."""
+    chat = Chat()
+    await say(engine, settings, chat, [
+        Line("Lesia", 0, "Агролайн пише: оптимізація маршруту повертає порожній список, якщо точок понад 50",
+             BUG, topic="support"),
+        Line("Andrii", 10, "гляну", topic="support", reply=0),
+        Line("Mila", 20, "Клієнт Зерно: експорт накладних у PDF обрізає останню сторінку", BUG, topic="support"),
+        Line("Andrii", 40, "по оптимізації: геокодер віддає 429 на батчах понад 50 адрес, ріжу на пачки",
+             BUG, topic="dev"),
+        Line("Yura", 45, "оптимізація маршруту: ретраї з backoff теж додай", topic="dev"),
+        Line("Mark", 300, "NovaFreight says the planner shows a blank map for a big day, around 70 drops",
+             BUG, topic="support"),
+        Line("Lesia", 304, "Схоже на те саме, що в Агролайн. Андрій вже фіксить", topic="support", reply=5),
+    ])  # fmt: skip
+    routes, zerno, nova = tasks(engine, chat)
+    with engine.connect() as conn:
+        topics = conn.execute(
+            text("SELECT thread_id FROM conversations WHERE task_id = :t"), {"t": routes.id}
+        )
+        assert sorted(t for (t,) in topics) == ["dev", "support", "support"]  # NovaFreight's follows it
+    assert nova.merged_into_id == routes.id and routes.reporters == 2
+    assert zerno.merged_into_id is None
+
+
 async def test_a_task_a_person_decided_on_is_not_merged_by_the_chat(
     engine: Engine, settings: Settings
 ) -> None:
