@@ -471,6 +471,7 @@ def read(text: str) -> Signals:
     """The signals in a message's text."""
     low = text.lower()
     grateful = bool(GRATEFUL.search(low))
+    level = escalation(low)
     said_done = _says(DONE, low) or _says_transliterated(_DONE_SOUNDING, low)
     part = partly(low)
     finished = (said_done or bool(FULL_ROLLOUT.search(low))) and not (
@@ -483,7 +484,7 @@ def read(text: str) -> Signals:
         merged=_says(MERGED, low) or bool(PULL_REQUEST.search(text)),
         done=finished or released(low) or "✅" in text,
         withdraw=withdraws(low),
-        escalation=escalation(low),
+        escalation=level,
         plus_one=is_plus_one(low),
         not_a_bug=bool(NOT_A_BUG.search(low)),
         is_a_bug=is_a_bug(low),
@@ -498,7 +499,7 @@ def read(text: str) -> Signals:
         offers="?" not in text and _says(OFFER, low),
         partly=part and (said_done or bool(RELEASED.search(low))),
         needs=_says(NEEDS, low),
-        escalates_this=escalates_this(low),
+        escalates_this=escalates_this(low, level),
     )
 
 
@@ -547,11 +548,11 @@ _OF_THIS = re.compile(r"(?<!\w)(?:(?:this|that|it)(?:\s+is|'s|’s)|це|это)
 """What comes before an escalation said of what was just said: "This is critical", "Це терміново"."""
 
 
-def escalates_this(text: str) -> bool:
+def escalates_this(text: str, level: Escalation) -> bool:
     """It says that what was just said is critical or urgent ("This is critical — the rating
-    dropped", "...since Tuesday. This is critical"): an escalation of work the chat is discussing,
-    not a report of its own ("Urgent: no delivery slots in Lviv")."""
-    if escalation(text) == Escalation.none:
+    dropped", "...since Tuesday. This is critical"): an escalation (`level`, of `escalation`) of
+    work the chat is discussing, not a report of its own ("Urgent: no delivery slots in Lviv")."""
+    if level == Escalation.none:
         return False
     said = chain(CRITICAL.finditer(text), URGENT.finditer(text))
     return any(_OF_THIS.search(text, 0, found.start()) for found in said)
