@@ -301,10 +301,16 @@ def _says_too_little(arrival: features.Arrival) -> bool:
 
 def _latest_if_live(arrival: features.Arrival, candidates: list[features.Open]) -> int | None:
     """ "How long?", "А як правильно?": the chat's latest conversation, if it is still going on."""
+    latest = _latest(arrival, candidates, FOLLOW_UP)
+    return latest.id if latest else None
+
+
+def _latest(
+    arrival: features.Arrival, candidates: list[features.Open], within: timedelta
+) -> features.Open | None:
+    """The chat's latest conversation, if it went on within `within` of the message."""
     latest = candidates[0] if candidates else None  # they come latest first
-    if latest is None or arrival.sent_at - latest.last_message_at > FOLLOW_UP:
-        return None
-    return latest.id
+    return latest if latest is not None and arrival.sent_at - latest.last_message_at <= within else None
 
 
 ESCALATED = timedelta(minutes=30)
@@ -316,10 +322,8 @@ def _escalated(arrival: features.Arrival, candidates: list[features.Open]) -> in
     """ "This is critical — the rating dropped overnight", "...12 refund requests. This is
     critical": the chat's latest conversation, when it holds open work and went on within the
     half hour; else the escalation is a report of its own."""
-    latest = candidates[0] if candidates else None  # they come latest first
-    if latest is None or not latest.has_task or arrival.sent_at - latest.last_message_at > ESCALATED:
-        return None
-    return latest.id
+    latest = _latest(arrival, candidates, ESCALATED)
+    return latest.id if latest and latest.has_task else None
 
 
 def opens_work(arrival: features.Arrival) -> bool:

@@ -421,7 +421,11 @@ _MEMBERS = text(
 
 def member_named(session: Session, message: Message, name: str) -> str | None:
     """The chat's member called `name` ("Назар" finds "Назар Гуменюк"), if exactly one is."""
-    key = name_key(name.lower())
     params = {"source": message.source, "chat": message.chat_id}
-    found = {a for (a,) in session.execute(_MEMBERS, params) if key in name_stems({"": a})}
+    found = {a for (a,) in session.execute(_MEMBERS, params) if goes_by(a, name)}
     return found.pop() if len(found) == 1 else None
+
+
+def goes_by(person: str, name: str) -> bool:
+    """Whether `person` ("Назар Гуменюк", "Bohdan Shevchyk") is called `name` ("Назар", "Богдан")."""
+    return name_key(name.lower()) in name_stems({"": person})

@@ -23,6 +23,7 @@ from core.conversations.store import (
     OPEN_STATUSES,
     OPEN_VALUES,
     ConversationState,
+    goes_by,
     member_named,
     messages_of,
     open_conversation,
@@ -211,8 +212,7 @@ def same_as_earlier(
     Returns the task the message now belongs to, and the changes."""
     if standings.held(task.id or 0) or _opened_elsewhere(session, conversation, task):
         return task, []
-    taker = member_named(session, message, said.delegate) if said.delegate else None
-    earlier = _most_alike_earlier(session, conversation, task, same_as(message.text), taker)
+    earlier = _most_alike_earlier(session, conversation, task, same_as(message.text), said.delegate)
     if earlier is None:
         return task, []
     standings.write()  # the batch's links so far, merged with the rest
@@ -240,7 +240,7 @@ def _opened_elsewhere(session: Session, conversation: ConversationState, task: T
 
 
 def _most_alike_earlier(
-    session: Session, conversation: ConversationState, task: Task, named: str, taker: str | None
+    session: Session, conversation: ConversationState, task: Task, named: str, taker: str
 ) -> Task | None:
     """The earlier report of the chat most like the conversation, or else the one that what the
     chat says it is the same as (`named`: "що в Агролайн") names, or else the open one the member
@@ -255,11 +255,12 @@ def _most_alike_earlier(
     )
 
 
-def _taken_by(
-    session: Session, rows: Sequence[Any], taker: str | None, terms: Mapping[str, int]
-) -> Task | None:
-    """Of the open work `taker` took, the one task, or the one most like the conversation."""
-    taken = [r for r in rows if taker and r.assignee == taker and r.status in OPEN_VALUES]
+def _taken_by(session: Session, rows: Sequence[Any], taker: str, terms: Mapping[str, int]) -> Task | None:
+    """Of the open work the member called `taker` took, the one task, or the one most like the
+    conversation."""
+    if not taker:
+        return None
+    taken = [r for r in rows if r.assignee and goes_by(r.assignee, taker) and r.status in OPEN_VALUES]
     if len({r.id for r in taken}) == 1:
         return session.get(Task, taken[0].id)
     return _most_alike(session, taken, terms, _ANY)
